@@ -1,0 +1,63 @@
+# Espace citoyen — the two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint bench install install-dev migrate demo worker messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[redis]'
+	touch $@
+
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(STAMP)
+
+install: $(STAMP)
+install-dev: $(DEV_STAMP)
+
+migrate: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput
+
+demo: migrate
+	$(BIN)/python manage.py hub demo
+
+## The hub with demo data on http://$(HOST):$(PORT) and a task worker; Ctrl-C stops both.
+run: demo
+	@echo "Espace citoyen: http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
+	@trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/python manage.py db_worker & \
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+worker: $(STAMP)
+	$(BIN)/python manage.py db_worker
+
+## The whole suite: lint, architecture contracts, unit, integration and browser tests.
+test: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+bench: $(DEV_STAMP)
+	$(BIN)/python bench/run.py
+
+messages: $(DEV_STAMP)
+	cd hub && ../$(BIN)/django-admin makemessages -l fr --ignore '*/migrations/*'
+	for m in modules/*/; do (cd $$m && ../../$(BIN)/django-admin makemessages -l fr); done
+	cd theme && ../$(BIN)/django-admin makemessages -l fr
+
+clean:
+	rm -rf var/test .pytest_cache

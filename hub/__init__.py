@@ -1,0 +1,1 @@
+"""Espace citoyen: the hub (settings, accounts, plugin manager, pages, API)."""

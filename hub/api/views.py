@@ -1,0 +1,78 @@
+"""Hub endpoints of the versioned API: the signed-in user and the enabled modules."""
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from hub.models import User
+from hub.plugins.manager import enabled_modules
+
+
+class MeSerializer(serializers.ModelSerializer):
+    departments = serializers.SlugRelatedField(many=True, read_only=True, slug_field="slug")
+
+    class Meta:
+        model = User
+        fields = [
+            "id", "email", "first_name", "last_name", "phone", "preferred_language",
+            "civic_address", "postal_code", "is_staff", "departments",
+        ]
+        read_only_fields = ["id", "email", "is_staff", "departments"]
+
+
+class MeView(generics.RetrieveUpdateAPIView):
+    """The signed-in user's own account; they may change their contact details."""
+
+    serializer_class = MeSerializer
+    permission_classes = [IsAuthenticated]
+    http_method_names = ["get", "patch", "options"]
+
+    def get_object(self):
+        return self.request.user
+
+
+class ModuleSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name_fr = serializers.CharField()
+    name_en = serializers.CharField()
+    name = serializers.CharField(help_text=_("Name in the request's language."))
+    description_fr = serializers.CharField()
+    description_en = serializers.CharField()
+    icon = serializers.CharField()
+    order = serializers.IntegerField()
+    version = serializers.CharField()
+
+
+class ModulesView(APIView):
+    """Enabled modules and their metadata, in menu order, so an app can build its menu."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=ModuleSerializer(many=True))
+    def get(self, request):
+        language = (getattr(request, "LANGUAGE_CODE", None) or "fr")[:2]
+        payload = []
+        for meta in enabled_modules():
+            item = {key: meta[key] for key in ModuleSerializer().fields if key in meta}
+            item["name"] = meta["name_en"] if language == "en" else meta["name_fr"]
+            payload.append(item)
+        return Response(ModuleSerializer(payload, many=True).data)
+
+
+def schema_endpoints(endpoints, **kwargs):
+    """drf-spectacular preprocessing hook: the schema documents ``/api/v1/`` only (the
+    Wagtail API v2 and the admin's internal API are documented by Wagtail)."""
+    return [endpoint for endpoint in endpoints if endpoint[0].startswith("/api/v1/")]
+
+
+def not_found(request, *args, **kwargs):
+    """Unknown API paths answer JSON, not the site's HTML 404 page."""
+    from django.http import JsonResponse
+
+    return JsonResponse(
+        {"detail": f"No API route matches {request.path}. See /api/v1/ and /api/docs/."},
+        status=404,
+    )

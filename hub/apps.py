@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class HubConfig(AppConfig):
+    name = "hub"
+    verbose_name = _("Espace citoyen hub")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from hub import signals  # noqa: F401  (connects receivers)
+        from hub.plugins.manager import get_plugin_manager
+
+        # Builds the plugin manager and runs check_pending(): a misspelled hook
+        # implementation stops the start-up instead of being ignored.
+        get_plugin_manager()

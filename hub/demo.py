@@ -1,0 +1,135 @@
+"""Idempotent demo data: locales, site and settings, FR + EN home pages, groups, an
+administrator for local use, a few departments and districts, then every module's
+``hub_demo_data``."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from wagtail.models import Locale, Page, Site
+
+from hub.models import Department, District, HomePage, SiteSettings
+from hub.plugins.manager import hooks
+
+ADMIN_EMAIL = "admin@example.com"
+ADMIN_PASSWORD = "espace-citoyen-demo"  # noqa: S105  (local demo only, see README)
+
+DEPARTMENTS = [
+    ("travaux-publics", "Service des travaux publics", "450 370-4820",
+     "travauxpublics@example.com", "Directeur des travaux publics"),
+    ("environnement", "Service de l'environnement", "450 370-4820",
+     "environnement@example.com", "Directrice de l'environnement"),
+    ("loisirs", "Service récréatif et communautaire", "450 370-4800",
+     "loisirs@example.com", "Directeur du service récréatif et communautaire"),
+    ("communications", "Service des communications et des relations publiques",
+     "450 370-4300", "communications@example.com",
+     "Directrice des communications et des relations publiques"),
+]
+
+
+def _square(lon_min, lat_min, lon_max, lat_max):
+    ring = [[lon_min, lat_min], [lon_max, lat_min], [lon_max, lat_max], [lon_min, lat_max],
+            [lon_min, lat_min]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+DISTRICTS = [
+    ("centre-ville", "Centre-ville", _square(-74.15, 45.24, -74.11, 45.27)),
+    ("grande-ile", "Grande-Île", _square(-74.11, 45.24, -74.05, 45.30)),
+    ("saint-timothee", "Saint-Timothée", _square(-74.08, 45.27, -73.99, 45.32)),
+    ("bellerive", "Bellerive", _square(-74.22, 45.20, -74.15, 45.27)),
+]
+
+HOME_INTRO = {
+    "fr": [
+        ("heading", {"text": "L’ESPACE pour se parler", "level": "h2"}),
+        ("paragraph",
+         "<p>Un seul compte pour signaler un problème et suivre son traitement, recevoir les "
+         "communications de la Ville par texto, courriel, notification ou appel, et accéder "
+         "aux autres services en ligne.</p>"),
+    ],
+    "en": [
+        ("heading", {"text": "The SPACE to talk to each other", "level": "h2"}),
+        ("paragraph",
+         "<p>One account to report a problem and follow its processing, receive the city’s "
+         "communications by text message, email, notification or phone call, and reach its "
+         "other online services.</p>"),
+    ],
+}
+
+
+def _locales() -> tuple[Locale, Locale]:
+    fr, _ = Locale.objects.get_or_create(language_code="fr")
+    en, _ = Locale.objects.get_or_create(language_code="en")
+    return fr, en
+
+
+def _home_pages(fr: Locale, en: Locale) -> tuple[HomePage, HomePage]:
+    root = Page.get_first_root_node()
+    if root.locale_id != fr.pk:
+        Page.objects.filter(pk=root.pk).update(locale=fr)
+        root.refresh_from_db()
+    home_fr = HomePage.objects.filter(locale=fr).first()
+    if home_fr is None:
+        home_fr = root.add_child(instance=HomePage(
+            title="Accueil", slug="accueil", locale=fr, intro=HOME_INTRO["fr"]))
+    _site(home_fr)
+    # Wagtail's initial "Welcome to your new Wagtail site!" page goes away.
+    for stale in Page.objects.filter(depth=2).exclude(pk=home_fr.pk).specific():
+        if type(stale) is Page:
+            stale.delete()
+    home_en = HomePage.objects.filter(locale=en).first()
+    if home_en is None:
+        home_en = home_fr.copy_for_translation(en)
+        home_en.title = "Home"
+        home_en.slug = "home"
+        home_en.intro = HOME_INTRO["en"]
+        home_en.save_revision().publish()
+    return home_fr, home_en
+
+
+def _site(home_fr: HomePage) -> Site:
+    base = urlsplit(settings.BASE_URL)
+    site = Site.objects.filter(is_default_site=True).first() or Site(is_default_site=True)
+    site.hostname = base.hostname or "localhost"
+    site.port = base.port or (443 if base.scheme == "https" else 80)
+    site.root_page = home_fr
+    site.site_name = "Espace citoyen"
+    site.save()
+    settings_obj = SiteSettings.for_site(site)
+    if not settings_obj.intake_phone:
+        settings_obj.intake_phone = "450 370-4820"
+    settings_obj.save()
+    return site
+
+
+def _admin(email: str, password: str):
+    User = get_user_model()
+    admin = User.objects.filter(email=email).first()
+    if admin is None:
+        admin = User.objects.create_superuser(email=email, password=password,
+                                              first_name="Admin", last_name="Démo")
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.update_or_create(
+        user=admin, email=email, defaults={"verified": True, "primary": True}
+    )
+    return admin
+
+
+@transaction.atomic
+def load(admin_email: str = ADMIN_EMAIL, admin_password: str = ADMIN_PASSWORD) -> None:
+    fr, en = _locales()
+    _home_pages(fr, en)
+    for slug, name, phone, email, title in DEPARTMENTS:
+        Department.objects.update_or_create(
+            slug=slug, defaults={"name": name, "phone": phone, "email": email,
+                                 "accountable_title": title})
+    for slug, name, geometry in DISTRICTS:
+        District.objects.update_or_create(slug=slug, defaults={"name": name,
+                                                               "geometry": geometry})
+    _admin(admin_email, admin_password)
+    hooks().hub_demo_data()

@@ -1,0 +1,75 @@
+"""Security headers that every response inherits.
+
+Django's SecurityMiddleware sets HSTS (production), nosniff, Referrer-Policy and
+Cross-Origin-Opener-Policy; django-csp sets the nonce-based policy of public pages.  This
+middleware adds what neither does, and swaps in the relaxed policy on the admin, whose
+scripts and styles are not nonced by Wagtail.
+"""
+
+from __future__ import annotations
+
+from django.middleware.locale import LocaleMiddleware
+from django.utils import translation
+
+ADMIN_PREFIXES = ("/admin/", "/django-admin/")
+API_DOCS_PREFIXES = ("/api/docs/", "/api/redoc/")
+
+# Wagtail's admin needs inline styles and scripts and data:/blob: images.
+ADMIN_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'", "'unsafe-inline'", "'unsafe-eval'"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:", "blob:"],
+    "font-src": ["'self'", "data:"],
+    "connect-src": ["'self'"],
+    "frame-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'self'"],  # the page preview is an iframe of the admin
+}
+
+# Swagger UI (served from the sidecar) bootstraps with an inline script.
+API_DOCS_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'", "'unsafe-inline'"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:"],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "frame-ancestors": ["'none'"],
+}
+
+
+class SecurityHeadersMiddleware:
+    """Listed after django-csp's middleware so its response hook runs first."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        path = request.path_info
+        if path.startswith(ADMIN_PREFIXES):
+            response._csp_config = ADMIN_CSP
+        elif path.startswith(API_DOCS_PREFIXES):
+            response._csp_config = API_DOCS_CSP
+        response.headers.setdefault(
+            "Permissions-Policy", "camera=(), microphone=(), payment=(), geolocation=(self)"
+        )
+        response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        return response
+
+
+class HubLocaleMiddleware(LocaleMiddleware):
+    """Django's LocaleMiddleware, except that paths outside the language prefixes (the
+    APIs, the admin, media) are never redirected to ``/fr/…``: an unknown API route is
+    a JSON 404, not a redirect to an HTML page."""
+
+    UNPREFIXED = ("/api/", "/open311/", "/admin/", "/documents/", "/media/", "/static/")
+
+    def process_response(self, request, response):
+        if request.path_info.startswith(self.UNPREFIXED):
+            response.headers.setdefault("Content-Language", translation.get_language())
+            return response
+        return super().process_response(request, response)

@@ -1,0 +1,55 @@
+"""City-wide settings editors change in the admin (Settings → City)."""
+
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
+
+
+@register_setting(icon="cog")
+class SiteSettings(BaseSiteSetting):
+    city_name = models.CharField(_("city name"), max_length=120,
+                                 default="Salaberry-de-Valleyfield")
+    logo = models.ForeignKey(
+        "wagtailimages.Image", verbose_name=_("logo"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    intake_phone = models.CharField(
+        _("intake phone number"), max_length=32, default="450 370-4820",
+        help_text=_("Where residents reach the staff who enter requests."),
+    )
+    emergency_banner_fr = models.TextField(
+        _("emergency banner (French)"), blank=True,
+        help_text=_("Shown at the top of every page while filled in."),
+    )
+    emergency_banner_en = models.TextField(
+        _("emergency banner (English)"), blank=True,
+        help_text=_("Leave empty to show the French text to English visitors."),
+    )
+
+    panels = [
+        FieldPanel("city_name"),
+        FieldPanel("logo"),
+        FieldPanel("intake_phone"),
+        MultiFieldPanel(
+            [FieldPanel("emergency_banner_fr"), FieldPanel("emergency_banner_en")],
+            heading=_("Emergency banner"),
+        ),
+    ]
+
+    class Meta:
+        verbose_name = _("city settings")
+
+    @property
+    def emergency_banner(self) -> str:
+        if (get_language() or "fr").startswith("en") and self.emergency_banner_en:
+            return self.emergency_banner_en
+        return self.emergency_banner_fr
+
+    @property
+    def intake_phone_uri(self) -> str:
+        digits = "".join(ch for ch in self.intake_phone if ch.isdigit())
+        if len(digits) == 10:
+            digits = "1" + digits
+        return f"tel:+{digits}"

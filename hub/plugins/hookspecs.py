@@ -1,0 +1,148 @@
+"""Every hook the hub calls, documented where it is declared.
+
+A module implements any of these in its ``plugin.py`` with ``@hookimpl``; the hub calls
+them through ``hub.plugins.manager.hooks()``, which leaves out disabled modules.  Hooks
+that return something are called for every enabled module and the hub receives a list
+with one result per module (``None`` results are dropped), in module ``order``.
+
+Modules may declare their own event hooks in their own ``hookspecs.py`` and expose them
+with the :func:`hub_hookspecs` hook; see ``docs/modules.md``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import hookspec
+
+
+@hookspec
+def hub_module() -> dict[str, Any]:
+    """Describe the module.  Called at start-up and whenever the hub lists modules
+    (``/api/v1/modules/``, ``manage.py hub modules``, the admin).
+
+    Return a dict with:
+
+    - ``slug`` (str, required): stable identifier, also the entry-point name;
+    - ``name_fr`` / ``name_en`` (str, required): display names;
+    - ``description_fr`` / ``description_en`` (str): one sentence for residents;
+    - ``icon`` (str): name of an icon in ``theme/static/theme/icons/`` (e.g. ``"alert"``);
+    - ``order`` (int): position of the module in menus and tiles (lower first; default 100);
+    - ``version`` (str): the module's version.
+    """
+
+
+@hookspec
+def hub_hookspecs() -> Any:
+    """Declare the module's own event hooks.  Called once, when the plugin manager is
+    built, before any module is registered.
+
+    Return the module (or class) holding the module's ``@hookspec`` functions, e.g.
+    ``modules.requetes.hookspecs``; the manager adds them with ``add_hookspecs`` so other
+    modules can implement them with ``@hookimpl(optionalhook=True)``.  Return ``None``
+    when the module declares no event.
+    """
+
+
+@hookspec
+def hub_urlpatterns() -> list:
+    """Contribute public URL patterns.  Called when the root URLconf is built (at start-up
+    and whenever module enablement changes).
+
+    Return a list of Django URL patterns, usually ``[path("requetes/", include(...))]``;
+    they are mounted inside the language prefixes (``/fr/…`` and ``/en/…``) ahead of
+    Wagtail's page serving.  Use a URL namespace named after the module's slug.
+    """
+
+
+@hookspec
+def hub_api_routes(router: Any) -> None:
+    """Register DRF viewsets on the versioned API.  Called once per URLconf build with the
+    hub's ``rest_framework.routers.DefaultRouter`` mounted at ``/api/v1/``.
+
+    Call ``router.register(prefix, viewset, basename=...)``; prefixes are English
+    (``"requests"``).  Return nothing.  Every route appears in ``/api/schema/``.
+    """
+
+
+@hookspec
+def hub_home_tiles(request: Any) -> list[dict[str, Any]]:
+    """Contribute tiles to the home page.  Called on every home page render with the
+    current ``HttpRequest``.
+
+    Return a list of dicts: ``title``, ``description`` (translated strings), ``url``,
+    ``icon`` and optionally ``order`` (defaults to the module's order).  Return ``[]`` to
+    show nothing for this request.
+    """
+
+
+@hookspec
+def hub_dashboard_panels(request: Any) -> list[dict[str, Any]]:
+    """Contribute panels to "Mon Espace", the signed-in citizen's dashboard.  Called on
+    every render of ``/mon-espace/`` with the current ``HttpRequest`` (the user is signed
+    in).
+
+    Return a list of dicts: ``title``, ``body`` (safe HTML rendered by the module, e.g.
+    with ``render_to_string``; it must show only ``request.user``'s data), optional
+    ``url`` and ``link_text``, ``order``.
+    """
+
+
+@hookspec
+def hub_banners(request: Any) -> list[dict[str, Any]]:
+    """Contribute site-wide banners (e.g. an active emergency alert).  Called on every
+    page render with the current ``HttpRequest``.
+
+    Return a list of dicts: ``text`` (translated string), ``level`` (``"info"``,
+    ``"warning"`` or ``"danger"``), optional ``url``.  Banners must never carry personal
+    data: public pages are cached for anonymous visitors.
+    """
+
+
+@hookspec
+def hub_search_sources() -> list[Any]:
+    """Declare what the module makes searchable.  Called when the hub search runs.
+
+    Return a list of Wagtail-searchable querysets or model classes (indexed with
+    ``wagtail.search.index``), public content only.
+    """
+
+
+@hookspec
+def hub_notification_channels() -> list[Any]:
+    """Declare delivery channels (email, SMS, voice, push…).  Called when a module needs
+    the list of available channels.
+
+    Return a list of channel objects, each with a ``code`` (str), a ``label`` (translated
+    string) and a ``send(delivery)`` method speaking the provider's protocol.
+    """
+
+
+@hookspec
+def hub_user_data_export(user: Any) -> dict[str, Any] | None:
+    """Export a user's personal data (Québec's Law 25, portability).  Called when the
+    user asks for their data export, with the ``hub.User``.
+
+    Return a JSON-serialisable dict of what the module holds about the user, keyed by
+    the module's slug by the hub, or ``None`` when it holds nothing.
+    """
+
+
+@hookspec
+def hub_user_data_erase(user: Any) -> None:
+    """Erase a user's personal data (Law 25, right to erasure).  Called inside the
+    account-deletion transaction, before the user row is deleted, with the ``hub.User``.
+
+    Delete what the module may delete and anonymise what it must keep (e.g. service
+    request history kept for the city's records: drop the link to the user and their
+    contact details).  Raise to abort the deletion; return nothing.
+    """
+
+
+@hookspec
+def hub_demo_data() -> None:
+    """Create the module's demo content.  Called by ``manage.py hub demo`` after the hub's
+    own demo data (site, home pages, groups, admin account) exists.
+
+    Must be idempotent: running it twice leaves the same data.  Return nothing.
+    """

@@ -1,0 +1,63 @@
+"""Root URLconf.  Module URLs and API routes come from hooks; nothing here names a module.
+
+Rebuilt (``importlib.reload``) when ``HUB_DISABLED_MODULES`` changes, see hub.signals.
+"""
+
+from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
+from django.urls import include, path, re_path
+from django.views.i18n import set_language
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.documents import urls as wagtaildocs_urls
+
+from hub.api import views as api_views
+from hub.api.router import build_api_urls
+from hub.api.wagtail_api import api_router as wagtail_api_router
+from hub.plugins.manager import collect
+from hub.views import account as account_views
+from hub.views import errors
+from hub.views.dashboard import MonEspaceView
+
+handler400 = errors.bad_request
+handler403 = errors.permission_denied
+handler404 = errors.page_not_found
+handler500 = errors.server_error
+
+hub_patterns = (
+    [
+        path("mon-espace/", MonEspaceView.as_view(), name="mon_espace"),
+        path("compte/profil/", account_views.profile, name="profile"),
+        path("compte/confidentialite/", account_views.privacy, name="privacy"),
+        path("compte/confidentialite/export.json", account_views.export_data,
+             name="export_data"),
+        path("compte/supprimer/", account_views.delete_account, name="delete_account"),
+    ],
+    "hub",
+)
+
+urlpatterns = [
+    path("admin/", include(wagtailadmin_urls)),
+    path("documents/", include(wagtaildocs_urls)),
+    path("api/v1/", include(build_api_urls())),
+    path("api/v2/", wagtail_api_router.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    path("i18n/setlang/", set_language, name="set_language"),
+    re_path(r"^(?:api|open311)/", api_views.not_found, name="api_not_found"),
+]
+
+urlpatterns += i18n_patterns(
+    path("", include(hub_patterns)),
+    path("compte/", include("allauth.urls")),
+    *collect("hub_urlpatterns"),
+    path("", include(wagtail_urls)),
+    prefix_default_language=True,
+)
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+

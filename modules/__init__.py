@@ -1,0 +1,1 @@
+"""The hub's modules; each is a Django app registered through an entry point."""

@@ -1,0 +1,1 @@
+"""Module `alertes`: alerts and communications."""

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AlertesConfig(AppConfig):
+    name = "modules.alertes"
+    label = "alertes"
+    verbose_name = _("Alerts and communications")
+    default_auto_field = "django.db.models.BigAutoField"

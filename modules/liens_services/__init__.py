@@ -1,0 +1,1 @@
+"""Module `liens_services`: online services."""

@@ -1,0 +1,54 @@
+"""Hook implementations of `liens_services`: the only place the hub talks to this module."""
+
+from django.template.loader import render_to_string
+from django.urls import include, path, reverse
+from django.utils.translation import gettext as _
+
+from hub.plugins import hookimpl
+
+from .directory import SERVICES
+
+SLUG = "liens_services"
+
+
+@hookimpl
+def hub_module():
+    return {
+        "slug": SLUG,
+        "name_fr": "Services en ligne",
+        "name_en": "Online services",
+        "description_fr": "Les autres services en ligne de la Ville, avec le même compte.",
+        "description_en": "The city's other online services, with the same account.",
+        "icon": "link",
+        "order": 40,
+        "version": "0.1.0",
+    }
+
+
+@hookimpl
+def hub_urlpatterns():
+    return [path("services-en-ligne/", include("modules.liens_services.urls"))]
+
+
+@hookimpl
+def hub_home_tiles(request):
+    return [{
+        "title": _("Other online services"),
+        "description": _("Urban-planning requests, property assessment roll, leisure "
+                         "registration and more."),
+        "url": reverse("liens_services:index"),
+        "icon": "link",
+        "order": 40,
+    }]
+
+
+@hookimpl
+def hub_dashboard_panels(request):
+    return [{
+        "title": _("My services"),
+        "body": render_to_string("liens_services/panel.html", {"services": SERVICES},
+                                 request=request),
+        "url": reverse("liens_services:index"),
+        "link_text": _("All online services"),
+        "order": 40,
+    }]

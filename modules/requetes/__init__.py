@@ -1,0 +1,1 @@
+"""Module `requetes`: service requests."""

@@ -1,0 +1,59 @@
+"""Hook implementations of `requetes`: the only place the hub talks to this module."""
+
+from django.template.loader import render_to_string
+from django.urls import include, path, reverse
+from django.utils.translation import gettext as _
+
+from hub.plugins import hookimpl
+
+from . import hookspecs
+
+SLUG = "requetes"
+
+
+@hookimpl
+def hub_module():
+    return {
+        "slug": SLUG,
+        "name_fr": "Requêtes",
+        "name_en": "Service requests",
+        "description_fr": "Signaler un problème et suivre son traitement.",
+        "description_en": "Report a problem and follow its processing.",
+        "icon": "request",
+        "order": 10,
+        "version": "0.1.0",
+    }
+
+
+@hookimpl
+def hub_hookspecs():
+    return hookspecs
+
+
+@hookimpl
+def hub_urlpatterns():
+    return [path("requetes/", include("modules.requetes.urls"))]
+
+
+@hookimpl
+def hub_home_tiles(request):
+    return [{
+        "title": _("Report a problem"),
+        "description": _("Snow removal, roads, lighting, garbage… report it with a precise "
+                         "location and follow its processing."),
+        "url": reverse("requetes:index"),
+        "icon": "request",
+        "order": 10,
+    }]
+
+
+@hookimpl
+def hub_dashboard_panels(request):
+    return [{
+        "title": _("My requests"),
+        "body": render_to_string("requetes/panel.html", {"user": request.user},
+                                 request=request),
+        "url": reverse("requetes:index"),
+        "link_text": _("Report a problem"),
+        "order": 10,
+    }]

@@ -1,0 +1,77 @@
+"""Shared fixtures: users in every role, a demo site, clients signed in as each."""
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.contrib.auth.models import Group
+
+from hub import roles
+from hub.models import Department, User
+
+
+def make_user(email, *, password="motdepasse-solide-42", groups=(), departments=(),
+              verified=True, **extra):
+    user = User.objects.create_user(email=email, password=password, **extra)
+    for name in groups:
+        user.groups.add(Group.objects.get(name=name))
+    for department in departments:
+        department.agents.add(user)
+    EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
+    return user
+
+
+@pytest.fixture
+def site(db):
+    """The demo site: FR and EN home pages, settings, departments, districts."""
+    from hub import demo
+
+    demo.load()
+    return demo
+
+
+@pytest.fixture
+def departments(db):
+    a, _ = Department.objects.get_or_create(slug="travaux-publics",
+                                            defaults={"name": "Travaux publics"})
+    b, _ = Department.objects.get_or_create(slug="environnement",
+                                            defaults={"name": "Environnement"})
+    return a, b
+
+
+@pytest.fixture
+def citizen(db):
+    return make_user("citoyenne@example.com", first_name="Claire", last_name="Tremblay")
+
+
+@pytest.fixture
+def other_citizen(db):
+    return make_user("voisin@example.com", first_name="Marc", last_name="Roy")
+
+
+@pytest.fixture
+def agent_a(db, departments):
+    return make_user("agent.a@example.com", is_staff=True,
+                     groups=[roles.DEPARTMENT_AGENTS], departments=[departments[0]])
+
+
+@pytest.fixture
+def agent_b(db, departments):
+    return make_user("agent.b@example.com", is_staff=True,
+                     groups=[roles.DEPARTMENT_AGENTS], departments=[departments[1]])
+
+
+@pytest.fixture
+def editor(db):
+    return make_user("redaction@example.com", is_staff=True, groups=[roles.EDITORS])
+
+
+@pytest.fixture
+def administrator(db):
+    user = make_user("admin.test@example.com", is_staff=True, is_superuser=True,
+                     groups=[roles.ADMINISTRATORS])
+    return user
+
+
+@pytest.fixture
+def citizen_client(client, citizen):
+    client.force_login(citizen)
+    return client

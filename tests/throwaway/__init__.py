@@ -1,0 +1,1 @@
+"""A module written the way a third party would, to prove the plug-in contract."""

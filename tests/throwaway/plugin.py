@@ -1,0 +1,101 @@
+"""Hook implementations of the throwaway module."""
+
+from django.http import HttpResponse
+from django.urls import path
+from rest_framework import serializers, viewsets
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from hub.plugins import hookimpl
+
+from . import hookspecs
+
+RECEIVED: list[dict] = []
+EXPORTED_FOR: list[str] = []
+ERASED_FOR: list[str] = []
+DEMO_RUNS: list[int] = []
+
+
+def hello(request):
+    return HttpResponse("Bonjour du module jetable")
+
+
+class PingSerializer(serializers.Serializer):
+    pong = serializers.BooleanField()
+
+
+class PingViewSet(viewsets.ViewSet):
+    permission_classes = [AllowAny]
+    serializer_class = PingSerializer
+
+    def list(self, request):
+        return Response({"pong": True})
+
+
+@hookimpl
+def hub_module():
+    return {"slug": "throwaway", "name_fr": "Module jetable", "name_en": "Throwaway module",
+            "icon": "module", "order": 99, "version": "1.0"}
+
+
+@hookimpl
+def hub_hookspecs():
+    return hookspecs
+
+
+@hookimpl
+def hub_urlpatterns():
+    return [path("jetable/", hello, name="throwaway_hello")]
+
+
+@hookimpl
+def hub_api_routes(router):
+    router.register("throwaway-ping", PingViewSet, basename="throwaway-ping")
+
+
+@hookimpl
+def hub_home_tiles(request):
+    return [{"title": "Tuile jetable", "description": "", "url": "/fr/jetable/",
+             "icon": "module", "order": 99}]
+
+
+@hookimpl
+def hub_dashboard_panels(request):
+    return [{"title": "Panneau jetable", "body": "<p>Contenu du panneau jetable</p>",
+             "order": 99}]
+
+
+@hookimpl
+def hub_banners(request):
+    return [{"text": "Bannière jetable", "level": "info"}]
+
+
+@hookimpl
+def hub_search_sources():
+    return []
+
+
+@hookimpl
+def hub_notification_channels():
+    return [{"code": "throwaway", "label": "Throwaway"}]
+
+
+@hookimpl
+def hub_user_data_export(user):
+    EXPORTED_FOR.append(user.email)
+    return {"favourite_colour": "bleu"}
+
+
+@hookimpl
+def hub_user_data_erase(user):
+    ERASED_FOR.append(user.email)
+
+
+@hookimpl
+def hub_demo_data():
+    DEMO_RUNS.append(1)
+
+
+@hookimpl(optionalhook=True)
+def throwaway_happened(payload):
+    RECEIVED.append(payload)

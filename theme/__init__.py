@@ -1,0 +1,1 @@
+"""Templates, static assets and design tokens of the hub (no CDN, no external font)."""

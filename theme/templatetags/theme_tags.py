@@ -1,0 +1,27 @@
+"""Template helpers of the theme: language switch links and module names."""
+
+from django import template
+from django.urls import translate_url
+from django.utils.translation import get_language
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def switch_language_url(context, language_code: str) -> str:
+    """The current page in another language (Wagtail translation when it exists)."""
+    request = context.get("request")
+    page = context.get("page")
+    if page is not None and hasattr(page, "get_translations"):
+        for translation in page.get_translations(inclusive=True).live().select_related("locale"):
+            if translation.locale.language_code == language_code:
+                return translation.get_url(request) or f"/{language_code}/"
+        return f"/{language_code}/"
+    if request is None:
+        return f"/{language_code}/"
+    return translate_url(request.get_full_path(), language_code)
+
+
+@register.simple_tag
+def module_name(meta: dict) -> str:
+    return meta["name_en"] if (get_language() or "fr").startswith("en") else meta["name_fr"]
