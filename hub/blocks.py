@@ -41,7 +41,9 @@ class CallToActionBlock(blocks.StructBlock):
 
 class FaqItemBlock(blocks.StructBlock):
     question = blocks.CharBlock(label=_("Question"), max_length=255)
-    answer = blocks.RichTextBlock(label=_("Answer"), features=["bold", "italic", "link", "ul", "ol"])
+    answer = blocks.RichTextBlock(
+        label=_("Answer"), features=["bold", "italic", "link", "ul", "ol"]
+    )
 
     class Meta:
         icon = "help"

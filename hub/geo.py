@@ -11,6 +11,10 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _validate_ring(ring: Any) -> None:
     if not isinstance(ring, list) or len(ring) < 4:
         raise ValueError(_("Each ring needs at least four positions."))
@@ -18,7 +22,7 @@ def _validate_ring(ring: Any) -> None:
         if (
             not isinstance(position, list)
             or len(position) < 2
-            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in position[:2])
+            or not all(_is_number(value) for value in position[:2])
         ):
             raise ValueError(_("Each position must be [longitude, latitude]."))
         lon, lat = position[0], position[1]

@@ -22,3 +22,9 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "10000/min",
                                                                  "user": "10000/min"}}
 WHITENOISE_AUTOREFRESH = True
+
+# The RQ backend is exercised against the real Redis on 127.0.0.1 (tests/test_tasks.py).
+REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
+if "django_rq" not in INSTALLED_APPS:  # noqa: F405
+    INSTALLED_APPS = [*INSTALLED_APPS, "django_rq"]  # noqa: F405
+RQ_QUEUES = {"default": {"URL": REDIS_TEST_URL}}

@@ -7,7 +7,6 @@ from wagtail.documents.api.v2.views import DocumentsAPIViewSet
 from wagtail.images.api.v2.views import ImagesAPIViewSet
 
 
-
 class PublicPagesAPIViewSet(PagesAPIViewSet):
     """Live, public pages only (Wagtail's own filtering); readable without signing in."""
 
