@@ -8,8 +8,13 @@ scripts and styles are not nonced by Wagtail.
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib import messages
 from django.middleware.locale import LocaleMiddleware
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 ADMIN_PREFIXES = ("/admin/", "/django-admin/")
 API_DOCS_PREFIXES = ("/api/docs/", "/api/redoc/")
@@ -54,6 +59,11 @@ class SecurityHeadersMiddleware:
             response._csp_config = ADMIN_CSP
         elif path.startswith(API_DOCS_PREFIXES):
             response._csp_config = API_DOCS_CSP
+        elif getattr(request, "csp_nonce", None) is not None:
+            # django-csp only puts the nonce in the header when a template used it; every
+            # public page carries one, so the policy is the same whatever the template
+            # (and a template adding an inline script later needs no other change).
+            str(request.csp_nonce)
         response.headers.setdefault(
             "Permissions-Policy", "camera=(), microphone=(), payment=(), geolocation=(self)"
         )
@@ -73,3 +83,39 @@ class HubLocaleMiddleware(LocaleMiddleware):
             response.headers.setdefault("Content-Language", translation.get_language())
             return response
         return super().process_response(request, response)
+
+
+class StaffMFARequiredMiddleware:
+    """With ``HUB_REQUIRE_STAFF_MFA`` (on in production), a staff member without a TOTP
+    authenticator who opens the admin is sent to allauth's TOTP activation page first.
+
+    Listed after allauth's ``AccountMiddleware`` (and Django's authentication and
+    messages middleware).  Only the admin is guarded: the staff member can still reach
+    their account pages, where the activation happens.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if (
+            getattr(settings, "HUB_REQUIRE_STAFF_MFA", False)
+            and request.path_info.startswith(ADMIN_PREFIXES)
+            and getattr(request, "user", None) is not None
+            and request.user.is_authenticated
+            and request.user.is_staff
+            and not has_totp(request.user)
+        ):
+            messages.warning(
+                request,
+                _("Staff accounts need two-factor authentication: activate an "
+                  "authenticator app to reach the administration."),
+            )
+            return redirect(reverse("mfa_activate_totp"))
+        return self.get_response(request)
+
+
+def has_totp(user) -> bool:
+    from allauth.mfa.models import Authenticator
+
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()

@@ -110,6 +110,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "hub.middleware.StaffMFARequiredMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -220,6 +221,9 @@ AXES_USERNAME_FORM_FIELD = "login"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "hub.views.account.lockout"
 AXES_VERBOSE = False
+# allauth's form posts ``login`` and authenticates with ``email=…``: one callable reads
+# either, lower-cased, so "A@x.org" and "a@x.org" count against the same lockout.
+AXES_USERNAME_CALLABLE = "hub.accounts.adapter.axes_username"
 
 # --- Email -------------------------------------------------------------------------------
 EMAIL_URL = os.environ.get("EMAIL_URL", "console://" if DEBUG else "smtp://127.0.0.1:25")

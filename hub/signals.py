@@ -4,8 +4,10 @@ import importlib
 import sys
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in
 from django.core.signals import setting_changed
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.urls import clear_url_caches
 
@@ -29,3 +31,36 @@ def remember_language(sender, request, user, **kwargs):
 
     if request is not None and getattr(user, "preferred_language", None):
         translation.activate(user.preferred_language)
+
+
+@receiver(pre_save, sender=get_user_model())
+def note_deactivation(sender, instance, raw=False, **kwargs):
+    """Remember whether this save turns an active account inactive (one query, only when
+    the account being saved is inactive)."""
+    instance._hub_deactivated = False
+    if raw or instance.is_active or instance.pk is None:
+        return
+    instance._hub_deactivated = sender._default_manager.filter(
+        pk=instance.pk, is_active=True
+    ).exists()
+
+
+@receiver(post_save, sender=get_user_model())
+def revoke_sessions_on_deactivation(sender, instance, raw=False, **kwargs):
+    """A deactivated account is signed out everywhere at once (security baseline): its
+    sessions are deleted, not left to fail at the next request."""
+    if raw or not getattr(instance, "_hub_deactivated", False):
+        return
+    from hub.accounts.services import revoke_sessions
+
+    instance._hub_deactivated = False
+    revoke_sessions(instance)
+
+
+@receiver(post_delete, sender=get_user_model())
+def revoke_sessions_on_deletion(sender, instance, **kwargs):
+    """However an account is deleted (the citizen's own deletion page, the admin, a
+    script), its sessions go with it."""
+    from hub.accounts.services import revoke_sessions
+
+    revoke_sessions(instance)

@@ -15,6 +15,18 @@ class AccountAdapter(DefaultAccountAdapter):
             require_https=request.is_secure() if request else False,
         )
 
+    def pre_authenticate(self, request, **credentials):
+        """django-axes decides first: a locked-out login gets axes' lockout page (429,
+        the same for every address) even when allauth's own, looser ``login_failed``
+        rate limit — kept for attacks spread over many addresses — would answer with a
+        form error instead."""
+        from axes.handlers.proxy import AxesProxyHandler
+
+        if request is not None and not AxesProxyHandler.is_allowed(request, credentials):
+            request.axes_locked_out = True  # AxesMiddleware swaps in the lockout page
+            raise self.validation_error("too_many_login_attempts")
+        super().pre_authenticate(request, **credentials)
+
     def save_user(self, request, user, form, commit=True):
         """New accounts start in the language the visitor signed up in."""
         user = super().save_user(request, user, form, commit=False)
@@ -23,3 +35,24 @@ class AccountAdapter(DefaultAccountAdapter):
         if commit:
             user.save()
         return user
+
+
+def axes_username(request, credentials=None) -> str | None:
+    """The identifier django-axes counts failures against (``AXES_USERNAME_CALLABLE``).
+
+    allauth's login form posts ``login`` but calls ``authenticate(email=…)``; Django's
+    admin and DRF use ``username``.  Lower-cased so the case of an address does not
+    reset the count.
+    """
+    value = None
+    for key in ("login", "email", "username"):
+        if credentials and credentials.get(key):
+            value = credentials[key]
+            break
+    if value is None and request is not None:
+        data = getattr(request, "data", None) or getattr(request, "POST", {})
+        for key in ("login", "email", "username"):
+            if data.get(key):
+                value = data[key]
+                break
+    return value.strip().lower() if isinstance(value, str) else value
