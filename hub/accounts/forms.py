@@ -1,9 +1,17 @@
 """Account forms: profile and deletion confirmation."""
 
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from hub.models import User
+
+# Canada Post: letter digit letter digit letter digit; D, F, I, O, Q and U are never
+# used, nor W or Z as the first letter.
+POSTAL_CODE_RE = re.compile(
+    r"[ABCEGHJ-NPRSTVXY][0-9][ABCEGHJ-NPRSTV-Z][0-9][ABCEGHJ-NPRSTV-Z][0-9]"
+)
 
 
 class ProfileForm(forms.ModelForm):
@@ -20,12 +28,10 @@ class ProfileForm(forms.ModelForm):
         }
 
     def clean_postal_code(self):
-        value = self.cleaned_data["postal_code"].strip().upper().replace(" ", "")
+        value = "".join(self.cleaned_data["postal_code"].upper().replace("-", " ").split())
         if not value:
             return ""
-        if len(value) != 6 or not (
-            value[0::2].isalpha() and value[1::2].isdigit()
-        ):
+        if not POSTAL_CODE_RE.fullmatch(value):
             raise forms.ValidationError(_("Enter a Canadian postal code, e.g. J6T 2M2."))
         return f"{value[:3]} {value[3:]}"
 

@@ -1,6 +1,7 @@
 """Profile, privacy (export) and account deletion pages."""
 
 import json
+import logging
 
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -15,12 +16,15 @@ from django.views.decorators.http import require_GET, require_http_methods
 from hub.accounts import services
 from hub.accounts.forms import DeleteAccountForm, ProfileForm
 
+logger = logging.getLogger(__name__)
+
 
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile(request):
-    form = ProfileForm(request.POST or None, instance=request.user)
+    form = ProfileForm(request.POST if request.method == "POST" else None,
+                       instance=request.user)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         messages.success(request, _("Your profile has been saved."))
@@ -55,11 +59,22 @@ def export_data(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def delete_account(request):
-    form = DeleteAccountForm(request.POST or None, user=request.user)
+    form = DeleteAccountForm(request.POST if request.method == "POST" else None,
+                             user=request.user)
     if request.method == "POST" and form.is_valid():
         user = request.user
+        try:
+            services.delete_account(user)
+        except Exception:
+            # A module could not erase its data: the transaction rolled everything back,
+            # the account is intact and the citizen stays signed in and is told so.
+            logger.exception("Deletion of account %s failed; nothing was deleted", user.pk)
+            form.add_error(None, _(
+                "Your account has not been deleted: one of our services could not erase "
+                "your data. Nothing was changed. Please try again later or call the city."
+            ))
+            return render(request, "hub/account/delete.html", {"form": form})
         logout(request)
-        services.delete_account(user)
         messages.success(request, _("Your account and your personal data have been deleted."))
         return redirect("/")
     return render(request, "hub/account/delete.html", {"form": form},
