@@ -1,17 +1,10 @@
 """Account forms: profile and deletion confirmation."""
 
-import re
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from hub.accounts import services
 from hub.models import User
-
-# Canada Post: letter digit letter digit letter digit; D, F, I, O, Q and U are never
-# used, nor W or Z as the first letter.
-POSTAL_CODE_RE = re.compile(
-    r"[ABCEGHJ-NPRSTVXY][0-9][ABCEGHJ-NPRSTV-Z][0-9][ABCEGHJ-NPRSTV-Z][0-9]"
-)
 
 
 class ProfileForm(forms.ModelForm):
@@ -28,12 +21,7 @@ class ProfileForm(forms.ModelForm):
         }
 
     def clean_postal_code(self):
-        value = "".join(self.cleaned_data["postal_code"].upper().replace("-", " ").split())
-        if not value:
-            return ""
-        if not POSTAL_CODE_RE.fullmatch(value):
-            raise forms.ValidationError(_("Enter a Canadian postal code, e.g. J6T 2M2."))
-        return f"{value[:3]} {value[3:]}"
+        return services.normalise_postal_code(self.cleaned_data["postal_code"])
 
 
 class DeleteAccountForm(forms.Form):

@@ -14,15 +14,38 @@ email addresses and MFA authenticators are deleted.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from django.contrib.sessions.models import Session
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from hub.plugins.manager import get_plugin_manager, hooks
 
 logger = logging.getLogger(__name__)
+
+# Canada Post: letter digit letter digit letter digit; D, F, I, O, Q and U are never
+# used, nor W or Z as the first letter.
+POSTAL_CODE_RE = re.compile(
+    r"[ABCEGHJ-NPRSTVXY][0-9][ABCEGHJ-NPRSTV-Z][0-9][ABCEGHJ-NPRSTV-Z][0-9]"
+)
+
+
+def normalise_postal_code(value: str | None) -> str:
+    """``"j6t-2m2"`` → ``"J6T 2M2"``; ``""`` stays empty; anything else is refused.
+
+    The profile form and the API both go through here, so the rule holds on every path.
+    """
+    compact = "".join((value or "").upper().replace("-", " ").split())
+    if not compact:
+        return ""
+    if not POSTAL_CODE_RE.fullmatch(compact):
+        raise ValidationError(_("Enter a Canadian postal code, e.g. J6T 2M2."),
+                              code="invalid_postal_code")
+    return f"{compact[:3]} {compact[3:]}"
 
 
 def account_data(user) -> dict[str, Any]:

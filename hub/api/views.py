@@ -7,6 +7,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from hub.accounts import services
 from hub.models import User
 from hub.plugins.manager import enabled_modules
 
@@ -21,6 +22,10 @@ class MeSerializer(serializers.ModelSerializer):
             "civic_address", "postal_code", "is_staff", "departments",
         ]
         read_only_fields = ["id", "email", "is_staff", "departments"]
+
+    def validate_postal_code(self, value):
+        """Same rule as the profile form: ``j6t2m2`` is stored as ``J6T 2M2``."""
+        return services.normalise_postal_code(value)
 
 
 class MeView(generics.RetrieveUpdateAPIView):
