@@ -8,6 +8,8 @@ scripts and styles are not nonced by Wagtail.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.middleware.locale import LocaleMiddleware
@@ -86,8 +88,15 @@ class HubLocaleMiddleware(LocaleMiddleware):
 
 
 class StaffMFARequiredMiddleware:
-    """With ``HUB_REQUIRE_STAFF_MFA`` (on in production), a staff member without a TOTP
-    authenticator who opens the admin is sent to allauth's TOTP activation page first.
+    """With ``HUB_REQUIRE_STAFF_MFA`` (on in production), the admin is for staff whose
+    session passed a second factor.
+
+    * A staff member without a TOTP authenticator is sent to allauth's TOTP activation
+      page first, with a message.
+    * A staff member who has one but whose session was opened with a password only
+      (Wagtail's own ``/admin/login/``, the page-privacy login ``/fr/_util/login/``, or
+      any other path that bypasses allauth's 2FA stage) is asked for a code through
+      allauth's MFA reauthentication, then comes back.
 
     Listed after allauth's ``AccountMiddleware`` (and Django's authentication and
     messages middleware).  Only the admin is guarded: the staff member can still reach
@@ -104,14 +113,17 @@ class StaffMFARequiredMiddleware:
             and getattr(request, "user", None) is not None
             and request.user.is_authenticated
             and request.user.is_staff
-            and not has_totp(request.user)
         ):
-            messages.warning(
-                request,
-                _("Staff accounts need two-factor authentication: activate an "
-                  "authenticator app to reach the administration."),
-            )
-            return redirect(reverse("mfa_activate_totp"))
+            if not has_totp(request.user):
+                messages.warning(
+                    request,
+                    _("Staff accounts need two-factor authentication: activate an "
+                      "authenticator app to reach the administration."),
+                )
+                return redirect(reverse("mfa_activate_totp"))
+            if not session_passed_mfa(request):
+                query = urlencode({"next": request.get_full_path()})
+                return redirect(f"{reverse('mfa_reauthenticate')}?{query}")
         return self.get_response(request)
 
 
@@ -119,3 +131,11 @@ def has_totp(user) -> bool:
     from allauth.mfa.models import Authenticator
 
     return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+def session_passed_mfa(request) -> bool:
+    """Whether allauth recorded a second factor for this session's user."""
+    from allauth.account.authentication import get_authentication_records
+
+    return any(record.get("method") == "mfa"
+               for record in get_authentication_records(request, request.user))

@@ -394,12 +394,57 @@ def test_staff_without_totp_is_sent_to_activation(client, request, role):
     assert "two-factor" in text or "deux facteurs" in text or "double" in text.lower()
 
 
+def add_totp(user) -> Authenticator:
+    return Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP,
+                                        data={"secret": "JBSWY3DPEHPK3PXP"})
+
+
+def record_mfa(client, user, authenticator) -> None:
+    """What allauth stores in the session once the TOTP code was accepted."""
+    from allauth.account.internal.flows.login import (
+        _AUTHENTICATION_METHODS_USER_SESSION_KEY,
+        AUTHENTICATION_METHODS_SESSION_KEY,
+    )
+
+    session = client.session
+    session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+        {"method": "password", "at": 1.0, "email": user.email},
+        {"method": "mfa", "at": 2.0, "id": authenticator.pk, "type": "totp"},
+    ]
+    session.save()
+
+
 @override_settings(HUB_REQUIRE_STAFF_MFA=True)
 def test_staff_with_totp_reaches_the_admin(client, administrator):
-    Authenticator.objects.create(user=administrator, type=Authenticator.Type.TOTP,
-                                 data={"secret": "JBSWY3DPEHPK3PXP"})
+    authenticator = add_totp(administrator)
     client.force_login(administrator)
+    record_mfa(client, administrator, authenticator)
     assert client.get("/admin/").status_code == 200
+
+
+@override_settings(HUB_REQUIRE_STAFF_MFA=True)
+def test_staff_session_without_second_factor_is_asked_for_a_code(client, administrator):
+    """A password-only session (Wagtail's /admin/login/, the page-privacy login…) does
+    not open the admin, even for an account that has TOTP: allauth asks for the code."""
+    add_totp(administrator)
+    response = client.post("/admin/login/", {"username": administrator.email,
+                                             "password": PASSWORD})
+    assert response.status_code == 302
+    response = client.get("/admin/pages/")
+    assert response.status_code == 302
+    assert response.headers["Location"] == (
+        reverse("mfa_reauthenticate") + "?next=%2Fadmin%2Fpages%2F")
+
+
+@override_settings(HUB_REQUIRE_STAFF_MFA=True)
+def test_staff_sign_in_through_allauth_asks_for_the_totp_code(client, editor, fresh_axes):
+    add_totp(editor)
+    response = sign_in(client, editor.email)
+    assert response.status_code == 302
+    assert response.headers["Location"] == reverse("mfa_authenticate")
+    assert client.get("/admin/").status_code == 302
+    assert "_auth_user_id" not in client.session
 
 
 @override_settings(HUB_REQUIRE_STAFF_MFA=True)
