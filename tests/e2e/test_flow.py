@@ -5,7 +5,7 @@ import re
 import pytest
 from django.core import mail
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 EMAIL = "nouvelle.citoyenne@example.com"
 PASSWORD = "Un-mot-de-passe-solide-2024"
