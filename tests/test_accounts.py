@@ -10,6 +10,7 @@ import re
 import pytest
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
+from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core import mail
 from django.core.cache import cache
@@ -107,8 +108,13 @@ def test_signup_verify_sign_in_and_out_in_french(client):
     assert address.verified
     assert signed_in_user_id(client) is None  # ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
 
-    # Now signing in works and lands on Mon Espace.
+    # Now signing in works, lands on Mon Espace and rotates the session key.
+    anonymous = client.session
+    anonymous["probe"] = 1
+    anonymous.save()
+    client.cookies[settings.SESSION_COOKIE_NAME] = anonymous_key = anonymous.session_key
     response = sign_in(client, "nouvelle@example.com")
+    assert client.session.session_key not in (None, anonymous_key)
     assert response.status_code == 302
     assert response["Location"] == MON_ESPACE_FR
     assert signed_in_user_id(client) == str(user.pk)
@@ -255,6 +261,10 @@ def test_signup_page_renders_in_both_languages(client):
 
 @pytest.mark.django_db
 def test_password_reset_end_to_end(client, citizen):
+    elsewhere = Client()
+    elsewhere.force_login(citizen)
+    assert elsewhere.get(MON_ESPACE_FR).status_code == 200
+
     response = client.post(RESET_FR, {"email": citizen.email})
     assert response.status_code == 302
     assert response["Location"] == "/fr/compte/password/reset/done/"
@@ -285,6 +295,10 @@ def test_password_reset_end_to_end(client, citizen):
     assert response.status_code == 302
     citizen.refresh_from_db()
     assert citizen.check_password(NEW_PASSWORD)
+    # A session opened with the old password is over.
+    response = elsewhere.get(MON_ESPACE_FR)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/fr/compte/login/")
 
     # The key is spent.
     response = client.get(link)
