@@ -83,3 +83,30 @@ def sign_in(context, live_server, user):
     host = live_server.url.split("://", 1)[1].split(":")[0]
     context.add_cookies([{"name": cookie.key, "value": cookie.value, "domain": host,
                           "path": "/"}])
+
+
+@pytest.mark.parametrize(("lang", "other", "label"), [("fr", "en", "English"),
+                                                      ("en", "fr", "français")])
+def test_language_link_is_named_in_its_own_language(page, lang, other, label):
+    open_page(page, f"/{lang}/", lang)
+    link = page.locator(f"a.lang-switch[hreflang='{other}']")
+    assert link.get_attribute("lang") == other
+    assert link.inner_text().strip() == label
+
+
+def test_skip_link_is_the_first_stop_and_reaches_main(page):
+    open_page(page, "/fr/", "fr")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.getAttribute('href')")
+    assert focused == "#main"
+    assert page.locator("a.skip-link").is_visible()
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+
+
+def test_error_summary_takes_the_focus(page):
+    open_page(page, "/fr/compte/login/", "fr")
+    page.locator("form.form").evaluate("form => form.noValidate = true")
+    page.locator("form.form button[type=submit]").click()
+    page.locator(".error-summary").wait_for()
+    assert page.evaluate("document.activeElement.className") == "error-summary"
