@@ -393,7 +393,7 @@ def test_production_requires_staff_mfa(production_settings):
 
 @override_settings(HUB_REQUIRE_STAFF_MFA=True)
 @pytest.mark.parametrize("role", ["editor", "administrator", "agent_a"])
-def test_staff_without_totp_is_sent_to_activation(client, request, role):
+def test_staff_without_totp_is_sent_to_activation(db, client, request, role):
     user = request.getfixturevalue(role)
     client.force_login(user)
     response = client.get("/admin/")
