@@ -269,7 +269,10 @@ WAGTAILAPI_BASE_URL = BASE_URL
 WAGTAILAPI_LIMIT_MAX = 100
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
 WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False  # passwords are managed by allauth
-WAGTAILADMIN_LOGIN_URL = "/fr/compte/connexion/"
+# One sign-in for everyone (allauth: verified email, lockout, MFA); Wagtail's own login
+# forms redirect there (hub.views.account.admin_login).
+WAGTAILADMIN_LOGIN_URL = "/fr/compte/login/"
+WAGTAIL_FRONTEND_LOGIN_URL = WAGTAILADMIN_LOGIN_URL
 
 # --- API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {

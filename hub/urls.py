@@ -38,6 +38,7 @@ hub_patterns = (
 )
 
 urlpatterns = [
+    path("admin/login/", account_views.admin_login, name="admin_login"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("api/v1/", include(build_api_urls())),

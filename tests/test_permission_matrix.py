@@ -236,9 +236,9 @@ ADMIN_SPECIAL = {
     # Static-like resources the admin's login page itself needs.
     "admin/sprite/": every(200),
     "admin/jsi18n/": every(200),
-    # Wagtail's own login form (kept reachable by Wagtail); staff sessions it opens
-    # still need the second factor (hub.middleware.StaffMFARequiredMiddleware).
-    "admin/login/": {**every(200), **dict.fromkeys(STAFF_ROLES, Redirect("/admin/"))},
+    # Wagtail's own login form is replaced by a redirect to the one sign-in (allauth).
+    "admin/login/": {**every(ADMIN_LOGIN), **dict.fromkeys(STAFF_ROLES, Redirect("/admin/")),
+                     **dict.fromkeys(CITIZEN_ROLES, Redirect("/admin/"))},
     # WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False: passwords are allauth's.
     "admin/password_reset/": every(404),
     "admin/password_reset/done/": every(404),

@@ -151,14 +151,22 @@ def test_inline_scripts_in_templates_carry_the_nonce():
     assert not offenders, "inline <script> without the CSP nonce:\n" + "\n".join(offenders)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "hub/settings.py sets WAGTAILADMIN_LOGIN_URL = '/fr/compte/connexion/', which no URL "
-    "serves (allauth's sign-in is /fr/compte/login/): reported, not fixed here"))
-def test_admin_sends_anonymous_visitors_to_the_real_sign_in_page(client):
+def test_admin_sends_anonymous_visitors_to_the_real_sign_in_page(client, db):
     response = client.get("/admin/")
     assert response.status_code == 302
     location = response.headers["Location"]
     assert location.split("?")[0] == reverse("account_login")
+    assert client.get(location).status_code == 200
+
+
+def test_wagtail_login_form_is_replaced_by_the_one_sign_in(client, citizen):
+    response = client.get("/admin/login/?next=/admin/pages/")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/fr/compte/login/?next=%2Fadmin%2Fpages%2F"
+    hostile = client.get("/admin/login/?next=https://evil.example/")
+    assert hostile.headers["Location"] == "/fr/compte/login/?next=%2Fadmin%2F"
+    client.force_login(citizen)
+    assert client.get("/admin/login/").headers["Location"] == "/admin/"
 
 
 # --- 2. Cookies ------------------------------------------------------------------------
@@ -435,12 +443,17 @@ def test_staff_with_totp_reaches_the_admin(client, administrator):
 
 @override_settings(HUB_REQUIRE_STAFF_MFA=True)
 def test_staff_session_without_second_factor_is_asked_for_a_code(client, administrator):
-    """A password-only session (Wagtail's /admin/login/, the page-privacy login…) does
-    not open the admin, even for an account that has TOTP: allauth asks for the code."""
+    """A password-only session (e.g. Wagtail's page-privacy login form) does not open the
+    admin, even for an account that has TOTP: allauth asks for the code.  Wagtail's
+    /admin/login/ no longer signs anybody in: it redirects to the one sign-in."""
     add_totp(administrator)
     response = client.post("/admin/login/", {"username": administrator.email,
                                              "password": PASSWORD})
     assert response.status_code == 302
+    assert "_auth_user_id" not in client.session
+    client.post("/fr/_util/login/", {"username": administrator.email, "password": PASSWORD})
+    if "_auth_user_id" not in client.session:
+        client.force_login(administrator)  # same password-only session, without MFA
     response = client.get("/admin/pages/")
     assert response.status_code == 302
     assert response.headers["Location"] == (

@@ -84,3 +84,17 @@ def delete_account(request):
 def lockout(request, credentials=None, *args, **kwargs):
     """django-axes lockout answer: the same message whether the account exists or not."""
     return render(request, "hub/account/lockout.html", status=429)
+
+
+def admin_login(request):
+    """Wagtail's password-only login form is replaced by the one sign-in (allauth), so
+    email verification, lockout and MFA apply to staff too."""
+    from django.conf import settings
+    from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+
+    next_url = request.GET.get("next", "/admin/")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = "/admin/"
+    if request.user.is_authenticated:
+        return redirect(next_url)
+    return redirect(f"{settings.WAGTAILADMIN_LOGIN_URL}?{urlencode({'next': next_url})}")
