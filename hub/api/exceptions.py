@@ -6,6 +6,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.utils.translation import gettext
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -25,7 +26,7 @@ def exception_handler(exc, context):
             return None  # already handled by DRF above
         logger.exception("Unhandled API error", exc_info=exc)
         return Response(
-            {"detail": "Internal error; it has been logged."},
+            {"detail": gettext("Internal error; it has been logged.")},
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
     return response

@@ -76,8 +76,10 @@ def schema_endpoints(endpoints, **kwargs):
 def not_found(request, *args, **kwargs):
     """Unknown API paths answer JSON, not the site's HTML 404 page."""
     from django.http import JsonResponse
+    from django.utils.translation import gettext
 
     return JsonResponse(
-        {"detail": f"No API route matches {request.path}. See /api/v1/ and /api/docs/."},
+        {"detail": gettext("No API route matches %(path)s. See /api/v1/ and /api/docs/.")
+         % {"path": request.path}},
         status=404,
     )
