@@ -704,3 +704,12 @@ def test_mfa_totp_activation_and_sign_in(client, citizen):
     assert response.status_code == 302
     assert response["Location"] == MON_ESPACE_FR
     assert signed_in_user_id(fresh) == str(citizen.pk)
+
+
+def test_sign_out_keeps_the_language(client, citizen):
+    client.force_login(citizen)
+    response = client.post("/en/compte/logout/")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/en/"
+    client.force_login(citizen)
+    assert client.post("/fr/compte/logout/").headers["Location"] == "/fr/"

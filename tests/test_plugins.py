@@ -140,7 +140,7 @@ class _FailingListener:
         raise RuntimeError("listener is broken")
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_events_fire_after_commit_and_a_failing_listener_never_breaks_the_sender(caplog):
     pm = manager.get_plugin_manager()
     pm.register(_FailingListener(), name="failing-listener")
@@ -154,7 +154,7 @@ def test_events_fire_after_commit_and_a_failing_listener_never_breaks_the_sender
         pm.unregister(name="failing-listener")
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_events_are_dropped_when_the_transaction_rolls_back():
     with pytest.raises(ZeroDivisionError), transaction.atomic():
         manager.fire_event("throwaway_happened", payload={"n": 2})

@@ -44,7 +44,7 @@ def test_settings_choose_the_db_backend_without_redis(monkeypatch):
     assert out == ["django_tasks_rq.RQBackend", "django_redis.cache.RedisCache"]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_db_backend_runs_the_task_through_db_worker():
     # django-tasks resets its backends when TASKS changes (setting_changed).
     with override_settings(TASKS=DB_TASKS):
@@ -57,7 +57,7 @@ def test_db_backend_runs_the_task_through_db_worker():
         assert beat.source == "db-backend" and result.return_value == beat.pk
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_rq_backend_runs_the_task_on_redis():
     if not _redis_reachable():
         if os.environ.get("CI"):

@@ -36,6 +36,11 @@ class AccountAdapter(DefaultAccountAdapter):
             user.save()
         return user
 
+    def get_logout_redirect_url(self, request):
+        """Back to the home page in the language the visitor was using."""
+        language = (translation.get_language() or "fr")[:2]
+        return f"/{language if language in ('fr', 'en') else 'fr'}/"
+
 
 def axes_username(request, credentials=None) -> str | None:
     """The identifier django-axes counts failures against (``AXES_USERNAME_CALLABLE``).

@@ -59,8 +59,9 @@ def test_sign_up_confirm_sign_in_mon_espace_sign_out(page, demo_site):
     page.locator(".account-nav").get_by_role("button", name="Sign out").click()
     if re.search(r"/compte/logout/$", page.url):
         page.locator("main form button[type=submit]").click()
-    # Signed out: the header offers to sign in again (allauth's logout redirect goes to
-    # "/", which picks the language from the browser) and Mon Espace asks for a login.
+    # Signed out: back on the English home page, the header offers to sign in again and
+    # Mon Espace asks for a login.
+    expect(page).to_have_url(re.compile(r"/en/$"))
     expect(page.locator(".account-nav a[href$='/compte/login/']")).to_be_visible()
     expect(page.locator(".account-nav form[action$='/compte/logout/']")).to_have_count(0)
     page.goto("/en/mon-espace/")

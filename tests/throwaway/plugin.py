@@ -2,6 +2,7 @@
 
 from django.http import HttpResponse
 from django.urls import path
+from django.utils.safestring import mark_safe
 from rest_framework import serializers, viewsets
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -61,8 +62,8 @@ def hub_home_tiles(request):
 
 @hookimpl
 def hub_dashboard_panels(request):
-    return [{"title": "Panneau jetable", "body": "<p>Contenu du panneau jetable</p>",
-             "order": 99}]
+    body = mark_safe("<p>Contenu du panneau jetable</p>")
+    return [{"title": "Panneau jetable", "body": body, "order": 99}]
 
 
 @hookimpl
