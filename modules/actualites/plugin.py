@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 
 from hub.plugins import hookimpl
 
-from . import services
+from . import hookspecs, services
 
 SLUG = "actualites"
 
@@ -21,21 +21,37 @@ def hub_module():
         "description_en": "News from the city.",
         "icon": "news",
         "order": 30,
-        "version": "0.1.0",
+        "version": "0.2.0",
     }
 
 
 @hookimpl
+def hub_hookspecs():
+    return hookspecs
+
+
+@hookimpl
 def hub_urlpatterns():
+    # Only the feeds: the list is the NewsIndexPage served by Wagtail at /fr/actualites/.
     return [path("actualites/", include("modules.actualites.urls"))]
+
+
+def _index_url(request) -> str:
+    index = services.news_index(services.current_locale())
+    if index is None:
+        return reverse("actualites:feed_atom")
+    return index.get_url(request) or reverse("actualites:feed_atom")
 
 
 @hookimpl
 def hub_home_tiles(request):
+    latest = services.latest_news(limit=1)
+    description = (_("Latest: %(title)s") % {"title": latest[0].title} if latest
+                   else _("Announcements, works, events and decisions of the city council."))
     return [{
         "title": _("City news"),
-        "description": _("Announcements, works, events and decisions of the city council."),
-        "url": reverse("actualites:index"),
+        "description": description,
+        "url": _index_url(request),
         "icon": "news",
         "order": 30,
     }]
@@ -46,9 +62,23 @@ def hub_dashboard_panels(request):
     return [{
         "title": _("Latest news"),
         "body": render_to_string("actualites/panel.html",
-                                 {"pages": services.latest_pages(request, limit=3)},
+                                 {"pages": services.latest_news(limit=3)},
                                  request=request),
-        "url": reverse("actualites:index"),
+        "url": _index_url(request),
         "link_text": _("All news"),
         "order": 30,
     }]
+
+
+@hookimpl
+def hub_search_sources():
+    from .models import NewsPage
+
+    return [NewsPage.objects.live().public()]
+
+
+@hookimpl
+def hub_demo_data():
+    from . import demo
+
+    demo.load()

@@ -1,17 +1,96 @@
-"""What `actualites` reads: the latest published pages in the visitor's language."""
+"""What `actualites` reads and does: filtered lists, the latest news, feeds' items and
+the ``actualite_publiee`` event."""
 
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
 from django.utils.translation import get_language
-from wagtail.models import Locale, Page
+from django.utils.translation import gettext as _
+from wagtail.models import Locale
+
+from hub.plugins.manager import fire_event
+
+MAX_FILTER_LENGTH = 80
 
 
-def latest_pages(request, limit: int = 20) -> list[Page]:
-    """Published pages of the current language, newest first (the home page excluded)."""
-    try:
-        locale = Locale.objects.get(language_code=(get_language() or "fr")[:2])
-    except Locale.DoesNotExist:
+@dataclass
+class Listing:
+    pages: QuerySet
+    category: object | None = None
+    tag: str = ""
+    error: str = ""
+
+
+def current_locale() -> Locale | None:
+    return Locale.objects.filter(language_code=(get_language() or "fr")[:2]).first()
+
+
+def live_news(locale: Locale | None = None) -> QuerySet:
+    """Live, public news pages (of one locale when given), newest first."""
+    from .models import NewsPage
+
+    pages = NewsPage.objects.live().public()
+    if locale is not None:
+        pages = pages.filter(locale=locale)
+    return pages.order_by("-date", "-first_published_at")
+
+
+def filter_news(pages: QuerySet, *, category: str = "", tag: str = "",
+                locale: Locale | None = None) -> Listing:
+    """Apply the category (slug) and tag (slug) filters of the news list.
+
+    An unknown or malformed filter gives an empty list and a message, never an error.
+    """
+    from .models import NewsCategory
+
+    pages = pages.order_by("-date", "-first_published_at")
+    listing = Listing(pages=pages)
+    category = (category or "").strip()
+    tag = (tag or "").strip()
+    if category:
+        found = None
+        if len(category) <= MAX_FILTER_LENGTH:
+            found = NewsCategory.objects.filter(slug=category, locale=locale).first()
+        if found is None:
+            listing.pages = pages.none()
+            listing.error = _("This category does not exist.")
+            return listing
+        listing.category = found
+        pages = pages.filter(categories__translation_key=found.translation_key)
+    if tag:
+        if len(tag) > MAX_FILTER_LENGTH:
+            listing.pages = pages.none()
+            listing.error = _("This tag does not exist.")
+            return listing
+        listing.tag = tag
+        pages = pages.filter(tags__slug=tag)
+    listing.pages = pages.distinct()
+    return listing
+
+
+def news_index(locale: Locale | None = None):
+    """The live news index of a locale (falling back to any live news index)."""
+    from .models import NewsIndexPage
+
+    indexes = NewsIndexPage.objects.live().public()
+    if locale is not None:
+        found = indexes.filter(locale=locale).first()
+        if found is not None:
+            return found
+    return indexes.order_by("depth", "path").first()
+
+
+def latest_news(limit: int = 3) -> list:
+    """The latest live news of the visitor's language."""
+    locale = current_locale()
+    if locale is None:
         return []
-    pages = (
-        Page.objects.live().public().filter(locale=locale, depth__gt=2)
-        .exclude(first_published_at=None).order_by("-first_published_at")
-    )
-    return list(pages[:limit])
+    return list(live_news(locale).select_related("main_image")[:limit])
+
+
+def on_page_published(sender, instance, **kwargs) -> None:
+    """Wagtail's ``page_published`` signal for news pages → ``actualite_publiee(page)``,
+    fired after the transaction commits."""
+    fire_event("actualite_publiee", page=instance.specific)
