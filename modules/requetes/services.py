@@ -1,0 +1,707 @@
+"""Domain operations on service requests.  The web pages, the admin, the API and Open311
+all go through these functions, so validation, the workflow, role checks, the history and
+the events hold on every path.
+
+Errors: ``django.core.exceptions.ValidationError`` (a dict naming the field) for bad
+input, ``PermissionDenied`` when the actor may not do it.  Nothing is changed in either
+case.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import math
+import uuid
+import warnings
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from hub import roles
+from hub.geo import point_in_geometry
+from hub.plugins.manager import fire_event
+
+from .models import (
+    Category,
+    Question,
+    ReferenceCounter,
+    RequestEvent,
+    RequestPhoto,
+    ServiceRequest,
+)
+
+try:  # HEIC photos from phones; pillow-heif comes with Wagtail.
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    HEIF_FORMATS = ("HEIF",)
+except ImportError:  # pragma: no cover - optional
+    HEIF_FORMATS = ()
+
+Status = ServiceRequest.Status
+Reason = ServiceRequest.ClosureReason
+Channel = ServiceRequest.Channel
+
+MAX_PHOTOS = 5
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+MAX_PHOTO_PIXELS = 40_000_000
+PHOTO_FORMATS = ("JPEG", "PNG", "WEBP", *HEIF_FORMATS)
+MAX_DESCRIPTION = 4000
+NEARBY_METRES = 50
+REOPEN_DAYS = 14
+
+# Salaberry-de-Valleyfield, roughly; REQUETES_TERRITORY (a GeoJSON Polygon or
+# MultiPolygon) replaces it.
+DEFAULT_TERRITORY = {
+    "type": "Polygon",
+    "coordinates": [[[-74.25, 45.18], [-73.98, 45.18], [-73.98, 45.33], [-74.25, 45.33],
+                     [-74.25, 45.18]]],
+}
+# Recurring holidays (month, day); REQUETES_HOLIDAYS adds dated ones ("2026-04-03").
+DEFAULT_RECURRING_HOLIDAYS = [(1, 1), (1, 2), (6, 24), (7, 1), (12, 24), (12, 25),
+                              (12, 26), (12, 31)]
+
+TRANSITIONS = {
+    Status.NEW: {Status.ACKNOWLEDGED, Status.ASSIGNED, Status.IN_PROGRESS, Status.CLOSED},
+    Status.ACKNOWLEDGED: {Status.ASSIGNED, Status.IN_PROGRESS, Status.CLOSED},
+    Status.ASSIGNED: {Status.ASSIGNED, Status.IN_PROGRESS, Status.CLOSED},
+    Status.IN_PROGRESS: {Status.ASSIGNED, Status.CLOSED},
+    Status.CLOSED: set(),
+}
+
+
+# --- roles ------------------------------------------------------------------------------
+
+def _in_group(user, name: str) -> bool:
+    return bool(user and user.is_authenticated and user.groups.filter(name=name).exists())
+
+
+def is_administrator(user) -> bool:
+    return bool(user and user.is_authenticated
+                and (user.is_superuser or _in_group(user, roles.ADMINISTRATORS)))
+
+
+def is_intake_agent(user) -> bool:
+    return _in_group(user, roles.INTAKE_AGENTS)
+
+
+def is_department_agent(user) -> bool:
+    return _in_group(user, roles.DEPARTMENT_AGENTS)
+
+
+def is_staff_for_requests(user) -> bool:
+    return is_administrator(user) or is_intake_agent(user) or is_department_agent(user)
+
+
+def staff_queryset(user):
+    """The requests a staff member may see: all for administrators and intake agents,
+    their departments' for department agents, none otherwise."""
+    qs = ServiceRequest.objects.all()
+    if is_administrator(user) or is_intake_agent(user):
+        return qs
+    if is_department_agent(user):
+        return qs.filter(department__in=user.departments.all())
+    return qs.none()
+
+
+def can_handle(user, request: ServiceRequest) -> bool:
+    """May ``user`` change ``request`` (transitions, assignment, internal notes)?"""
+    if is_administrator(user):
+        return True
+    return is_department_agent(user) and user.departments.filter(
+        pk=request.department_id).exists()
+
+
+def can_view_as_staff(user, request: ServiceRequest) -> bool:
+    return (is_administrator(user) or is_intake_agent(user) or can_handle(user, request))
+
+
+# --- territory, dates -----------------------------------------------------------------
+
+def territory() -> dict:
+    return getattr(settings, "REQUETES_TERRITORY", None) or DEFAULT_TERRITORY
+
+
+def validate_location(latitude: Any, longitude: Any) -> tuple[float, float]:
+    errors = {}
+    try:
+        lat = float(latitude)
+        if not math.isfinite(lat) or not -90 <= lat <= 90:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["latitude"] = _("Latitude must be a number between -90 and 90.")
+    try:
+        lon = float(longitude)
+        if not math.isfinite(lon) or not -180 <= lon <= 180:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["longitude"] = _("Longitude must be a number between -180 and 180.")
+    if errors:
+        raise ValidationError(errors)
+    if not point_in_geometry(territory(), lat, lon):
+        raise ValidationError({"latitude": _(
+            "This location is outside the city's territory: place the pin inside the city.")})
+    return round(lat, 6), round(lon, 6)
+
+
+def is_holiday(day: datetime.date) -> bool:
+    recurring = getattr(settings, "REQUETES_RECURRING_HOLIDAYS", DEFAULT_RECURRING_HOLIDAYS)
+    if (day.month, day.day) in {tuple(item) for item in recurring}:
+        return True
+    return day.isoformat() in set(getattr(settings, "REQUETES_HOLIDAYS", ()))
+
+
+def add_business_days(start: datetime.date, days: int) -> datetime.date:
+    """``start`` plus ``days`` business days (no weekends, no city holidays)."""
+    day = start
+    remaining = days
+    while remaining > 0:
+        day += datetime.timedelta(days=1)
+        if day.weekday() < 5 and not is_holiday(day):
+            remaining -= 1
+    return day
+
+
+def due_date_for(category: Category, created: datetime.datetime | None = None):
+    created = created or timezone.now()
+    return add_business_days(timezone.localdate(created), category.service_level_days)
+
+
+# --- answers ----------------------------------------------------------------------------
+
+def _blank(value) -> bool:
+    return value is None or value == "" or value == [] or (
+        isinstance(value, str) and not value.strip())
+
+
+def validate_answers(category: Category, answers: dict | None) -> dict:
+    """Check ``answers`` ({code: value}) against the category's questions; return the
+    cleaned answers or raise ``ValidationError`` keyed ``answers.<code>``."""
+    answers = answers or {}
+    if not isinstance(answers, dict):
+        raise ValidationError({"answers": _("Answers must be given as code: value pairs.")})
+    questions = {q.code: q for q in category.questions.all()}
+    errors: dict[str, str] = {}
+    cleaned: dict[str, Any] = {}
+    for code in answers:
+        if code not in questions:
+            errors[f"answers.{code}"] = _("Unknown question: %(code)s.") % {"code": code}
+    for code, question in questions.items():
+        value = answers.get(code)
+        if _blank(value):
+            if question.required:
+                errors[f"answers.{code}"] = _("This question is required: %(q)s") % {
+                    "q": question.label}
+            continue
+        try:
+            cleaned[code] = _clean_answer(question, value)
+        except ValueError as error:
+            errors[f"answers.{code}"] = str(error)
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _clean_answer(question: Question, value):
+    kind = question.datatype
+    keys = [key for key, _label in question.choice_list()]
+    if kind == Question.Datatype.MULTI:
+        values = value if isinstance(value, list) else [value]
+        values = [str(v) for v in values if not _blank(v)]
+        wrong = [v for v in values if v not in keys]
+        if wrong:
+            raise ValueError(_("Not one of the offered choices: %(v)s.") % {
+                "v": ", ".join(wrong)})
+        if not values and question.required:
+            raise ValueError(_("This question is required: %(q)s") % {"q": question.label})
+        return values
+    if isinstance(value, list):
+        raise ValueError(_("Give one answer to: %(q)s") % {"q": question.label})
+    text = str(value).strip()
+    if kind == Question.Datatype.SINGLE:
+        if text not in keys:
+            raise ValueError(_("Not one of the offered choices: %(v)s.") % {"v": text})
+        return text
+    if kind == Question.Datatype.NUMBER:
+        try:
+            number = float(text.replace(",", "."))
+        except ValueError:
+            raise ValueError(_("Enter a number for: %(q)s") % {"q": question.label}) from None
+        if not math.isfinite(number):
+            raise ValueError(_("Enter a number for: %(q)s") % {"q": question.label})
+        return int(number) if number.is_integer() else number
+    if kind == Question.Datatype.DATETIME:
+        parsed = None
+        try:
+            parsed = parse_datetime(text) or (
+                datetime.datetime.combine(datetime.date.fromisoformat(text), datetime.time()))
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            raise ValueError(_("Enter a date (YYYY-MM-DD) or a date and time for: %(q)s")
+                             % {"q": question.label})
+        return parsed.isoformat()
+    limit = 255 if kind == Question.Datatype.STRING else 4000
+    if len(text) > limit:
+        raise ValueError(_("At most %(n)d characters for: %(q)s") % {
+            "n": limit, "q": question.label})
+    return text
+
+
+# --- photos -----------------------------------------------------------------------------
+
+def process_photo(upload) -> tuple[ContentFile, ContentFile, int, int]:
+    """Check and re-encode an uploaded photo: only its pixels are kept (no EXIF, no
+    other metadata), orientation applied, pixel count bounded before decoding."""
+    name = getattr(upload, "name", "") or _("photo")
+    size = getattr(upload, "size", None)
+    if size is not None and size > MAX_PHOTO_BYTES:
+        raise ValidationError({"photos": _(
+            "%(name)s is larger than 10 MB.") % {"name": name}})
+    data = upload.read(MAX_PHOTO_BYTES + 1)
+    if len(data) > MAX_PHOTO_BYTES:
+        raise ValidationError({"photos": _("%(name)s is larger than 10 MB.") % {"name": name}})
+    not_image = ValidationError({"photos": _(
+        "%(name)s is not a photo: send a JPEG, PNG, WebP or HEIC image.") % {"name": name}})
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=PHOTO_FORMATS) as image:
+                width, height = image.size
+                if width * height > MAX_PHOTO_PIXELS or width <= 0 or height <= 0:
+                    raise ValidationError({"photos": _(
+                        "%(name)s has too many pixels (at most 40 megapixels).")
+                        % {"name": name}})
+                image.load()
+                image = ImageOps.exif_transpose(image)
+                if image.mode not in ("RGB", "L"):
+                    image = image.convert("RGBA").convert("RGB") if "A" in image.mode \
+                        else image.convert("RGB")
+                out = io.BytesIO()
+                image.save(out, format="JPEG", quality=85, optimize=True)
+                thumb = image.copy()
+                thumb.thumbnail((400, 400))
+                thumb_out = io.BytesIO()
+                thumb.save(thumb_out, format="JPEG", quality=80)
+                width, height = image.size
+    except ValidationError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ValidationError({"photos": _(
+            "%(name)s has too many pixels (at most 40 megapixels).") % {"name": name}}) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, TypeError,
+            EOFError):
+        raise not_image from None
+    return (ContentFile(out.getvalue(), name="photo.jpg"),
+            ContentFile(thumb_out.getvalue(), name="thumb.jpg"), width, height)
+
+
+def prepare_photos(uploads: Iterable, already: int = 0) -> list[tuple]:
+    uploads = [u for u in uploads if u]
+    if len(uploads) + already > MAX_PHOTOS:
+        raise ValidationError({"photos": _("At most %(n)d photos per request.") % {
+            "n": MAX_PHOTOS}})
+    return [process_photo(upload) for upload in uploads]
+
+
+def _save_photos(request: ServiceRequest, prepared: list[tuple], user) -> None:
+    for image, thumb, width, height in prepared:
+        photo = RequestPhoto(request=request, width=width, height=height,
+                             uploaded_by=user if user and user.is_authenticated else None)
+        photo.image.save("photo.jpg", image, save=False)
+        photo.thumbnail.save("thumb.jpg", thumb, save=False)
+        photo.save()
+
+
+# --- creation ---------------------------------------------------------------------------
+
+def next_reference(year: int) -> str:
+    """The next reference of ``year`` (``2026-000123``).  The counter row is updated
+    in the caller's transaction, so concurrent requests wait for each other's commit
+    (row lock on PostgreSQL, the write lock on SQLite) and never share a number."""
+    with transaction.atomic():
+        if not ReferenceCounter.objects.filter(year=year).update(last=F("last") + 1):
+            try:
+                with transaction.atomic():
+                    ReferenceCounter.objects.create(year=year, last=1)
+            except IntegrityError:
+                ReferenceCounter.objects.filter(year=year).update(last=F("last") + 1)
+        value = ReferenceCounter.objects.get(year=year).last
+    return f"{year}-{value:06d}"
+
+
+def _category(category) -> Category:
+    if isinstance(category, Category):
+        category_obj = Category.objects.filter(pk=category.pk).first()
+    else:
+        category_obj = Category.objects.filter(
+            Q(service_code=str(category)) | (Q(pk=category) if str(category).isdigit()
+                                            else Q(pk__in=[]))).first()
+    if category_obj is None:
+        raise ValidationError({"category": _("Unknown category.")})
+    if not category_obj.active:
+        raise ValidationError({"category": _("This category no longer accepts requests.")})
+    return category_obj
+
+
+def create_request(*, actor, category, description: str, latitude, longitude,
+                   answers: dict | None = None, address: str = "",
+                   channel: str = Channel.WEB, citizen=None, caller_name: str = "",
+                   caller_email: str = "", caller_phone: str = "",
+                   contact_channel: str = ServiceRequest.ContactChannel.EMAIL,
+                   description_public: bool = False, priority: str = "normal",
+                   photos: Iterable = (), submission_key=None) -> ServiceRequest:
+    """Validate and create a request, record its first event, fire ``requete_created``.
+
+    ``channel`` web/app: ``actor`` is the signed-in citizen and becomes its requester.
+    phone/counter/email: ``actor`` must be an intake agent or an administrator; the
+    requester is ``citizen`` (a found account) or the caller's contact details.
+    open311: ``actor`` may be ``None`` (the API key was checked by the caller).
+    ``submission_key`` makes a retried submission return the first request.
+    """
+    if submission_key:
+        try:
+            submission_key = uuid.UUID(str(submission_key))
+        except ValueError:
+            raise ValidationError({"submission_key": _("Invalid submission key.")}) from None
+        existing = ServiceRequest.objects.filter(submission_key=submission_key).first()
+        if existing is not None:
+            if existing.citizen_id and actor and existing.citizen_id != actor.pk \
+                    and not is_staff_for_requests(actor):
+                raise ValidationError({"submission_key": _("Invalid submission key.")})
+            return existing
+    if channel not in Channel.values:
+        raise ValidationError({"channel": _("Unknown channel.")})
+    if channel in (Channel.WEB, Channel.APP):
+        if not actor or not actor.is_authenticated:
+            raise PermissionDenied(_("Sign in to report a problem."))
+        citizen = actor
+    elif channel in (Channel.PHONE, Channel.COUNTER, Channel.EMAIL):
+        if not (is_intake_agent(actor) or is_administrator(actor)):
+            raise PermissionDenied(_("Only intake agents record requests for a caller."))
+        if citizen is None and not (caller_name.strip() and (
+                caller_email.strip() or caller_phone.strip())):
+            raise ValidationError({"caller_name": _(
+                "Find the resident's account, or give the caller's name and a phone "
+                "number or email address.")})
+    if priority not in ServiceRequest.Priority.values:
+        raise ValidationError({"priority": _("Unknown priority.")})
+    if contact_channel not in ServiceRequest.ContactChannel.values:
+        raise ValidationError({"contact_channel": _("Unknown contact channel.")})
+
+    category = _category(category)
+    errors: dict[str, Any] = {}
+    description = (description or "").strip()
+    if not description:
+        errors["description"] = _("Describe the problem.")
+    elif len(description) > MAX_DESCRIPTION:
+        errors["description"] = _("The description is limited to 4,000 characters.")
+    for validate in (lambda: validate_location(latitude, longitude),
+                     lambda: validate_answers(category, answers)):
+        try:
+            validate()
+        except ValidationError as error:
+            errors.update(error.message_dict)
+    try:
+        prepared = prepare_photos(photos)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    lat, lon = validate_location(latitude, longitude)
+    cleaned_answers = validate_answers(category, answers)
+
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            request = ServiceRequest.objects.create(
+                reference=next_reference(timezone.localdate(now).year),
+                category=category, description=description,
+                description_public=bool(description_public), answers=cleaned_answers,
+                latitude=lat, longitude=lon, address=(address or "").strip()[:255],
+                channel=channel, citizen=citizen,
+                caller_name="" if citizen else caller_name.strip()[:120],
+                caller_email="" if citizen else caller_email.strip()[:254],
+                caller_phone="" if citizen else caller_phone.strip()[:32],
+                contact_channel=contact_channel, priority=priority,
+                department=category.department, due_date=due_date_for(category, now),
+                submission_key=submission_key or None, created_at=now,
+            )
+            if citizen is not None:
+                request.followers.add(citizen)
+            RequestEvent.objects.create(
+                request=request, kind=RequestEvent.Kind.CREATED,
+                actor=actor if actor and actor.is_authenticated else None,
+                to_status=Status.NEW, by_staff=channel not in (Channel.WEB, Channel.APP),
+                created_at=now)
+            _save_photos(request, prepared, actor)
+    except IntegrityError:
+        if submission_key:
+            existing = ServiceRequest.objects.filter(submission_key=submission_key).first()
+            if existing is not None:
+                return existing
+        raise
+    fire_event("requete_created", request=request)
+    return request
+
+
+# --- workflow ---------------------------------------------------------------------------
+
+def _lock(request: ServiceRequest) -> ServiceRequest:
+    return ServiceRequest.objects.select_for_update().get(pk=request.pk)
+
+
+def transition(request: ServiceRequest, *, actor, to_status: str, public_message: str = "",
+               internal_note: str = "", assignee=None, closure_reason: str = "",
+               closure_note: str = "", duplicate_of: ServiceRequest | str | None = None
+               ) -> RequestEvent:
+    """Move ``request`` to ``to_status``; only an administrator or an agent of the
+    request's department may.  Records the event and fires ``requete_status_changed``."""
+    if not can_handle(actor, request):
+        raise PermissionDenied(_("Only the department handling this request may change it."))
+    if to_status not in Status.values:
+        raise ValidationError({"to_status": _("Unknown status.")})
+    with transaction.atomic():
+        request = _lock(request)
+        old = request.status
+        if to_status not in TRANSITIONS[Status(old)]:
+            raise ValidationError({"to_status": _(
+                "A request cannot go from “%(old)s” to “%(new)s”.") % {
+                "old": Status(old).label, "new": Status(to_status).label}})
+        errors: dict[str, str] = {}
+        target = None
+        if to_status == Status.ASSIGNED:
+            if assignee is None:
+                errors["assignee"] = _("Choose the agent to assign.")
+            elif not (assignee.departments.filter(pk=request.department_id).exists()
+                      or is_administrator(assignee)):
+                errors["assignee"] = _("This person is not an agent of the department.")
+            else:
+                request.assigned_to = assignee
+        if to_status == Status.CLOSED:
+            note = (closure_note or "").strip()
+            if closure_reason not in Reason.values:
+                errors["closure_reason"] = _("Choose why the request is closed.")
+            elif closure_reason == Reason.NOT_CITY and not note:
+                errors["closure_note"] = _("Say whose responsibility it is.")
+            elif closure_reason == Reason.WONT_FIX and not note:
+                errors["closure_note"] = _("Give the reason it will not be fixed.")
+            elif closure_reason == Reason.DUPLICATE:
+                target = duplicate_of
+                if isinstance(target, str):
+                    target = ServiceRequest.objects.filter(reference=target.strip()).first()
+                if target is None:
+                    errors["duplicate_of"] = _("Give the reference of the original request.")
+                elif target.pk == request.pk:
+                    errors["duplicate_of"] = _("A request cannot duplicate itself.")
+                elif target.duplicate_of_id == request.pk:
+                    errors["duplicate_of"] = _("That request is already a duplicate of "
+                                               "this one.")
+            if not errors:
+                request.closure_reason = closure_reason
+                request.closure_note = note
+                request.duplicate_of = target
+                request.closed_at = timezone.now()
+        if errors:
+            raise ValidationError(errors)
+        request.status = to_status
+        request.save()
+        event = RequestEvent.objects.create(
+            request=request, kind=RequestEvent.Kind.STATUS, actor=actor, from_status=old,
+            to_status=to_status, public_message=(public_message or "").strip(),
+            internal_note=(internal_note or "").strip(), by_staff=True)
+        if target is not None:
+            moving = list(request.followers.all())
+            if request.citizen_id:
+                moving.append(request.citizen)
+            target.followers.add(*moving)
+            RequestEvent.objects.create(
+                request=target, kind=RequestEvent.Kind.MERGED, actor=actor, by_staff=True,
+                public_message=_("Request %(ref)s was merged into this one.") % {
+                    "ref": request.reference})
+    fire_event("requete_status_changed", request=request, old=old, new=to_status,
+               event=event)
+    return event
+
+
+def add_internal_note(request: ServiceRequest, *, actor, note: str) -> RequestEvent:
+    if not can_handle(actor, request):
+        raise PermissionDenied(_("Only the department handling this request may change it."))
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"internal_note": _("Write the note.")})
+    return RequestEvent.objects.create(request=request, kind=RequestEvent.Kind.NOTE,
+                                       actor=actor, internal_note=note[:4000], by_staff=True)
+
+
+def can_reopen(request: ServiceRequest, user) -> bool:
+    return bool(user and user.is_authenticated and request.citizen_id == user.pk
+                and request.status == Status.CLOSED and request.closed_at
+                and timezone.now() - request.closed_at <= datetime.timedelta(days=REOPEN_DAYS))
+
+
+def reopen(request: ServiceRequest, *, actor, message: str) -> RequestEvent:
+    """The requester says it is not fixed, within 14 days of closure: back to the
+    department's queue as a new request flagged reopened."""
+    if not actor or not actor.is_authenticated or request.citizen_id != actor.pk:
+        raise PermissionDenied(_("Only the person who made the request may reopen it."))
+    message = (message or "").strip()
+    if not message:
+        raise ValidationError({"message": _("Say what is still wrong.")})
+    with transaction.atomic():
+        request = _lock(request)
+        if not can_reopen(request, actor):
+            raise ValidationError({"message": _(
+                "A request can be reopened only within 14 days of its closure.")})
+        old = request.status
+        request.status = Status.NEW
+        request.reopened = True
+        request.closure_reason = ""
+        request.closure_note = ""
+        request.closed_at = None
+        request.due_date = due_date_for(request.category)
+        request.save()
+        event = RequestEvent.objects.create(
+            request=request, kind=RequestEvent.Kind.REOPENED, actor=actor, from_status=old,
+            to_status=Status.NEW, public_message=message[:4000])
+    fire_event("requete_status_changed", request=request, old=old, new=Status.NEW,
+               event=event)
+    return event
+
+
+def follow(request: ServiceRequest, *, user) -> bool:
+    """"Me too": ``user`` gets the request's updates.  True when newly following."""
+    if not user or not user.is_authenticated:
+        raise PermissionDenied(_("Sign in to follow a request."))
+    if not request.is_open:
+        raise ValidationError({"request": _("This request is closed.")})
+    if request.followers.filter(pk=user.pk).exists():
+        return False
+    request.followers.add(user)
+    RequestEvent.objects.create(request=request, kind=RequestEvent.Kind.FOLLOWED, actor=user)
+    return True
+
+
+def unfollow(request: ServiceRequest, *, user) -> None:
+    if user and user.is_authenticated and request.citizen_id != user.pk:
+        request.followers.remove(user)
+
+
+def add_comment(request: ServiceRequest, *, actor, message: str,
+                photos: Iterable = ()) -> RequestEvent:
+    """A public comment (and photos) by the requester or the handling department."""
+    staff = can_handle(actor, request)
+    if not staff and not (actor and actor.is_authenticated
+                          and request.citizen_id == actor.pk):
+        raise PermissionDenied(_("You cannot comment on this request."))
+    message = (message or "").strip()
+    errors = {}
+    if not message:
+        errors["message"] = _("Write your comment.")
+    elif len(message) > MAX_DESCRIPTION:
+        errors["message"] = _("A comment is limited to 4,000 characters.")
+    prepared = []
+    try:
+        prepared = prepare_photos(photos, already=request.photos.count())
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        event = RequestEvent.objects.create(request=request, kind=RequestEvent.Kind.COMMENT,
+                                            actor=actor, public_message=message,
+                                            by_staff=staff)
+        _save_photos(request, prepared, actor)
+    return event
+
+
+# --- reading ----------------------------------------------------------------------------
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    rlat1, rlat2 = math.radians(lat1), math.radians(lat2)
+    dlat = rlat2 - rlat1
+    dlon = math.radians(lon2 - lon1)
+    a = math.sin(dlat / 2) ** 2 + math.cos(rlat1) * math.cos(rlat2) * math.sin(dlon / 2) ** 2
+    return 6_371_000 * 2 * math.asin(math.sqrt(a))
+
+
+def nearby_open(category, latitude, longitude, *, radius: float = NEARBY_METRES,
+                exclude: ServiceRequest | None = None) -> list[ServiceRequest]:
+    """Open requests of ``category`` within ``radius`` metres, nearest first."""
+    try:
+        lat, lon = float(latitude), float(longitude)
+    except (TypeError, ValueError):
+        return []
+    if not (math.isfinite(lat) and math.isfinite(lon)):
+        return []
+    dlat = radius / 111_320
+    dlon = radius / (111_320 * max(math.cos(math.radians(lat)), 0.01))
+    qs = ServiceRequest.objects.filter(
+        category=category, status__in=ServiceRequest.OPEN_STATUSES,
+        latitude__range=(lat - dlat, lat + dlat), longitude__range=(lon - dlon, lon + dlon),
+    ).select_related("category", "department")
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude.pk)
+    found = [(distance_m(lat, lon, r.latitude, r.longitude), r) for r in qs[:200]]
+    return [r for d, r in sorted(found, key=lambda item: item[0]) if d <= radius]
+
+
+def public_events(request: ServiceRequest):
+    return [event for event in request.events.select_related("actor")
+            if event.is_public and event.kind != RequestEvent.Kind.FOLLOWED]
+
+
+def time_to_acknowledge(request: ServiceRequest) -> datetime.timedelta | None:
+    """From creation to the first move out of "new" (exact, from the history)."""
+    event = request.events.filter(kind=RequestEvent.Kind.STATUS,
+                                  from_status=Status.NEW).order_by("created_at").first()
+    return event.created_at - request.created_at if event else None
+
+
+def time_to_resolve(request: ServiceRequest) -> datetime.timedelta | None:
+    """From creation to the last closure (None while open)."""
+    if request.status != Status.CLOSED:
+        return None
+    event = request.events.filter(to_status=Status.CLOSED).order_by("-created_at").first()
+    return event.created_at - request.created_at if event else None
+
+
+# --- personal data (Law 25) -------------------------------------------------------------
+
+def export_user_data(user) -> dict | None:
+    requests = ServiceRequest.objects.filter(citizen=user).select_related("category")
+    followed = ServiceRequest.objects.filter(followers=user).exclude(citizen=user)
+    if not requests.exists() and not followed.exists():
+        return None
+    return {
+        "requests": [{
+            "reference": r.reference, "category": r.category.service_code,
+            "description": r.description, "answers": r.answers,
+            "latitude": r.latitude, "longitude": r.longitude, "address": r.address,
+            "status": r.status, "created_at": r.created_at.isoformat(),
+            "comments": [e.public_message for e in r.events.filter(
+                kind=RequestEvent.Kind.COMMENT, actor=user)],
+        } for r in requests],
+        "followed": [r.reference for r in followed],
+    }
+
+
+def erase_user_data(user) -> None:
+    """Anonymise: the city keeps the requests, without the link to the person."""
+    ServiceRequest.objects.filter(citizen=user).update(
+        citizen=None, caller_name="", caller_email="", caller_phone="",
+        contact_channel=ServiceRequest.ContactChannel.NONE)
+    for request in ServiceRequest.objects.filter(followers=user):
+        request.followers.remove(user)
+    RequestEvent.objects.filter(actor=user, by_staff=False).update(actor=None)
+    RequestPhoto.objects.filter(uploaded_by=user).update(uploaded_by=None)
