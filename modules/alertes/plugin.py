@@ -2,6 +2,7 @@
 
 from django.template.loader import render_to_string
 from django.urls import include, path, reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from hub.plugins import hookimpl
@@ -44,11 +45,67 @@ def hub_home_tiles(request):
 
 @hookimpl
 def hub_dashboard_panels(request):
+    from . import services, views
+
+    subscriber = services.subscriber_for(request.user, create=False)
+    context = {
+        "subscriber": subscriber,
+        "topics": subscriber.topics.all() if subscriber else [],
+        "addresses": subscriber.addresses.all() if subscriber else [],
+        "received": views.received(request.user),
+    }
     return [{
         "title": _("My communications"),
-        "body": render_to_string("alertes/panel.html", {"user": request.user},
-                                 request=request),
-        "url": reverse("alertes:index"),
-        "link_text": _("About the city's communications"),
+        "body": render_to_string("alertes/panel.html", context, request=request),
+        "url": reverse("alertes:subscription"),
+        "link_text": _("Manage my subscription"),
         "order": 20,
     }]
+
+
+@hookimpl
+def hub_banners(request):
+    from .models import Alert
+    from .views import active_alerts
+
+    banners = []
+    for alert in active_alerts():
+        if alert.severity == Alert.Severity.EMERGENCY:
+            banners.append({"text": alert.title(get_language()), "level": "danger",
+                            "url": reverse("alertes:detail", kwargs={"pk": alert.pk})})
+    return banners
+
+
+@hookimpl
+def hub_notification_channels():
+    from .channels import EmailChannel, TwilioSMSChannel
+
+    return [EmailChannel(), TwilioSMSChannel()]
+
+
+@hookimpl(optionalhook=True)
+def requete_status_changed(request, old, new, event):
+    from . import services
+
+    services.notify_request_status(request, old, new, event)
+
+
+@hookimpl
+def hub_user_data_export(user):
+    from . import services
+
+    return services.export_user(user)
+
+
+@hookimpl
+def hub_user_data_erase(user):
+    from . import services
+
+    services.erase_user(user)
+
+
+@hookimpl
+def hub_demo_data():
+    from . import demo
+
+    demo.load()

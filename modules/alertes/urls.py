@@ -6,4 +6,13 @@ app_name = "alertes"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("archives/", views.archive, name="archive"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("abonnement/", views.subscription, name="subscription"),
+    path("abonnement/courriel/<str:token>/", views.verify_email, name="verify_email"),
+    path("desabonnement/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("twilio/entrant/", views.twilio_inbound, name="twilio_inbound"),
+    path("twilio/statut/", views.twilio_status, name="twilio_status"),
+    path("cap.atom", views.cap_feed, name="cap_feed"),
+    path("cap/<int:pk>.xml", views.cap_alert, name="cap_alert"),
 ]

@@ -1,22 +1,259 @@
-"""Public pages of `alertes`."""
+"""Public pages of `alertes`, the citizen's subscription page and the provider webhooks.
 
-from django.shortcuts import render
-from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET
+Public pages never show a subscriber; the subscription page only ever reads
+``request.user``'s subscriber.
+"""
 
-TOPICS = [
-    (_("Emergencies"), _("Sent to every reachable resident of the area concerned.")),
-    (_("Snow removal and parking bans"), ""),
-    (_("Waste collection"), ""),
-    (_("Roadwork and closures"), ""),
-    (_("Water quality"), _("Including boil-water notices.")),
-    (_("Leisure and events"), ""),
-    (_("City news"), ""),
-]
-CHANNELS = [_("Text message (SMS)"), _("Email"), _("Push notification"),
-            _("Automated phone call (emergencies)")]
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, HttpResponseForbidden
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import feedgenerator, timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import cap, services, tokens
+from .channels import twilio_signature
+from .forms import AddressForm, CodeForm, PreferencesForm
+from .models import PUBLISHED, Alert, Channel, Delivery, Topic
+
+
+def published():
+    return Alert.objects.filter(status__in=PUBLISHED).prefetch_related("topics", "districts")
+
+
+def active_alerts():
+    now = timezone.now()
+    return [a for a in published().filter(status__in=[Alert.Status.SENDING, Alert.Status.SENT])
+            .exclude(kind=Alert.Kind.CANCEL).exclude(expires_at__lte=now)[:50]
+            if a.is_active(now)]
 
 
 @require_GET
 def index(request):
-    return render(request, "alertes/index.html", {"topics": TOPICS, "channels": CHANNELS})
+    return render(request, "alertes/index.html", {
+        "alerts": active_alerts(), "topics": Topic.objects.all(), "language": get_language(),
+    })
+
+
+@require_GET
+def archive(request):
+    page = Paginator(published(), 20).get_page(request.GET.get("page"))
+    return render(request, "alertes/archive.html", {"page": page})
+
+
+@require_GET
+def detail(request, pk):
+    alert = get_object_or_404(published(), pk=pk)
+    return render(request, "alertes/detail.html", {"alert": alert,
+                                                   "corrections": published().filter(
+                                                       references=alert)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def subscription(request):
+    subscriber = services.subscriber_for(request.user)
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    initial = {"topics": subscriber.topics.filter(is_emergency=False),
+               "language": subscriber.language, "district": subscriber.district,
+               "quiet_start": subscriber.quiet_start, "quiet_end": subscriber.quiet_end}
+    preferences = PreferencesForm(request.POST if action == "preferences" else None,
+                                  initial=initial)
+    address_form = AddressForm(request.POST if action == "add_address" else None)
+    code_form = CodeForm(request.POST if action == "verify_code" else None)
+    own = subscriber.addresses.all()
+    if action == "preferences" and preferences.is_valid():
+        data = preferences.cleaned_data
+        try:
+            services.update_preferences(
+                subscriber, topics=data["topics"], language=data["language"],
+                district=data["district"], quiet_start=data["quiet_start"],
+                quiet_end=data["quiet_end"], actor=request.user)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                for error in errors:
+                    preferences.add_error(field if field in preferences.fields else None,
+                                          error)
+        else:
+            messages.success(request, _("Your preferences are saved."))
+            return redirect("alertes:subscription")
+    elif action == "add_address" and address_form.is_valid():
+        try:
+            address = services.add_address(subscriber, address_form.cleaned_data["channel"],
+                                           address_form.cleaned_data["value"],
+                                           actor=request.user)
+        except ValidationError as exc:
+            address_form.add_error("value", exc)
+        else:
+            if address.channel == Channel.EMAIL and not address.verified:
+                messages.success(request, _("We sent a confirmation link to this address."))
+            elif address.channel == Channel.SMS and not address.verified:
+                messages.success(request, _("We sent a 6-digit code to this number."))
+            else:
+                messages.success(request, _("The number is added."))
+            return redirect("alertes:subscription")
+    elif action == "verify_code":
+        address = get_object_or_404(own, pk=_int(request.POST.get("address")),
+                                    channel=Channel.SMS)
+        if code_form.is_valid():
+            try:
+                services.verify_sms_code(address, code_form.cleaned_data["code"])
+            except ValidationError as exc:
+                code_form.add_error("code", exc)
+            else:
+                messages.success(request, _("Your mobile number is confirmed."))
+                return redirect("alertes:subscription")
+    elif action == "resend_code":
+        address = get_object_or_404(own, pk=_int(request.POST.get("address")),
+                                    channel=Channel.SMS, verified_at__isnull=True)
+        try:
+            services.send_sms_code(address)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("We sent a new code."))
+        return redirect("alertes:subscription")
+    elif action == "remove_address":
+        address = get_object_or_404(own, pk=_int(request.POST.get("address")))
+        services.remove_address(address, actor=request.user)
+        messages.success(request, _("The address is removed."))
+        return redirect("alertes:subscription")
+    elif action == "leave":
+        services.leave(subscriber, "web", actor=request.user)
+        messages.success(request, _("You left the service: the city will send you nothing "
+                                    "more."))
+        return redirect("alertes:subscription")
+    elif request.method == "POST" and action not in ("preferences", "add_address",
+                                                     "verify_code"):
+        return HttpResponse(_("Unknown action."), status=400)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "alertes/subscription.html", {
+        "subscriber": subscriber, "addresses": own.order_by("channel", "pk"),
+        "preferences": preferences, "address_form": address_form, "code_form": code_form,
+        "emergency_topics": services.emergency_topics(),
+    }, status=status)
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Http404 from None
+
+
+@require_http_methods(["GET", "POST"])
+def verify_email(request, token):
+    """The link in the verification email: GET asks to confirm (mail scanners open
+    links), POST verifies."""
+    try:
+        tokens.read_verify_token(token)
+    except tokens.BadToken:
+        return render(request, "alertes/bad_link.html", status=400)
+    if request.method == "POST":
+        try:
+            services.verify_email(token)
+        except tokens.BadToken:
+            return render(request, "alertes/bad_link.html", status=400)
+        return render(request, "alertes/verified.html")
+    return render(request, "alertes/confirm.html", {
+        "question": _("Confirm this email address for the city's alerts?"),
+        "button": _("Confirm")})
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token):
+    """One-click unsubscribe: RFC 8058's POST (``List-Unsubscribe=One-Click``, no CSRF
+    token: the signed token is the proof) or the confirm button after a GET."""
+    try:
+        tokens.read_unsubscribe_token(token)
+    except tokens.BadToken:
+        return render(request, "alertes/bad_link.html", status=400)
+    if request.method == "POST":
+        try:
+            services.unsubscribe_with_token(token)
+        except tokens.BadToken:
+            return render(request, "alertes/bad_link.html", status=400)
+        return render(request, "alertes/unsubscribed.html")
+    return render(request, "alertes/confirm.html", {
+        "question": _("Stop receiving the city's alerts?"), "button": _("Unsubscribe")})
+
+
+def _twilio_verified(request) -> bool:
+    token = getattr(settings, "ALERTES_TWILIO_AUTH_TOKEN", "")
+    given = request.headers.get("X-Twilio-Signature", "")
+    if not token or not given:
+        return False
+    import hmac
+
+    url = settings.BASE_URL.rstrip("/") + request.get_full_path()
+    expected = twilio_signature(url, request.POST.dict(), token)
+    return hmac.compare_digest(expected, given)
+
+
+@csrf_exempt
+@require_POST
+def twilio_inbound(request):
+    if not _twilio_verified(request):
+        return HttpResponseForbidden(_("Invalid signature."))
+    reply = services.handle_inbound_sms(request.POST.get("From", ""),
+                                        request.POST.get("Body", ""))
+    from xml.sax.saxutils import escape
+
+    body = f"<Message>{escape(reply)}</Message>" if reply else ""
+    return HttpResponse(f'<?xml version="1.0" encoding="UTF-8"?><Response>{body}</Response>',
+                        content_type="application/xml")
+
+
+@csrf_exempt
+@require_POST
+def twilio_status(request):
+    if not _twilio_verified(request):
+        return HttpResponseForbidden(_("Invalid signature."))
+    services.handle_status_callback(request.POST.get("MessageSid", ""),
+                                    request.POST.get("MessageStatus", ""),
+                                    request.POST.get("ErrorCode", ""))
+    return HttpResponse(status=204)
+
+
+@require_GET
+def cap_feed(request):
+    feed = feedgenerator.Atom1Feed(
+        title=_("City alerts (CAP 1.2)"), link=request.build_absolute_uri(reverse(
+            "alertes:index")), description="", language=get_language(),
+        feed_url=request.build_absolute_uri())
+    for alert in published()[:100]:
+        feed.add_item(
+            title=alert.title(), link=request.build_absolute_uri(
+                reverse("alertes:cap_alert", kwargs={"pk": alert.pk})),
+            description=alert.body(), unique_id=cap.identifier(alert),
+            updateddate=alert.sent_at or alert.created_at,
+            pubdate=alert.sent_at or alert.created_at)
+    return HttpResponse(feed.writeString("utf-8"),
+                        content_type="application/atom+xml; charset=utf-8")
+
+
+@require_GET
+def cap_alert(request, pk):
+    alert = get_object_or_404(published(), pk=pk)
+    return HttpResponse(cap.document(alert),
+                        content_type="application/cap+xml; charset=utf-8")
+
+
+def received(user, limit: int = 20):
+    """The messages a citizen received: alert, channel, time, status (Mon Espace)."""
+    subscriber = services.subscriber_for(user, create=False)
+    if subscriber is None:
+        return []
+    return list(Delivery.objects.filter(subscriber=subscriber).select_related("alert")
+                .order_by("-queued_at", "-pk")[:limit])
+

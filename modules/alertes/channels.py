@@ -1,0 +1,174 @@
+"""Delivery channels, returned by the ``hub_notification_channels`` hook.
+
+Each channel has a ``code``, a ``label`` and ``send(delivery) -> provider id``, and
+speaks its provider's real protocol: SMTP through Django's email backend, Twilio's REST
+API over HTTP.  ``send`` raises :class:`DeliveryError` with ``transient=True`` for errors
+worth retrying (HTTP 429/5xx, timeouts, SMTP 4xx) and ``transient=False`` otherwise
+(invalid number, hard bounce), ``address_failing=True`` when the address itself is bad.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import smtplib
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from . import tokens
+
+# Twilio error codes that mean "this number will never work".
+TWILIO_BAD_NUMBER = {21211, 21214, 21217, 21401, 21407, 21421, 21610, 21612, 21614}
+
+
+class DeliveryError(Exception):
+    def __init__(self, message: str, *, transient: bool, address_failing: bool = False):
+        super().__init__(message)
+        self.transient = transient
+        self.address_failing = address_failing
+
+
+def setting(name: str, default=None):
+    return getattr(settings, name, default)
+
+
+class EmailChannel:
+    """Email through Django's email backend (SMTP in production), HTML and plain text,
+    with RFC 8058 one-click unsubscribe headers."""
+
+    code = "email"
+    label = _("Email")
+
+    def message(self, delivery) -> EmailMultiAlternatives:
+        alert = delivery.alert
+        language = delivery.language
+        unsubscribe = (tokens.unsubscribe_url(delivery.subscriber_id, language)
+                       if delivery.subscriber_id else "")
+        with translation.override(language):
+            context = {
+                "alert": alert, "title": alert.title(language), "body": alert.body(language),
+                "unsubscribe_url": unsubscribe,
+                "alert_url": tokens.absolute("alertes:detail", language, pk=alert.pk),
+            }
+            text = render_to_string("alertes/email/alert.txt", context)
+            html = render_to_string("alertes/email/alert.html", context)
+        headers = {}
+        if unsubscribe:
+            headers["List-Unsubscribe"] = f"<{unsubscribe}>"
+            headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        message = EmailMultiAlternatives(
+            subject=alert.title(language), body=text,
+            from_email=setting("ALERTES_FROM_EMAIL", settings.DEFAULT_FROM_EMAIL),
+            to=[delivery.address], headers=headers,
+        )
+        message.attach_alternative(html, "text/html")
+        return message
+
+    def send(self, delivery) -> str:
+        message = self.message(delivery)
+        message_id = message.message()["Message-ID"]
+        message.extra_headers["Message-ID"] = message_id
+        try:
+            get_connection(fail_silently=False).send_messages([message])
+        except smtplib.SMTPRecipientsRefused as exc:
+            code = next(iter(exc.recipients.values()))[0]
+            raise DeliveryError(f"SMTP {code}: recipient refused",
+                                transient=400 <= code < 500,
+                                address_failing=code >= 500) from exc
+        except smtplib.SMTPResponseException as exc:
+            raise DeliveryError(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}"[:400],
+                                transient=exc.smtp_code < 500) from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            raise DeliveryError(f"SMTP: {exc}"[:400], transient=True) from exc
+        return message_id.strip("<>")
+
+
+def twilio_signature(url: str, params: dict, token: str) -> str:
+    """``X-Twilio-Signature``: base64 HMAC-SHA1 of the URL followed by every POST
+    parameter, sorted by name, as name + value."""
+    payload = url + "".join(f"{key}{params[key]}" for key in sorted(params))
+    digest = hmac.new(token.encode(), payload.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+class TwilioSMSChannel:
+    """SMS through Twilio's Messages API (``POST /2010-04-01/Accounts/{sid}/Messages.json``).
+
+    Settings: ``ALERTES_TWILIO_BASE_URL`` (default ``https://api.twilio.com``),
+    ``ALERTES_TWILIO_ACCOUNT_SID``, ``ALERTES_TWILIO_AUTH_TOKEN``, and
+    ``ALERTES_TWILIO_FROM`` or ``ALERTES_TWILIO_MESSAGING_SERVICE_SID``.
+    """
+
+    code = "sms"
+    label = _("Text message (SMS)")
+    timeout = 10
+
+    def configured(self) -> bool:
+        return bool(setting("ALERTES_TWILIO_ACCOUNT_SID") and setting("ALERTES_TWILIO_AUTH_TOKEN")
+                    and (setting("ALERTES_TWILIO_FROM")
+                         or setting("ALERTES_TWILIO_MESSAGING_SERVICE_SID")))
+
+    def send(self, delivery) -> str:
+        return self.send_text(delivery.address, delivery.alert.sms(delivery.language))
+
+    def send_text(self, to: str, body: str) -> str:
+        if not self.configured():
+            raise DeliveryError("SMS provider not configured", transient=False)
+        sid = setting("ALERTES_TWILIO_ACCOUNT_SID")
+        base = setting("ALERTES_TWILIO_BASE_URL", "https://api.twilio.com").rstrip("/")
+        if not base.startswith(("https://", "http://")):
+            raise DeliveryError("ALERTES_TWILIO_BASE_URL must be an http(s) URL",
+                                transient=False)
+        url = f"{base}/2010-04-01/Accounts/{sid}/Messages.json"
+        fields = {"To": to, "Body": body,
+                  "StatusCallback": tokens.absolute("alertes:twilio_status")}
+        if setting("ALERTES_TWILIO_MESSAGING_SERVICE_SID"):
+            fields["MessagingServiceSid"] = setting("ALERTES_TWILIO_MESSAGING_SERVICE_SID")
+        else:
+            fields["From"] = setting("ALERTES_TWILIO_FROM")
+        auth = base64.b64encode(f"{sid}:{setting('ALERTES_TWILIO_AUTH_TOKEN')}".encode())
+        request = urllib.request.Request(  # noqa: S310 (scheme checked above)
+            url, data=urllib.parse.urlencode(fields).encode(), method="POST",
+            headers={"Authorization": f"Basic {auth.decode()}",
+                     "Content-Type": "application/x-www-form-urlencoded",
+                     "Accept": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                data = json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+            try:
+                data = json.loads(exc.read() or b"{}")
+            except ValueError:
+                data = {}
+            code = data.get("code")
+            message = f"HTTP {status} Twilio {code or ''}: {data.get('message', '')}"[:400]
+            if status == 429 or status >= 500:
+                raise DeliveryError(message, transient=True) from exc
+            raise DeliveryError(message, transient=False,
+                                address_failing=code in TWILIO_BAD_NUMBER) from exc
+        except (urllib.error.URLError, TimeoutError, OSError) as exc:
+            raise DeliveryError(f"Twilio unreachable: {exc}"[:400], transient=True) from exc
+        except ValueError as exc:
+            raise DeliveryError("Twilio answered something that is not JSON",
+                                transient=True) from exc
+        if not data.get("sid"):
+            raise DeliveryError("Twilio answered without a message sid", transient=True)
+        return str(data["sid"])
+
+
+def available_channels() -> dict:
+    """Every channel contributed through ``hub_notification_channels``, by code."""
+    from hub.plugins.manager import collect
+
+    return {channel.code: channel for channel in collect("hub_notification_channels")
+            if hasattr(channel, "send") and isinstance(getattr(channel, "code", None), str)}

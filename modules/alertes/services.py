@@ -1,0 +1,846 @@
+"""Domain operations of `alertes`: subscriptions and consent, address verification,
+sending alerts through the outbox, delivery, webhooks.  Views, the admin and the API all
+call these functions.
+
+Delivery guarantee (DESIGN.md rule 5, "nothing is lost on the way out")
+======================================================================
+
+Sending an alert writes the outbox first: one ``Delivery`` row per recipient address and
+channel, in bulk, with a unique ``(alert, channel, address)`` constraint, so an address
+appears once per alert whatever the overlap of topics, zones or subscribers.  Only then,
+in ``transaction.on_commit``, are batches of delivery **ids** enqueued with django-tasks
+(never addresses).  A worker *claims* rows atomically (``queued → sending``:
+``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL, a conditional ``UPDATE … WHERE
+status='queued'`` elsewhere, marking the rows with a claim token), hands each to its
+channel, then marks it ``sent`` (with the provider id) or ``failed``.
+
+* Broker down, task lost, or worker killed before the claim: the rows stay ``queued``;
+  ``dispatch_due()`` (``manage.py alertes dispatch``, run every minute) enqueues them
+  again.  A duplicate task is harmless: only one worker wins the claim.
+* Worker killed after the claim: the row stays ``sending``.  Nobody can know whether the
+  provider got it, so it is never resent silently: after ``ALERTES_STUCK_AFTER`` seconds
+  (default 900) ``dispatch_due()`` moves it to ``review`` for a person to check in the
+  alert's report (``resolve_review`` resends it or records it as sent).
+* Transient provider errors (HTTP 429, 5xx, timeouts, SMTP 4xx) put the row back in
+  ``queued`` with ``not_before`` = now + exponential backoff with jitter, up to
+  ``MAX_ATTEMPTS``; permanent ones (invalid number, hard bounce) fail the row at once and
+  mark the address as failing, so later alerts skip it.
+
+Per channel:
+
+* **email** (SMTP): ``sent`` means the SMTP server accepted the message (250).  At most
+  once per address and alert; a crash between the server's 250 and our ``UPDATE`` leaves
+  the row in ``review``, not resent.  Bounces arriving later are not read back.
+* **sms** (Twilio): ``sent`` means Twilio answered 201 with a message sid; ``delivered``
+  / ``failed`` come from Twilio's signed status callback.  At most once, ambiguous
+  outcomes go to ``review``.
+* Voice and push channels contributed by other modules get the same outbox guarantee:
+  the rows, claims and review are channel-independent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import random
+import re
+import secrets
+import unicodedata
+import uuid
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import connection, transaction
+from django.db.models import CharField, Count, Exists, F, OuterRef, Q, Value
+from django.db.models.functions import Cast, Concat
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from . import sms as sms_length
+from . import tokens
+from .channels import DeliveryError, TwilioSMSChannel, available_channels
+from .models import (
+    Address,
+    Alert,
+    Channel,
+    ConsentRecord,
+    Delivery,
+    Subscriber,
+    Topic,
+    TopicSubscription,
+)
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+MAX_CODE_ATTEMPTS = 5
+CODE_RESEND_AFTER = timedelta(seconds=60)
+CODE_VALID_FOR = timedelta(minutes=30)
+BATCH_SIZE = 500
+CLAIM_SIZE = 50
+INSERT_BATCH = 2000
+REACHABLE_UNVERIFIED = (Channel.VOICE, Channel.PUSH)  # no link or code to verify with
+
+
+class AlertError(ValidationError):
+    """An alert cannot be sent as it is (the message says why)."""
+
+
+def setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+# --- subscribers and consent ----------------------------------------------------------
+
+def subscriber_for(user, *, create: bool = True) -> Subscriber | None:
+    """The subscriber of a signed-in citizen (created on first use)."""
+    try:
+        return user.alert_subscriber
+    except Subscriber.DoesNotExist:
+        if not create:
+            return None
+    language = getattr(user, "preferred_language", "fr")
+    return Subscriber.objects.create(user=user, language=language if language in ("fr", "en")
+                                     else "fr")
+
+
+def record_consent(subscriber, action: str, scope: str, method: str, actor=None,
+                   note: str = "") -> ConsentRecord:
+    return ConsentRecord.objects.create(subscriber=subscriber, action=action, scope=scope[:120],
+                                        method=method, actor=actor, note=note[:255])
+
+
+def emergency_topics():
+    return Topic.objects.filter(is_emergency=True)
+
+
+@transaction.atomic
+def update_preferences(subscriber: Subscriber, *, topics: Iterable[Topic], language: str,
+                       district=None, quiet_start=None, quiet_end=None, method: str = "web",
+                       actor=None) -> Subscriber:
+    """Set the topics (emergency topics are always kept), language, zone and quiet
+    hours; every topic added or removed is a consent record."""
+    if language not in ("fr", "en"):
+        raise ValidationError({"language": _("Choose French or English.")})
+    if (quiet_start is None) != (quiet_end is None):
+        raise ValidationError({"quiet_end": _("Give both the start and the end of the "
+                                              "quiet hours, or neither.")})
+    wanted = {t.pk: t for t in topics} | {t.pk: t for t in emergency_topics()}
+    current = set(TopicSubscription.objects.filter(subscriber=subscriber)
+                  .values_list("topic_id", flat=True))
+    for topic_id in set(wanted) - current:
+        TopicSubscription.objects.create(subscriber=subscriber, topic_id=topic_id)
+        record_consent(subscriber, ConsentRecord.Action.GIVEN, f"topic:{wanted[topic_id].slug}",
+                       method, actor)
+    removed = current - set(wanted)
+    for topic in Topic.objects.filter(pk__in=removed):
+        record_consent(subscriber, ConsentRecord.Action.WITHDRAWN, f"topic:{topic.slug}",
+                       method, actor)
+    TopicSubscription.objects.filter(subscriber=subscriber, topic_id__in=removed).delete()
+    if not subscriber.active:
+        record_consent(subscriber, ConsentRecord.Action.GIVEN, "all", method, actor)
+    subscriber.active = True
+    subscriber.language = language
+    subscriber.district = district
+    subscriber.quiet_start, subscriber.quiet_end = quiet_start, quiet_end
+    subscriber.save()
+    return subscriber
+
+
+@transaction.atomic
+def leave(subscriber: Subscriber, method: str, actor=None, note: str = "") -> None:
+    """Leave the service in one step: nothing more is sent to this subscriber."""
+    if subscriber.active:
+        subscriber.active = False
+        subscriber.save(update_fields=["active"])
+    record_consent(subscriber, ConsentRecord.Action.WITHDRAWN, "all", method, actor, note)
+
+
+def unsubscribe_with_token(token: str) -> Subscriber:
+    """One-click unsubscribe from an email link (RFC 8058).  Raises ``tokens.BadToken``."""
+    subscriber_id = tokens.read_unsubscribe_token(token)
+    subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
+    if subscriber is None:
+        raise tokens.BadToken("unknown subscriber")
+    leave(subscriber, ConsentRecord.Method.EMAIL_LINK)
+    return subscriber
+
+
+# --- addresses and verification ---------------------------------------------------------
+
+def normalize_phone(value: str) -> str:
+    """A North American number in E.164 (``+14503704820``), or ``ValidationError``."""
+    raw = (value or "").strip()
+    digits = re.sub(r"\D", "", raw)
+    if raw.startswith("+") and not raw.startswith("+1") and 8 <= len(digits) <= 15:
+        return "+" + digits
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    if len(digits) != 10 or digits[0] in "01":
+        raise ValidationError(_("Enter a 10-digit phone number, e.g. 450 370-4820."))
+    return "+1" + digits
+
+
+def _code_hash(address_id: int, code: str) -> str:
+    key = (settings.SECRET_KEY + ":alertes-sms-code").encode()
+    return hmac.new(key, f"{address_id}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+@transaction.atomic
+def add_address(subscriber: Subscriber, channel: str, value: str, *, method: str = "web",
+                actor=None, verified: bool = False) -> Address:
+    """Add an address; email gets a verification link, a mobile number (SMS) a 6-digit
+    code.  ``verified=True`` is for staff registering a resident who consented."""
+    if channel == Channel.EMAIL:
+        value = (value or "").strip().lower()
+        try:
+            validate_email(value)
+        except ValidationError as exc:
+            raise ValidationError(_("Enter a valid email address.")) from exc
+    elif channel in (Channel.SMS, Channel.VOICE):
+        value = normalize_phone(value)
+    else:
+        raise ValidationError(_("This channel cannot be added here."))
+    address, created = Address.objects.get_or_create(subscriber=subscriber, channel=channel,
+                                                     value=value)
+    if verified and not address.verified:
+        address.verified_at = timezone.now()
+        address.save(update_fields=["verified_at"])
+    if created:
+        record_consent(subscriber, ConsentRecord.Action.GIVEN, f"channel:{channel}", method,
+                       actor)
+    if not address.verified and channel == Channel.EMAIL:
+        transaction.on_commit(lambda: send_email_verification(address))
+    elif not address.verified and channel == Channel.SMS:
+        send_sms_code(address)
+    return address
+
+
+def send_email_verification(address: Address) -> None:
+    language = address.subscriber.language
+    link = tokens.absolute("alertes:verify_email", language,
+                           token=tokens.verify_token(address.pk, address.value))
+    with translation.override(language):
+        send_mail(_("Confirm your email address for the city's alerts"),
+                  _("To receive the city's alerts at this address, open this link:\n\n%(link)s"
+                    "\n\nIf you did not ask for it, ignore this message.") % {"link": link},
+                  None, [address.value])
+
+
+def verify_email(token: str) -> Address:
+    """Verify an email address from its signed link.  Raises ``tokens.BadToken``."""
+    address_id, value = tokens.read_verify_token(token)
+    address = Address.objects.filter(pk=address_id, value=value,
+                                     channel=Channel.EMAIL).first()
+    if address is None:
+        raise tokens.BadToken("unknown address")
+    if not address.verified:
+        address.verified_at = timezone.now()
+        address.failing = False
+        address.save(update_fields=["verified_at", "failing"])
+    return address
+
+
+def send_sms_code(address: Address, *, now: datetime | None = None) -> None:
+    """Text a new 6-digit code (at most one a minute); resets the attempt counter."""
+    now = now or timezone.now()
+    if address.code_sent_at and now - address.code_sent_at < CODE_RESEND_AFTER:
+        raise ValidationError(_("A code was sent less than a minute ago; wait a moment."))
+    code = f"{secrets.randbelow(10**6):06d}"
+    address.code_hash = _code_hash(address.pk, code)
+    address.code_sent_at = now
+    address.code_attempts = 0
+    address.save(update_fields=["code_hash", "code_sent_at", "code_attempts"])
+    with translation.override(address.subscriber.language):
+        body = _("Ville de Valleyfield: your code is %(code)s") % {"code": code}
+    body = sms_length.gsm7_safe(body)
+    transaction.on_commit(lambda: _text_code(address.value, body))
+
+
+def _text_code(to: str, body: str) -> None:
+    try:
+        TwilioSMSChannel().send_text(to, body)
+    except DeliveryError:
+        logger.warning("Verification code could not be sent", exc_info=True)
+
+
+def verify_sms_code(address: Address, code: str, *, now: datetime | None = None) -> Address:
+    """Check a code; locked after ``MAX_CODE_ATTEMPTS`` wrong tries (ask for a new one)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        address = Address.objects.select_for_update().get(pk=address.pk)
+        if address.verified:
+            return address
+        if not address.code_hash:
+            raise ValidationError(_("Ask for a code first."))
+        if address.code_attempts >= MAX_CODE_ATTEMPTS:
+            raise ValidationError(_("Too many wrong codes: ask for a new code."))
+        if address.code_sent_at and now - address.code_sent_at > CODE_VALID_FOR:
+            raise ValidationError(_("This code has expired: ask for a new code."))
+        given = re.sub(r"\s", "", code or "")
+        if not hmac.compare_digest(_code_hash(address.pk, given), address.code_hash):
+            address.code_attempts += 1
+            address.save(update_fields=["code_attempts"])
+            left = MAX_CODE_ATTEMPTS - address.code_attempts
+            if left <= 0:
+                error = _("Too many wrong codes: ask for a new code.")
+            else:
+                error = _("Wrong code (%(left)d tries left).") % {"left": left}
+            wrong = ValidationError(error)
+        else:
+            address.verified_at = now
+            address.code_hash = ""
+            address.failing = False
+            address.save(update_fields=["verified_at", "code_hash", "failing"])
+            return address
+    raise wrong
+
+
+@transaction.atomic
+def remove_address(address: Address, method: str = "web", actor=None) -> None:
+    record_consent(address.subscriber, ConsentRecord.Action.WITHDRAWN,
+                   f"channel:{address.channel}", method, actor)
+    address.delete()
+
+
+# --- inbound SMS ------------------------------------------------------------------------
+
+STOP_WORDS = {"stop": "en", "unsubscribe": "en", "arret": "fr", "desabonner": "fr"}
+HELP_WORDS = {"help": "en", "aide": "fr", "info": None}
+
+
+def _keyword(body: str) -> str:
+    text = unicodedata.normalize("NFKD", (body or "").strip().casefold())
+    return "".join(c for c in text if not unicodedata.combining(c)).strip(" .!")
+
+
+def help_text(language: str) -> str:
+    city = setting("ALERTES_CITY_NAME", "Ville de Salaberry-de-Valleyfield")
+    phone = setting("ALERTES_INTAKE_PHONE", "450 370-4820")
+    with translation.override(language):
+        text = _("%(city)s alerts: message frequency varies. Help: %(phone)s. "
+                 "Reply STOP to unsubscribe.") % {"city": city, "phone": phone}
+    return sms_length.gsm7_safe(text)[:160]
+
+
+def handle_inbound_sms(sender: str, body: str) -> str | None:
+    """Answer the mandatory keywords (CWTA): STOP/ARRÊT/… unsubscribe the number, HELP/
+    AIDE/INFO describe the service; whether or not the sender is subscribed."""
+    word = _keyword(body)
+    try:
+        number = normalize_phone(sender)
+    except ValidationError:
+        number = sender
+    if word in STOP_WORDS:
+        language = STOP_WORDS[word]
+        with transaction.atomic():
+            for address in Address.objects.filter(channel=Channel.SMS, value=number) \
+                    .select_related("subscriber"):
+                record_consent(address.subscriber, ConsentRecord.Action.WITHDRAWN,
+                               "channel:sms", ConsentRecord.Method.SMS, note=word.upper())
+                address.delete()
+        with translation.override(language):
+            text = _("You are unsubscribed from the city's text message alerts. "
+                     "No more messages will be sent.")
+        return sms_length.gsm7_safe(text)
+    if word in HELP_WORDS:
+        language = HELP_WORDS[word]
+        if language is None:
+            address = Address.objects.filter(channel=Channel.SMS, value=number) \
+                .select_related("subscriber").first()
+            language = address.subscriber.language if address else "fr"
+        return help_text(language)
+    return None
+
+
+def handle_status_callback(message_sid: str, status: str, error_code: str = "") -> int:
+    """Twilio's delivery report: ``delivered`` or ``undelivered``/``failed``."""
+    now = timezone.now()
+    rows = Delivery.objects.filter(provider_id=message_sid, channel=Channel.SMS)
+    if status == "delivered":
+        return rows.filter(status__in=[Delivery.Status.SENT, Delivery.Status.SENDING]) \
+            .update(status=Delivery.Status.DELIVERED, delivered_at=now)
+    if status in ("undelivered", "failed"):
+        return rows.exclude(status=Delivery.Status.FAILED).update(
+            status=Delivery.Status.FAILED, failed_at=now,
+            error=f"Twilio {status} {error_code}".strip()[:500])
+    return 0
+
+
+# --- alerts ----------------------------------------------------------------------------
+
+def can_send(user) -> bool:
+    return bool(user and user.is_active and user.has_perm("alertes.send_alert"))
+
+
+def can_approve(user) -> bool:
+    return bool(user and user.is_active and user.has_perm("alertes.approve_alert"))
+
+
+def check_texts(alert: Alert) -> list[str]:
+    """Raise ``AlertError`` for an SMS text over ``MAX_SEGMENTS``; return warnings."""
+    warnings = []
+    for language in ("fr", "en"):
+        text = getattr(alert, f"sms_{language}")
+        if not text:
+            continue
+        length = sms_length.measure(text)
+        if length.segments > sms_length.MAX_SEGMENTS:
+            raise AlertError(_("The %(language)s SMS text takes %(segments)d segments; the "
+                               "limit is %(max)d.") % {
+                "language": language.upper(), "segments": length.segments,
+                "max": sms_length.MAX_SEGMENTS})
+        if length.encoding == "UCS-2":
+            warnings.append(_("The %(language)s SMS text uses UCS-2 (%(segments)d segments) "
+                              "because of %(chars)s.") % {
+                "language": language.upper(), "segments": length.segments,
+                "chars": " ".join(length.non_gsm)})
+    return warnings
+
+
+def alert_channels(alert: Alert) -> list[str]:
+    available = list(available_channels())
+    if alert.is_emergency:
+        return available
+    return [c for c in alert.channels if c in available]
+
+
+def audience(alert: Alert) -> Iterator[tuple[int, str, str, str, object, object]]:
+    """``(subscriber_id, channel, address, language, quiet_start, quiet_end)`` of every
+    recipient, each ``(channel, address)`` once, streamed (memory does not grow with the
+    audience).  A correction goes to the addresses the original reached."""
+    channels = alert_channels(alert)
+    if alert.references_id:
+        rows = (Delivery.objects.filter(
+            alert_id=alert.references_id, channel__in=channels,
+            status__in=[Delivery.Status.SENT, Delivery.Status.DELIVERED, Delivery.Status.REVIEW])
+            .values_list("subscriber_id", "channel", "address", "language",
+                         "subscriber__quiet_start", "subscriber__quiet_end")
+            .order_by("channel", "address"))
+    else:
+        rows = Address.objects.filter(channel__in=channels, failing=False,
+                                      subscriber__active=True)
+        rows = rows.filter(Q(verified_at__isnull=False) | Q(channel__in=REACHABLE_UNVERIFIED))
+        districts = list(alert.districts.values_list("pk", flat=True))
+        if districts:
+            rows = rows.filter(subscriber__district_id__in=districts)
+        if not alert.is_emergency:
+            rows = rows.filter(Exists(TopicSubscription.objects.filter(
+                subscriber_id=OuterRef("subscriber_id"),
+                topic_id__in=alert.topics.values("pk"))))
+        rows = (rows.values_list("subscriber_id", "channel", "value", "subscriber__language",
+                                 "subscriber__quiet_start", "subscriber__quiet_end")
+                .order_by("channel", "value", "subscriber_id"))
+    last = None
+    for row in rows.iterator(chunk_size=INSERT_BATCH):
+        key = (row[1], row[2])
+        if key == last:
+            continue
+        last = key
+        yield row
+
+
+def audience_size(alert: Alert) -> int:
+    return sum(1 for _row in audience(alert))
+
+
+def _quiet_until(now: datetime, start, end) -> datetime | None:
+    """End of the quiet hours if ``now`` falls inside them."""
+    if start is None or end is None:
+        return None
+    local = timezone.localtime(now)
+    t = local.time()
+    inside = (start <= t < end) if start <= end else (t >= start or t < end)
+    if not inside:
+        return None
+    until = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
+    if until <= local:
+        until += timedelta(days=1)
+    return until
+
+
+def build_outbox(alert: Alert, *, now: datetime | None = None) -> int:
+    """Write one ``queued`` delivery per recipient and channel, in bulk batches; an
+    existing row is left alone (the unique constraint), so calling it twice adds nothing."""
+    now = now or timezone.now()
+    emergency = alert.is_emergency
+    batch: list[Delivery] = []
+    total = 0
+    for subscriber_id, channel, address, language, quiet_start, quiet_end in audience(alert):
+        not_before = None if emergency else _quiet_until(now, quiet_start, quiet_end)
+        batch.append(Delivery(alert_id=alert.pk, subscriber_id=subscriber_id, channel=channel,
+                              address=address, language=language or "fr", queued_at=now,
+                              not_before=not_before, enqueued_at=now))
+        if len(batch) >= INSERT_BATCH:
+            Delivery.objects.bulk_create(batch, ignore_conflicts=True)
+            total += len(batch)
+            batch = []
+    if batch:
+        Delivery.objects.bulk_create(batch, ignore_conflicts=True)
+        total += len(batch)
+    return total
+
+
+def enqueue_deliveries(alert_id: int | None = None, ids: Iterable[int] | None = None,
+                       *, now: datetime | None = None) -> int:
+    """Enqueue the ready ``queued`` rows (of one alert, or the given ids) in batches of
+    ids.  Call inside ``transaction.on_commit``."""
+    from .tasks import deliver_batch
+
+    now = now or timezone.now()
+    rows = Delivery.objects.filter(status=Delivery.Status.QUEUED).filter(
+        Q(not_before__isnull=True) | Q(not_before__lte=now))
+    if alert_id is not None:
+        rows = rows.filter(alert_id=alert_id)
+    if ids is not None:
+        rows = rows.filter(pk__in=list(ids))
+    batch: list[int] = []
+    count = 0
+    for pk in rows.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=5000):
+        batch.append(pk)
+        if len(batch) >= BATCH_SIZE:
+            deliver_batch.enqueue(batch)
+            count += len(batch)
+            batch = []
+    if batch:
+        deliver_batch.enqueue(batch)
+        count += len(batch)
+    return count
+
+
+@transaction.atomic
+def approve(alert: Alert, user) -> Alert:
+    """A second officer approves a non-emergency alert (the author cannot)."""
+    if not can_approve(user):
+        raise PermissionDenied(_("You may not approve alerts."))
+    if alert.created_by_id == user.pk:
+        raise PermissionDenied(_("Another officer must approve the alert you wrote."))
+    if alert.status != Alert.Status.DRAFT:
+        raise AlertError(_("Only a draft can be approved."))
+    alert.approved_by, alert.approved_at = user, timezone.now()
+    alert.save(update_fields=["approved_by", "approved_at"])
+    return alert
+
+
+def send(alert: Alert, user, *, now: datetime | None = None) -> int:
+    """Send (or schedule) an alert.  Emergencies go at once; other alerts need an
+    approval by a second officer.  Returns the number of deliveries written."""
+    now = now or timezone.now()
+    if not can_send(user):
+        raise PermissionDenied(_("You may not send alerts."))
+    if alert.status not in (Alert.Status.DRAFT, Alert.Status.SCHEDULED):
+        raise AlertError(_("This alert was already sent or cancelled."))
+    if not alert.is_emergency and alert.approved_by_id is None:
+        raise AlertError(_("A non-emergency alert must be approved by a second officer "
+                           "before it is sent."))
+    check_texts(alert)
+    if not alert_channels(alert):
+        raise AlertError(_("Choose at least one channel."))
+    if alert.send_at and alert.send_at > now:
+        alert.status = Alert.Status.SCHEDULED
+        alert.sent_by = user
+        alert.save(update_fields=["status", "sent_by"])
+        return 0
+    size = audience_size(alert)
+    if size == 0:
+        raise AlertError(_("Nobody would receive this alert: no subscriber matches its "
+                           "topics, zones and channels. Nothing was sent."))
+    return _start(alert, user, now)
+
+
+def _start(alert: Alert, user, now: datetime) -> int:
+    with transaction.atomic():
+        locked = Alert.objects.select_for_update().get(pk=alert.pk)
+        if locked.status not in (Alert.Status.DRAFT, Alert.Status.SCHEDULED):
+            raise AlertError(_("This alert was already sent or cancelled."))
+        count = build_outbox(locked, now=now)
+        locked.status = Alert.Status.SENDING
+        locked.sent_by = user or locked.sent_by
+        locked.sent_at = now
+        locked.audience_size = count
+        locked.save(update_fields=["status", "sent_by", "sent_at", "audience_size"])
+        if locked.kind == Alert.Kind.CANCEL and locked.references_id:
+            Alert.objects.filter(pk=locked.references_id).update(status=Alert.Status.CANCELLED)
+        logger.info("Alert %s (%s) sent by %s to %d addresses", locked.pk, locked.severity,
+                    getattr(user, "pk", None), count)
+        transaction.on_commit(lambda: enqueue_deliveries(locked.pk, now=now))
+    alert.refresh_from_db()
+    return count
+
+
+@transaction.atomic
+def create_correction(original: Alert, kind: str, user, **texts) -> Alert:
+    """A draft update or cancellation of a sent alert; it goes to whoever got the
+    original, with the same severity, topics and zones."""
+    if kind not in (Alert.Kind.UPDATE, Alert.Kind.CANCEL):
+        raise AlertError(_("Choose an update or a cancellation."))
+    if original.status not in (Alert.Status.SENDING, Alert.Status.SENT):
+        raise AlertError(_("Only a sent alert can be updated or cancelled."))
+    fields = {f: getattr(original, f) for f in (
+        "severity", "title_fr", "title_en", "body_fr", "body_en", "sms_fr", "sms_en",
+        "push_fr", "push_en", "voice_fr", "voice_en", "channels", "expires_at")}
+    fields.update(texts)
+    correction = Alert.objects.create(kind=kind, references=original, created_by=user,
+                                      **fields)
+    correction.topics.set(original.topics.all())
+    correction.districts.set(original.districts.all())
+    return correction
+
+
+def send_test(alert: Alert, user) -> list[str]:
+    """"Send a test to me": the officer's own verified addresses, outside the outbox."""
+    if not can_send(user):
+        raise PermissionDenied(_("You may not send alerts."))
+    subscriber = subscriber_for(user, create=False)
+    sent = []
+    channels = available_channels()
+    if subscriber is None:
+        return sent
+    for address in subscriber.addresses.filter(verified_at__isnull=False,
+                                               channel__in=list(channels)):
+        probe = Delivery(alert=alert, subscriber=subscriber, channel=address.channel,
+                         address=address.value, language=subscriber.language)
+        try:
+            channels[address.channel].send(probe)
+            sent.append(address.channel)
+        except DeliveryError as exc:
+            logger.warning("Test of alert %s on %s failed: %s", alert.pk, address.channel, exc)
+    return sent
+
+
+# --- delivering ------------------------------------------------------------------------
+
+def backoff(attempt: int) -> timedelta:
+    """Exponential backoff with full jitter: up to 30 s, 60 s, 120 s… (max 1 h)."""
+    ceiling = min(3600, 30 * 2 ** max(0, attempt - 1))
+    return timedelta(seconds=ceiling / 2 + random.uniform(0, ceiling / 2))  # noqa: S311
+
+
+def claim(ids: list[int], *, now: datetime | None = None) -> list[Delivery]:
+    """Atomically move ready rows among ``ids`` from ``queued`` to ``sending`` for this
+    worker; rows another worker holds or already sent are skipped."""
+    now = now or timezone.now()
+    token = uuid.uuid4().hex
+    ready = Q(not_before__isnull=True) | Q(not_before__lte=now)
+    with transaction.atomic():
+        rows = Delivery.objects.filter(pk__in=ids, status=Delivery.Status.QUEUED).filter(ready)
+        if connection.vendor == "postgresql":
+            locked = list(rows.select_for_update(skip_locked=True).values_list("pk", flat=True))
+            rows = Delivery.objects.filter(pk__in=locked, status=Delivery.Status.QUEUED)
+        rows.update(status=Delivery.Status.SENDING, claim=token, claimed_at=now,
+                    attempts=F("attempts") + 1)
+    return list(Delivery.objects.filter(claim=token, status=Delivery.Status.SENDING)
+                .select_related("alert").order_by("pk"))
+
+
+def deliver(ids: list[int]) -> dict[str, int]:
+    """Send the given deliveries (a task's batch).  Returns counts per outcome."""
+    counts = {"sent": 0, "failed": 0, "retry": 0, "skipped": 0}
+    channels = available_channels()
+    alert_ids = set()
+    for start in range(0, len(ids), CLAIM_SIZE):
+        chunk = ids[start:start + CLAIM_SIZE]
+        claimed = claim(chunk)
+        counts["skipped"] += len(chunk) - len(claimed)
+        for delivery in claimed:
+            alert_ids.add(delivery.alert_id)
+            counts[_deliver_one(delivery, channels.get(delivery.channel))] += 1
+    for alert_id in alert_ids:
+        refresh_alert_status(alert_id)
+    return counts
+
+
+def _deliver_one(delivery: Delivery, channel) -> str:
+    mine = Delivery.objects.filter(pk=delivery.pk, claim=delivery.claim,
+                                   status=Delivery.Status.SENDING)
+    now = timezone.now()
+    if channel is None:
+        mine.update(status=Delivery.Status.FAILED, failed_at=now,
+                    error=f"no channel {delivery.channel!r} installed")
+        return "failed"
+    try:
+        provider_id = channel.send(delivery)
+    except DeliveryError as exc:
+        if exc.transient and delivery.attempts < MAX_ATTEMPTS:
+            retry_at = timezone.now() + backoff(delivery.attempts)
+            mine.update(status=Delivery.Status.QUEUED, not_before=retry_at, claim="",
+                        error=str(exc)[:500])
+            _schedule_retry(delivery.pk, retry_at)
+            return "retry"
+        mine.update(status=Delivery.Status.FAILED, failed_at=timezone.now(),
+                    error=str(exc)[:500])
+        if exc.address_failing:
+            Address.objects.filter(channel=delivery.channel, value=delivery.address).update(
+                failing=True, failing_reason=str(exc)[:255])
+        return "failed"
+    except Exception as exc:  # a bug or an unknown provider answer: maybe sent, a person checks
+        logger.exception("Delivery %s: unexpected error", delivery.pk)
+        mine.update(status=Delivery.Status.REVIEW, error=f"unexpected: {exc}"[:500])
+        return "failed"
+    mine.update(status=Delivery.Status.SENT, sent_at=timezone.now(),
+                provider_id=str(provider_id or "")[:120], error="")
+    return "sent"
+
+
+def _schedule_retry(delivery_id: int, retry_at: datetime) -> None:
+    """With a backend that defers (database, RQ), enqueue the retry for ``retry_at``;
+    otherwise ``dispatch_due()`` picks the row up once ``not_before`` has passed."""
+    from .tasks import deliver_batch
+
+    if getattr(deliver_batch.get_backend(), "supports_defer", False):
+        transaction.on_commit(
+            lambda: deliver_batch.using(run_after=retry_at).enqueue([delivery_id]))
+
+
+def refresh_alert_status(alert_id: int) -> None:
+    pending = Delivery.objects.filter(alert_id=alert_id, status__in=[
+        Delivery.Status.QUEUED, Delivery.Status.SENDING]).exists()
+    if not pending:
+        Alert.objects.filter(pk=alert_id, status=Alert.Status.SENDING).update(
+            status=Alert.Status.SENT)
+
+
+def dispatch_due(now: datetime | None = None) -> dict[str, int]:
+    """The every-minute sweep (``manage.py alertes dispatch``): send scheduled alerts,
+    flag rows stuck in ``sending``, enqueue again the ready ``queued`` rows whose task
+    may have been lost (broker down, worker killed before its claim) or whose retry or
+    quiet hours have ended."""
+    now = now or timezone.now()
+    result = {"scheduled": 0, "review": 0, "requeued": 0}
+    for alert in Alert.objects.filter(status=Alert.Status.SCHEDULED, send_at__lte=now):
+        try:
+            if audience_size(alert):
+                _start(alert, None, now)
+                result["scheduled"] += 1
+            else:
+                logger.warning("Scheduled alert %s has no audience: kept as a draft", alert.pk)
+                Alert.objects.filter(pk=alert.pk).update(status=Alert.Status.DRAFT)
+        except AlertError:
+            logger.warning("Scheduled alert %s could not start", alert.pk, exc_info=True)
+    stuck_after = timedelta(seconds=setting("ALERTES_STUCK_AFTER", 900))
+    requeue_after = timedelta(seconds=setting("ALERTES_REQUEUE_AFTER", 300))
+    stuck = Delivery.objects.filter(status=Delivery.Status.SENDING,
+                                    claimed_at__lt=now - stuck_after)
+    stuck_alerts = set(stuck.values_list("alert_id", flat=True).distinct())
+    result["review"] = stuck.update(
+        status=Delivery.Status.REVIEW,
+        error="worker stopped while sending: check with the provider before resending")
+    ready = Delivery.objects.filter(status=Delivery.Status.QUEUED).filter(
+        Q(not_before__isnull=False, not_before__lte=now)
+        | Q(not_before__isnull=True, enqueued_at__lt=now - requeue_after)
+        | Q(not_before__isnull=True, enqueued_at__isnull=True))
+    ids = list(ready.values_list("pk", flat=True)[:100_000])
+    if ids:
+        Delivery.objects.filter(pk__in=ids).update(enqueued_at=now)
+        transaction.on_commit(lambda: enqueue_deliveries(ids=ids, now=now))
+        result["requeued"] = len(ids)
+    for alert_id in stuck_alerts:
+        refresh_alert_status(alert_id)
+    return result
+
+
+def resolve_review(delivery: Delivery, user, *, resend: bool) -> Delivery:
+    """A person decides about a delivery in ``review``: resend it, or record it as sent
+    (e.g. the provider's log shows it left)."""
+    if not can_send(user):
+        raise PermissionDenied(_("You may not send alerts."))
+    rows = Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.REVIEW)
+    if resend:
+        rows.update(status=Delivery.Status.QUEUED, not_before=None, claim="",
+                    enqueued_at=timezone.now())
+        transaction.on_commit(lambda: enqueue_deliveries(ids=[delivery.pk]))
+    else:
+        rows.update(status=Delivery.Status.SENT, sent_at=timezone.now(),
+                    error=f"recorded as sent by user {user.pk}")
+    delivery.refresh_from_db()
+    return delivery
+
+
+def report(alert: Alert) -> dict:
+    """Counts per channel and status, first and last delivery, failures."""
+    rows = (Delivery.objects.filter(alert=alert).values("channel", "status")
+            .annotate(n=Count("pk")).order_by("channel", "status"))
+    per_channel: dict[str, dict[str, int]] = {}
+    for row in rows:
+        per_channel.setdefault(row["channel"], dict.fromkeys(Delivery.Status.values, 0))
+        per_channel[row["channel"]][row["status"]] = row["n"]
+    done = Delivery.objects.filter(alert=alert, sent_at__isnull=False).order_by("sent_at")
+    first = done.values_list("sent_at", flat=True).first()
+    last = done.order_by("-sent_at").values_list("sent_at", flat=True).first()
+    failures = list(Delivery.objects.filter(alert=alert, status__in=[
+        Delivery.Status.FAILED, Delivery.Status.REVIEW]).values(
+        "pk", "channel", "status", "error", "attempts").order_by("pk")[:200])
+    return {"per_channel": per_channel, "total": sum(sum(c.values())
+                                                      for c in per_channel.values()),
+            "first_sent": first, "last_sent": last, "failures": failures}
+
+
+# --- requests meet alerts --------------------------------------------------------------
+
+def notify_request_status(request, old: str, new: str, event) -> bool:
+    """Email the requester of a service request about a public step, in their language.
+    ``request`` and ``event`` are duck-typed (no import of the requests module)."""
+    if event is not None and getattr(event, "is_public", True) is False:
+        return False
+    person = getattr(request, "requester", None) or getattr(request, "user", None)
+    email = getattr(person, "email", "") or getattr(request, "email", "")
+    if not email:
+        return False
+    language = getattr(person, "preferred_language", "") or "fr"
+    language = language if language in ("fr", "en") else "fr"
+    reference = getattr(request, "reference", None) or getattr(request, "pk", "")
+    message = (getattr(event, "public_message", "") or getattr(event, "message", "")
+               or getattr(event, "note", "")) if event is not None else ""
+    with translation.override(language):
+        label = str(getattr(request, "get_status_display", lambda: new)())
+        subject = _("Your request %(reference)s: %(status)s") % {"reference": reference,
+                                                                  "status": label}
+        body = _("The status of your request %(reference)s is now: %(status)s.") % {
+            "reference": reference, "status": label}
+        if message:
+            body += "\n\n" + str(message)
+    send_mail(subject, body, None, [email])
+    return True
+
+
+# --- privacy ---------------------------------------------------------------------------
+
+def export_user(user) -> dict | None:
+    subscriber = subscriber_for(user, create=False)
+    if subscriber is None:
+        return None
+    return {
+        "active": subscriber.active,
+        "language": subscriber.language,
+        "district": subscriber.district.name if subscriber.district else None,
+        "quiet_hours": [str(subscriber.quiet_start or ""), str(subscriber.quiet_end or "")],
+        "topics": list(subscriber.topics.values_list("slug", flat=True)),
+        "addresses": [{"channel": a.channel, "address": a.value, "verified": a.verified}
+                      for a in subscriber.addresses.all()],
+        "consents": [{"action": c.action, "scope": c.scope, "method": c.method,
+                      "when": c.created_at.isoformat()} for c in subscriber.consents.all()],
+        "deliveries": [{"alert": d["alert__title_fr"], "channel": d["channel"],
+                        "status": d["status"], "queued_at": d["queued_at"].isoformat()}
+                       for d in subscriber.deliveries.values(
+                           "alert__title_fr", "channel", "status", "queued_at")],
+    }
+
+
+def erase_user(user) -> None:
+    """Addresses removed, delivery rows anonymised, consent history kept without the
+    link to the person (the city must be able to prove consent was withdrawn)."""
+    subscriber = subscriber_for(user, create=False)
+    if subscriber is None:
+        return
+    subscriber.deliveries.update(
+        address=Concat(Value("erased:"), Cast("pk", output_field=CharField())),
+        subscriber=None)
+    record_consent(subscriber, ConsentRecord.Action.WITHDRAWN, "all",
+                   ConsentRecord.Method.ERASURE)
+    subscriber.consents.update(subscriber=None, actor=None)
+    subscriber.delete()
