@@ -107,8 +107,15 @@ EXACT: dict[str, Exact] = {
     # modules: public index pages
     "fr/requetes/": Exact("/fr/requetes/", every(200)),
     "fr/services-en-ligne/": Exact("/fr/services-en-ligne/", every(200)),
+    # liens_services: favourites are POST-only and only ever touch request.user's own
+    "fr/services-en-ligne/favoris/<int:link_id>/ajouter/": Exact(
+        "/fr/services-en-ligne/favoris/1/ajouter/", signed_in(405), "POST only"),
+    "fr/services-en-ligne/favoris/<int:link_id>/retirer/": Exact(
+        "/fr/services-en-ligne/favoris/1/retirer/", signed_in(405), "POST only"),
     "fr/alertes/": Exact("/fr/alertes/", every(200)),
-    "fr/actualites/": Exact("/fr/actualites/", every(200)),
+    # actualites: the news list is the NewsIndexPage (Wagtail serving); the feeds are public
+    "fr/actualites/flux.rss": Exact("/fr/actualites/flux.rss", every(200)),
+    "fr/actualites/flux.atom": Exact("/fr/actualites/flux.atom", every(200)),
     # the throwaway test module (tests/throwaway/plugin.py)
     "fr/jetable/": Exact("/fr/jetable/", every(200)),
     "api/v1/throwaway-ping/": Exact("/api/v1/throwaway-ping/", every(200), "AllowAny"),
@@ -251,8 +258,9 @@ ADMIN_SPECIAL = {
     "admin/api/main/documents/find/": 404,
     # Wagtail's deliberate "is error reporting working" view.
     "admin/failwhale/": 500,
-    # No snippet model is listed in the snippets index yet.
-    "admin/snippets/": Redirect("/admin/"),
+    # The snippets index (news categories, online service links…): administrators see
+    # it; other staff see it or are sent back to the dashboard, per their permissions.
+    "admin/snippets/": {"administrator": 200},
     "admin/redirects/import/process/": {"administrator": 405},
     "admin/workflows/tasks/select_type/": {
         "administrator": Redirect("/admin/workflows/tasks/add/wagtailcore/groupapprovaltask/")},

@@ -6,8 +6,6 @@ from django.utils.translation import gettext as _
 
 from hub.plugins import hookimpl
 
-from .directory import SERVICES
-
 SLUG = "liens_services"
 
 
@@ -21,7 +19,7 @@ def hub_module():
         "description_en": "The city's other online services, with the same account.",
         "icon": "link",
         "order": 40,
-        "version": "0.1.0",
+        "version": "0.2.0",
     }
 
 
@@ -44,11 +42,42 @@ def hub_home_tiles(request):
 
 @hookimpl
 def hub_dashboard_panels(request):
+    from . import services
+
     return [{
         "title": _("My services"),
-        "body": render_to_string("liens_services/panel.html", {"services": SERVICES},
+        "body": render_to_string("liens_services/panel.html",
+                                 {"services": services.my_services(request.user)},
                                  request=request),
         "url": reverse("liens_services:index"),
         "link_text": _("All online services"),
         "order": 40,
     }]
+
+
+@hookimpl
+def hub_search_sources():
+    from .models import ServiceLink
+
+    return [ServiceLink.objects.filter(is_active=True)]
+
+
+@hookimpl
+def hub_user_data_export(user):
+    from . import services
+
+    return services.export_user_data(user)
+
+
+@hookimpl
+def hub_user_data_erase(user):
+    from . import services
+
+    services.erase_user_data(user)
+
+
+@hookimpl
+def hub_demo_data():
+    from . import demo
+
+    demo.load()
