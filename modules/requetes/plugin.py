@@ -49,11 +49,36 @@ def hub_home_tiles(request):
 
 @hookimpl
 def hub_dashboard_panels(request):
+    from .models import ServiceRequest
+
+    latest = (ServiceRequest.objects.filter(citizen=request.user)
+              .select_related("category").order_by("-created_at")[:5])
     return [{
         "title": _("My requests"),
-        "body": render_to_string("requetes/panel.html", {"user": request.user},
+        "body": render_to_string("requetes/panel.html", {"latest": list(latest)},
                                  request=request),
-        "url": reverse("requetes:index"),
+        "url": reverse("requetes:choose_category"),
         "link_text": _("Report a problem"),
         "order": 10,
     }]
+
+
+@hookimpl
+def hub_user_data_export(user):
+    from . import services
+
+    return services.export_user_data(user)
+
+
+@hookimpl
+def hub_user_data_erase(user):
+    from . import services
+
+    services.erase_user_data(user)
+
+
+@hookimpl
+def hub_demo_data():
+    from . import demo
+
+    demo.load()

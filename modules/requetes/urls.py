@@ -4,6 +4,18 @@ from . import views
 
 app_name = "requetes"
 
+REF = "<str:reference>"
+
 urlpatterns = [
     path("", views.index, name="index"),
+    path("nouvelle/", views.choose_category, name="choose_category"),
+    path("nouvelle/<slug:code>/", views.report, name="report"),
+    path("mes-requetes/", views.my_requests, name="mine"),
+    path("photo/<int:pk>/", views.photo, name="photo"),
+    path("photo/<int:pk>/miniature/", views.photo, {"size": "thumb"}, name="thumbnail"),
+    path(f"{REF}/", views.detail, name="detail"),
+    path(f"{REF}/confirmation/", views.confirmation, name="confirmation"),
+    path(f"{REF}/commenter/", views.comment, name="comment"),
+    path(f"{REF}/rouvrir/", views.reopen, name="reopen"),
+    path(f"{REF}/moi-aussi/", views.follow, name="follow"),
 ]

@@ -1,0 +1,221 @@
+"""Demo content of `requetes`: the categories the city lists (French and English, some
+with questions) and ~300 requests over the past year with realistic histories, so the
+queue and the figures show something real.  Idempotent: categories are updated by
+service code, requests are keyed by a deterministic submission key."""
+
+from __future__ import annotations
+
+import datetime
+import random
+import uuid
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from hub.models import Department
+
+from . import services
+from .models import Category, Question, ReferenceCounter, RequestEvent, ServiceRequest
+
+# (service_code, French, English, group, department slug, service-level days)
+CATEGORIES = [
+    ("deneigement", "Déneigement", "Snow removal", "roads", "travaux-publics", 2),
+    ("voirie", "Voirie (nids-de-poule, chaussée)", "Roads (potholes, pavement)", "roads",
+     "travaux-publics", 10),
+    ("signalisation", "Signalisation", "Signage", "roads", "travaux-publics", 5),
+    ("aqueduc", "Aqueduc", "Water main", "water", "travaux-publics", 2),
+    ("egouts", "Égouts", "Sewers", "water", "travaux-publics", 3),
+    ("ordures", "Ordures", "Garbage", "waste", "environnement", 3),
+    ("recyclage", "Recyclage", "Recycling", "waste", "environnement", 3),
+    ("compost", "Compost", "Compost", "waste", "environnement", 3),
+    ("proprete", "Propreté de l'espace public", "Cleanliness of public space", "waste",
+     "environnement", 5),
+    ("animaux", "Animaux", "Animals", "animals", "environnement", 2),
+    ("arbres", "Arbres et végétaux", "Trees and plants", "parks", "environnement", 15),
+    ("batiments", "Bâtiments municipaux", "Municipal buildings", "buildings", "loisirs", 10),
+    ("eclairage", "Éclairage de rue", "Street lighting", "roads", "travaux-publics", 5),
+    ("mobilier-urbain", "Mobilier urbain", "Street furniture", "parks", "travaux-publics",
+     10),
+    ("equipements-sportifs", "Équipements sportifs", "Sports equipment", "parks", "loisirs",
+     10),
+    ("parcs-jeux", "Aires de jeux", "Playgrounds", "parks", "loisirs", 5),
+]
+
+# service_code -> [(code, French, English, datatype, required, choices)]
+QUESTIONS = {
+    "eclairage": [("numero_poteau", "Numéro du poteau (plaque sur le poteau)",
+                   "Pole number (plate on the pole)", "string", False, "")],
+    "animaux": [("etat", "L'animal est…", "The animal is…", "singlevaluelist", True,
+                 "mort|Mort|Dead\nblesse|Blessé|Injured\nnuisance|Nuisance|Nuisance"),
+                ("espece", "Espèce", "Species", "singlevaluelist", False,
+                 "chien|Chien|Dog\nchat|Chat|Cat\nfaune|Animal sauvage|Wild animal")],
+    "deneigement": [("type", "Type de problème", "Kind of problem", "singlevaluelist", True,
+                     "rue|Rue non déneigée|Street not cleared\n"
+                     "trottoir|Trottoir non déneigé|Sidewalk not cleared\n"
+                     "bordure|Banc de neige à l'entrée|Snowbank at the driveway")],
+    "voirie": [("largeur_cm", "Largeur approximative du trou (cm)",
+                "Approximate width of the hole (cm)", "number", False, "")],
+}
+
+DESCRIPTIONS = {
+    "deneigement": ["La rue n'a pas été déneigée depuis la tempête.",
+                    "Le trottoir est glacé et dangereux devant l'école."],
+    "voirie": ["Gros nid-de-poule dans la voie de droite.", "La chaussée s'affaisse."],
+    "signalisation": ["Panneau d'arrêt renversé.", "Marquage de passage piéton effacé."],
+    "aqueduc": ["Fuite d'eau dans la rue.", "Borne-fontaine qui coule."],
+    "egouts": ["Odeur d'égout près de la grille.", "Puisard bouché, la rue est inondée."],
+    "ordures": ["Collecte oubliée dans notre rue.", "Bac brisé par le camion."],
+    "recyclage": ["Le bac bleu n'a pas été ramassé.", "Bac de recyclage endommagé."],
+    "compost": ["Le bac brun n'a pas été vidé.", "Le couvercle du bac brun est cassé."],
+    "proprete": ["Dépôt sauvage de déchets près du parc.", "Graffitis sur le muret."],
+    "animaux": ["Animal mort sur la chaussée.", "Chien errant dans le quartier."],
+    "arbres": ["Branche cassée au-dessus du trottoir.", "Arbre malade à abattre?"],
+    "batiments": ["Porte brisée au centre communautaire.", "Fuite au toit de l'aréna."],
+    "eclairage": ["Lampadaire éteint depuis une semaine.", "Lampadaire qui clignote."],
+    "mobilier-urbain": ["Banc de parc brisé.", "Poubelle publique renversée."],
+    "equipements-sportifs": ["Filet de tennis déchiré.", "Panier de basket tordu."],
+    "parcs-jeux": ["Balançoire brisée.", "Copeaux manquants sous le module de jeux."],
+}
+STREETS = ["rue Victoria", "boulevard Mgr-Langlois", "rue Nicholson", "rue Alexandre",
+           "boulevard du Havre", "rue Saint-Laurent", "rue Grande-Île", "rue Dufferin",
+           "rue Jacques-Cartier", "boulevard Hébert", "rue Champlain", "rue Salaberry"]
+CALLERS = ["Julie Bergeron", "Marc Lalonde", "Sophie Daoust", "Luc Poirier",
+           "Nathalie Leduc", "Pierre Brisebois", "Isabelle Vallée", "André Hamelin"]
+NAMESPACE = uuid.UUID("6f4d3a1e-3c11-4c2b-9a5e-311311311311")
+COUNT = 300
+
+
+def _answers(rng, code):
+    result = {}
+    for qcode, _fr, _en, datatype, _required, choices in QUESTIONS.get(code, []):
+        if datatype == "singlevaluelist":
+            result[qcode] = rng.choice([line.split("|")[0] for line in choices.splitlines()])
+        elif datatype == "number":
+            result[qcode] = rng.randint(10, 120)
+        else:
+            result[qcode] = f"P-{rng.randint(1000, 9999)}"
+    return result
+
+
+def load_categories() -> dict[str, Category]:
+    departments = {d.slug: d for d in Department.objects.all()}
+    result = {}
+    for order, (code, fr, en, group, dept, days) in enumerate(CATEGORIES):
+        if dept not in departments:
+            continue
+        category, _ = Category.objects.update_or_create(
+            service_code=code, defaults={
+                "name_fr": fr, "name_en": en, "group": group, "order": order,
+                "department": departments[dept], "service_level_days": days,
+                "keywords": fr.lower(), "active": True,
+                "description_fr": f"Signaler un problème : {fr.lower()}.",
+                "description_en": f"Report a problem: {en.lower()}."})
+        for index, (qcode, qfr, qen, datatype, required, choices) in enumerate(
+                QUESTIONS.get(code, [])):
+            Question.objects.update_or_create(
+                category=category, code=qcode, defaults={
+                    "label_fr": qfr, "label_en": qen, "datatype": datatype,
+                    "required": required, "choices": choices, "sort_order": index})
+        result[code] = category
+    return result
+
+
+@transaction.atomic
+def load(count: int = COUNT) -> None:
+    categories = load_categories()
+    if not categories:
+        return
+    keys = [uuid.uuid5(NAMESPACE, str(i)) for i in range(count)]
+    existing = set(ServiceRequest.objects.filter(submission_key__in=keys)
+                   .values_list("submission_key", flat=True))
+    rng = random.Random(311)  # noqa: S311 - reproducible demo data, not secrets
+    now = timezone.now()
+    codes = sorted(categories)
+    planned = []
+    for key in keys:
+        created = now - datetime.timedelta(minutes=rng.randint(60, 365 * 24 * 60))
+        code = rng.choice(codes)
+        values = (rng.random(), rng.random(), rng.random(), rng.randint(1, 3000),
+                  rng.choice(STREETS), rng.choice(CALLERS), rng.random(), rng.random())
+        if key not in existing:
+            planned.append((key, created, code, values, _answers(rng, code),
+                            rng.choice(DESCRIPTIONS[code])))
+        else:
+            _answers(rng, code)
+            rng.choice(DESCRIPTIONS[code])
+    if not planned:
+        return
+    planned.sort(key=lambda item: item[1])
+    by_year: dict[int, int] = {}
+    for item in planned:
+        year = timezone.localdate(item[1]).year
+        by_year[year] = by_year.get(year, 0) + 1
+    next_number = {}
+    for year, n in by_year.items():
+        ReferenceCounter.objects.get_or_create(year=year)
+        ReferenceCounter.objects.filter(year=year).update(last=F("last") + n)
+        next_number[year] = ReferenceCounter.objects.get(year=year).last - n + 1
+
+    requests, histories = [], []
+    for key, created, code, values, answers, description in planned:
+        category = categories[code]
+        r_lat, r_lon, r_progress, number, street, caller, r_reason, r_channel = values
+        year = timezone.localdate(created).year
+        reference = f"{year}-{next_number[year]:06d}"
+        next_number[year] += 1
+        age_days = (now - created).days
+        # Older requests are mostly closed; recent ones still in the queue.
+        progress = min(4, int(r_progress * 5 + age_days / 20))
+        steps = ["acknowledged", "assigned", "in_progress", "closed"][:progress]
+        stamps, moment = [], created
+        for step in steps:
+            moment += datetime.timedelta(hours=1 + r_progress * (30 if step == "acknowledged"
+                                                                 else 60))
+            stamps.append((step, min(moment, now)))
+        status = steps[-1] if steps else "new"
+        reason = note = ""
+        if status == "closed":
+            reason = ("fixed" if r_reason < 0.82 else "not_city_responsibility"
+                      if r_reason < 0.91 else "wont_fix")
+            note = {"not_city_responsibility": "Hydro-Québec",
+                    "wont_fix": "Travaux prévus l'an prochain dans ce secteur."}.get(reason, "")
+        channel = ("phone" if r_channel < 0.5 else "counter" if r_channel < 0.65
+                   else "email" if r_channel < 0.8 else "open311")
+        requests.append(ServiceRequest(
+            reference=reference, category=category, description=description,
+            description_public=r_progress < 0.5, answers=answers,
+            latitude=round(45.235 + r_lat * 0.045, 6),
+            longitude=round(-74.165 + r_lon * 0.075, 6),
+            address=f"{number} {street}", channel=channel,
+            caller_name=caller, caller_phone=f"450 555-{number % 10000:04d}",
+            contact_channel="phone", priority="high" if r_reason > 0.95 else "normal",
+            department=category.department, due_date=services.due_date_for(category, created),
+            status=status, closure_reason=reason, closure_note=note,
+            closed_at=stamps[-1][1] if status == "closed" else None,
+            submission_key=key, created_at=created))
+        histories.append(stamps)
+    created_rows = ServiceRequest.objects.bulk_create(requests)
+    if any(row.pk is None for row in created_rows):  # backends without RETURNING
+        by_key = dict(ServiceRequest.objects.filter(
+            submission_key__in=[r.submission_key for r in requests]).values_list(
+            "submission_key", "pk"))
+        for row in created_rows:
+            row.pk = by_key[row.submission_key]
+    events = []
+    messages = {"acknowledged": "Votre requête a été reçue par le service.",
+                "in_progress": "Une équipe est en route.",
+                "closed": "Le problème est réglé. Merci de votre signalement."}
+    for row, stamps in zip(created_rows, histories, strict=True):
+        events.append(RequestEvent(request_id=row.pk, kind="created", to_status="new",
+                                   by_staff=True, created_at=row.created_at))
+        previous = "new"
+        for step, moment in stamps:
+            message = messages.get(step, "")
+            if step == "closed" and row.closure_reason != "fixed":
+                message = row.closure_note
+            events.append(RequestEvent(request_id=row.pk, kind="status", from_status=previous,
+                                       to_status=step, public_message=message,
+                                       by_staff=True, created_at=moment))
+            previous = step
+    RequestEvent.objects.bulk_create(events)

@@ -1,0 +1,170 @@
+"""Forms of `requetes`.  They only collect input: the rules are in ``services``, whose
+``ValidationError`` messages are put back on the matching fields."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from .models import Question, ServiceRequest
+from .services import MAX_PHOTOS
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={
+            "accept": "image/jpeg,image/png,image/webp,image/heic,image/heif"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if not data:
+            return []
+        files = data if isinstance(data, (list, tuple)) else [data]
+        return [super(MultipleFileField, self).clean(item, initial) for item in files]
+
+
+class LocationForm(forms.Form):
+    """Where: latitude and longitude (filled by the map, or typed), civic address."""
+
+    latitude = forms.CharField(label=_("Latitude"), max_length=32,
+                               help_text=_("For example 45.2556. The map fills it in."))
+    longitude = forms.CharField(label=_("Longitude"), max_length=32,
+                                help_text=_("For example -74.1320. The map fills it in."))
+    address = forms.CharField(label=_("Civic address (optional)"), max_length=255,
+                              required=False)
+
+
+class ReportForm(LocationForm):
+    """The whole report: location, description, the category's questions, photos."""
+
+    description = forms.CharField(label=_("Description"), max_length=4000,
+                                  widget=forms.Textarea(attrs={"rows": 5}))
+    description_public = forms.BooleanField(
+        label=_("The description may be shown on the public map of open requests"),
+        required=False)
+    photos = MultipleFileField(
+        label=_("Photos (optional)"), required=False,
+        help_text=_("Up to %(n)d photos, JPEG, PNG, WebP or HEIC, 10 MB each.") % {
+            "n": MAX_PHOTOS})
+    submission_key = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, category, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.category = category
+        self.question_fields = []
+        for question in category.questions.all():
+            name = f"q_{question.code}"
+            self.fields[name] = _question_field(question)
+            self.question_fields.append(name)
+
+    def answers(self) -> dict:
+        result = {}
+        for question in self.category.questions.all():
+            name = f"q_{question.code}"
+            if question.datatype == Question.Datatype.MULTI:
+                result[question.code] = self.data.getlist(self.add_prefix(name)) \
+                    if hasattr(self.data, "getlist") else self.data.get(name, [])
+            else:
+                result[question.code] = self.data.get(self.add_prefix(name), "")
+        return result
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        add_service_errors(self, error)
+
+
+def _question_field(question: Question) -> forms.Field:
+    common = {"label": question.label, "required": question.required,
+              "help_text": question.help_text}
+    if question.datatype == Question.Datatype.SINGLE:
+        return forms.ChoiceField(choices=[("", "—"), *question.choice_list()], **common)
+    if question.datatype == Question.Datatype.MULTI:
+        return forms.MultipleChoiceField(choices=question.choice_list(),
+                                         widget=forms.CheckboxSelectMultiple, **common)
+    if question.datatype == Question.Datatype.TEXT:
+        return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=4000,
+                               **common)
+    if question.datatype == Question.Datatype.NUMBER:
+        # A text input: services parses and reports a clear error for non-numbers.
+        return forms.CharField(max_length=32, widget=forms.TextInput(
+            attrs={"inputmode": "decimal"}), **common)
+    if question.datatype == Question.Datatype.DATETIME:
+        return forms.CharField(max_length=32, widget=forms.TextInput(
+            attrs={"type": "date"}), **common)
+    return forms.CharField(max_length=255, **common)
+
+
+def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Put a ``services`` ValidationError on the form's fields (``answers.code`` goes to
+    ``q_code``); what matches no field becomes a form error."""
+    for key, messages in error.message_dict.items():
+        name = f"q_{key.split('.', 1)[1]}" if key.startswith("answers.") else key
+        for message in messages:
+            form.add_error(name if name in form.fields else None, message)
+
+
+class CommentForm(forms.Form):
+    message = forms.CharField(label=_("Your comment"), max_length=4000,
+                              widget=forms.Textarea(attrs={"rows": 3}))
+    photos = MultipleFileField(label=_("Photos (optional)"), required=False)
+
+
+class ReopenForm(forms.Form):
+    message = forms.CharField(label=_("What is still wrong?"), max_length=4000,
+                              widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class IntakeForm(ReportForm):
+    """Phone/counter intake by an agent: the resident's account or the caller's contact."""
+
+    channel = forms.ChoiceField(label=_("Channel"), choices=[
+        (ServiceRequest.Channel.PHONE, _("Phone")),
+        (ServiceRequest.Channel.COUNTER, _("Counter")),
+        (ServiceRequest.Channel.EMAIL, _("Email"))])
+    resident = forms.CharField(
+        label=_("Resident's account (email or phone)"), required=False, max_length=254,
+        help_text=_("Leave empty if the caller has no account, and fill in their contact "
+                    "details below."))
+    caller_name = forms.CharField(label=_("Caller's name"), required=False, max_length=120)
+    caller_phone = forms.CharField(label=_("Caller's phone"), required=False, max_length=32)
+    caller_email = forms.EmailField(label=_("Caller's email"), required=False)
+    contact_channel = forms.ChoiceField(label=_("Preferred contact channel"),
+                                        choices=ServiceRequest.ContactChannel.choices)
+    priority = forms.ChoiceField(label=_("Priority"), choices=ServiceRequest.Priority.choices,
+                                 initial=ServiceRequest.Priority.NORMAL)
+
+    field_order = ["channel", "resident", "caller_name", "caller_phone", "caller_email",
+                   "contact_channel", "latitude", "longitude", "address", "description",
+                   "priority"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["channel"].widget.attrs["autofocus"] = True
+        del self.fields["description_public"]
+        self.order_fields(self.field_order)
+
+
+class TransitionForm(forms.Form):
+    to_status = forms.ChoiceField(label=_("New status"), choices=ServiceRequest.Status.choices)
+    assignee = forms.ModelChoiceField(label=_("Assign to"), queryset=None, required=False)
+    closure_reason = forms.ChoiceField(
+        label=_("Closure reason"), required=False,
+        choices=[("", "—"), *ServiceRequest.ClosureReason.choices])
+    closure_note = forms.CharField(
+        label=_("Whose responsibility, or why it will not be fixed"), required=False,
+        max_length=2000)
+    duplicate_of = forms.CharField(label=_("Duplicate of (reference)"), required=False,
+                                   max_length=16)
+    public_message = forms.CharField(label=_("Public message to the citizen"),
+                                     required=False, max_length=4000,
+                                     widget=forms.Textarea(attrs={"rows": 3}))
+    internal_note = forms.CharField(label=_("Internal note (staff only)"), required=False,
+                                    max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, request_obj, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = request_obj.department.agents.all()
