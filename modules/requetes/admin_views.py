@@ -1,0 +1,198 @@
+"""Back-office screens of `requetes` in the Wagtail admin: the department queue, a
+request's detail with its actions, and the phone/counter intake form.  Every change goes
+through ``services``; who sees what is ``services.staff_queryset`` / ``can_handle``."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from wagtail.admin import messages
+from wagtail.admin.auth import permission_denied
+
+from hub.models import User
+
+from . import services
+from .forms import IntakeForm, TransitionForm, add_service_errors
+from .models import Category, ServiceRequest
+
+SORTS = {"recent": "-created_at", "oldest": "created_at", "due": "due_date",
+         "reference": "reference"}
+
+
+def _forbidden(request, obj):
+    """A plain 403 (Wagtail would turn PermissionDenied into a redirect): this request
+    belongs to another department."""
+    return render(request, "requetes/admin/forbidden.html", {
+        "page_title": _("Request %(ref)s") % {"ref": obj.reference}, "header_icon": "lock",
+        "obj": obj}, status=403)
+
+
+def queue(request):
+    if not services.is_staff_for_requests(request.user):
+        return permission_denied(request)
+    qs = services.staff_queryset(request.user).select_related(
+        "category", "department", "assigned_to").annotate(follower_count=Count("followers"))
+    status = request.GET.get("status", "open")
+    if status == "open":
+        qs = qs.filter(status__in=ServiceRequest.OPEN_STATUSES)
+    elif status in ServiceRequest.Status.values:
+        qs = qs.filter(status=status)
+    category = request.GET.get("category", "")
+    if category:
+        qs = qs.filter(category__service_code=category)
+    if request.GET.get("overdue"):
+        qs = qs.filter(status__in=ServiceRequest.OPEN_STATUSES,
+                       due_date__lt=timezone.localdate())
+    if request.GET.get("mine"):
+        qs = qs.filter(assigned_to=request.user)
+    if request.GET.get("reopened"):
+        qs = qs.filter(reopened=True)
+    query = (request.GET.get("q") or "").strip()[:100]
+    if query:
+        qs = qs.filter(Q(reference__icontains=query) | Q(address__icontains=query)
+                       | Q(description__icontains=query))
+    sort = request.GET.get("sort", "recent")
+    qs = qs.order_by(SORTS.get(sort, "-created_at"), "-pk")
+    page = Paginator(qs, 50).get_page(request.GET.get("p"))
+    params = request.GET.copy()
+    params.pop("p", None)
+    return render(request, "requetes/admin/queue.html", {
+        "page_title": _("Service requests"), "header_icon": "list-ul", "page": page,
+        "statuses": ServiceRequest.Status.choices, "status": status,
+        "categories": Category.objects.all(), "category": category, "query": query,
+        "sort": sort, "sorts": SORTS, "params": params.urlencode(),
+        "can_intake": services.is_intake_agent(request.user)
+        or services.is_administrator(request.user),
+        "today": timezone.localdate(),
+    })
+
+
+def detail(request, pk):
+    if not services.is_staff_for_requests(request.user):
+        return permission_denied(request)
+    obj = get_object_or_404(ServiceRequest.objects.select_related(
+        "category", "department", "citizen", "assigned_to", "duplicate_of"), pk=pk)
+    if not services.can_view_as_staff(request.user, obj):
+        return _forbidden(request, obj)
+    can_handle = services.can_handle(request.user, obj)
+    form = TransitionForm(request_obj=obj)
+    if request.method == "POST":
+        if not can_handle:
+            return _forbidden(request, obj)
+        action = request.POST.get("action")
+        if action == "note":
+            try:
+                services.add_internal_note(obj, actor=request.user,
+                                           note=request.POST.get("internal_note", ""))
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+            else:
+                messages.success(request, _("Internal note added."))
+                return redirect("requetes_admin:detail", pk=obj.pk)
+        elif action == "reply":
+            try:
+                services.add_comment(obj, actor=request.user,
+                                     message=request.POST.get("public_message", ""))
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+            else:
+                messages.success(request, _("Public reply sent."))
+                return redirect("requetes_admin:detail", pk=obj.pk)
+        else:
+            form = TransitionForm(request.POST, request_obj=obj)
+            if form.is_valid():
+                data = form.cleaned_data
+                try:
+                    services.transition(
+                        obj, actor=request.user, to_status=data["to_status"],
+                        public_message=data["public_message"],
+                        internal_note=data["internal_note"], assignee=data["assignee"],
+                        closure_reason=data["closure_reason"],
+                        closure_note=data["closure_note"],
+                        duplicate_of=data["duplicate_of"] or None)
+                except ValidationError as error:
+                    add_service_errors(form, error)
+                else:
+                    messages.success(request, _("Request %(ref)s updated.") % {
+                        "ref": obj.reference})
+                    return redirect("requetes_admin:detail", pk=obj.pk)
+    return render(request, "requetes/admin/detail.html", {
+        "page_title": _("Request %(ref)s") % {"ref": obj.reference}, "header_icon": "doc-full",
+        "obj": obj, "form": form, "can_handle": can_handle,
+        "events": obj.events.select_related("actor"), "answers": obj.answer_rows(),
+        "photos": obj.photos.all(), "follower_count": obj.followers.count(),
+        "ttack": services.time_to_acknowledge(obj), "ttres": services.time_to_resolve(obj),
+    }, status=400 if request.method == "POST" else 200)
+
+
+def _may_intake(user) -> bool:
+    return services.is_intake_agent(user) or services.is_administrator(user)
+
+
+def intake_choose(request):
+    if not _may_intake(request.user):
+        return permission_denied(request)
+    code = request.GET.get("category")
+    if code:
+        return redirect("requetes_admin:intake", code=code)
+    return render(request, "requetes/admin/intake_choose.html", {
+        "page_title": _("Record a call or a visit"), "header_icon": "mail",
+        "categories": Category.objects.filter(active=True)})
+
+
+def _find_resident(text: str):
+    text = text.strip()
+    if not text:
+        return None
+    digits = "".join(ch for ch in text if ch.isdigit())
+    found = User.objects.filter(email__iexact=text).first()
+    if found is None and len(digits) >= 7:
+        for user in User.objects.exclude(phone="").only("pk", "phone"):
+            if "".join(ch for ch in user.phone if ch.isdigit()).endswith(digits[-10:]):
+                return User.objects.get(pk=user.pk)
+    return found
+
+
+def intake(request, code):
+    if not _may_intake(request.user):
+        return permission_denied(request)
+    category = get_object_or_404(Category, service_code=code, active=True)
+    if request.method == "POST":
+        form = IntakeForm(request.POST, request.FILES, category=category)
+        if form.is_valid():
+            data = form.cleaned_data
+            resident = _find_resident(data["resident"])
+            if data["resident"].strip() and resident is None:
+                form.add_error("resident", _("No account has this email or phone number."))
+            else:
+                try:
+                    created = services.create_request(
+                        actor=request.user, category=category,
+                        description=data["description"], latitude=data["latitude"],
+                        longitude=data["longitude"], address=data["address"],
+                        answers=form.answers(), photos=data["photos"],
+                        channel=data["channel"], citizen=resident,
+                        caller_name=data["caller_name"], caller_email=data["caller_email"],
+                        caller_phone=data["caller_phone"],
+                        contact_channel=data["contact_channel"], priority=data["priority"],
+                        submission_key=data["submission_key"])
+                except ValidationError as error:
+                    add_service_errors(form, error)
+                else:
+                    messages.success(request, _(
+                        "Request %(ref)s recorded: give this reference to the caller.")
+                        % {"ref": created.reference})
+                    return redirect("requetes_admin:detail", pk=created.pk)
+    else:
+        form = IntakeForm(category=category, initial={"submission_key": uuid.uuid4(),
+                                                      "contact_channel": "phone"})
+    return render(request, "requetes/admin/intake.html", {
+        "page_title": _("Record a call or a visit"), "page_subtitle": category.name,
+        "header_icon": "mail", "form": form, "category": category},
+        status=400 if request.method == "POST" else 200)
