@@ -106,6 +106,25 @@ EXACT: dict[str, Exact] = {
                            "Django's set_language: a GET changes nothing, sends home"),
     # modules: public index pages
     "fr/requetes/": Exact("/fr/requetes/", every(200)),
+    # requetes: reporting and "Mes requêtes" need a session; a citizen reaches only their
+    # own (and followed) requests and photos — anything else is 404, never 403, so a
+    # request's existence does not leak.  Comment/reopen/follow are POST-only.
+    "fr/requetes/nouvelle/": Exact("/fr/requetes/nouvelle/", signed_in(200)),
+    "fr/requetes/nouvelle/<slug:code>/": Exact("/fr/requetes/nouvelle/eclairage/",
+                                               signed_in(200), "a demo category"),
+    "fr/requetes/mes-requetes/": Exact("/fr/requetes/mes-requetes/", signed_in(200)),
+    "fr/requetes/photo/<int:pk>/": Exact("/fr/requetes/photo/999999/", signed_in(404)),
+    "fr/requetes/photo/<int:pk>/miniature/": Exact("/fr/requetes/photo/999999/miniature/",
+                                                   signed_in(404)),
+    "fr/requetes/<str:reference>/": Exact("/fr/requetes/2020-999999/", signed_in(404)),
+    "fr/requetes/<str:reference>/confirmation/": Exact(
+        "/fr/requetes/2020-999999/confirmation/", signed_in(404)),
+    "fr/requetes/<str:reference>/commenter/": Exact(
+        "/fr/requetes/2020-999999/commenter/", signed_in(405)),
+    "fr/requetes/<str:reference>/rouvrir/": Exact(
+        "/fr/requetes/2020-999999/rouvrir/", signed_in(405)),
+    "fr/requetes/<str:reference>/moi-aussi/": Exact(
+        "/fr/requetes/2020-999999/moi-aussi/", signed_in(405)),
     "fr/services-en-ligne/": Exact("/fr/services-en-ligne/", every(200)),
     # liens_services: favourites are POST-only and only ever touch request.user's own
     "fr/services-en-ligne/favoris/<int:link_id>/ajouter/": Exact(
