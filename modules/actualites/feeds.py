@@ -25,9 +25,6 @@ class NewsRssFeed(Feed):
         index = services.news_index(locale)
         return index.full_url if index else f"/{get_language() or 'fr'}/"
 
-    def language(self, locale):
-        return locale.language_code if locale else get_language()
-
     def items(self, locale):
         if locale is None:
             return []

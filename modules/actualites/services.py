@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from wagtail.models import Locale
@@ -65,7 +65,7 @@ def filter_news(pages: QuerySet, *, category: str = "", tag: str = "",
             listing.error = _("This tag does not exist.")
             return listing
         listing.tag = tag
-        pages = pages.filter(tags__slug=tag)
+        pages = pages.filter(Q(tags__slug=tag) | Q(tags__name__iexact=tag))
     listing.pages = pages.distinct()
     return listing
 
