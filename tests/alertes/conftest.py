@@ -1,0 +1,188 @@
+"""Fixtures of the `alertes` tests: real local provider servers on 127.0.0.1 (an SMTP
+server, aiosmtpd; an HTTP server answering like Twilio's REST API), topics, districts,
+subscribers and officers."""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import threading
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from hub import roles
+from hub.models import District
+from modules.alertes.models import Subscriber, Topic
+from tests.conftest import make_user
+
+SID = "AC" + "0" * 32
+TOKEN = "jeton-secret-de-test"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class FakeTwilio:
+    """Answers ``POST /2010-04-01/Accounts/{sid}/Messages.json`` like Twilio.
+
+    ``mode``: ``"ok"`` (201 with a sid), ``"429-then-ok"`` (429 once per number, then
+    201), ``"invalid"`` (400, Twilio error 21211), ``"500"``.
+    """
+
+    def __init__(self):
+        self.mode = "ok"
+        self.requests: list[dict] = []
+        self.seen: set[str] = set()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
+                fake.requests.append({"path": self.path, "form": form,
+                                      "auth": self.headers.get("Authorization", "")})
+                if not self.path.endswith(f"/2010-04-01/Accounts/{SID}/Messages.json"):
+                    return self._answer(404, {"code": 20404, "message": "not found"})
+                expected = base64.b64encode(f"{SID}:{TOKEN}".encode()).decode()
+                if self.headers.get("Authorization") != f"Basic {expected}":
+                    return self._answer(401, {"code": 20003, "message": "auth"})
+                to = form.get("To", "")
+                if fake.mode == "invalid":
+                    return self._answer(400, {"code": 21211, "status": 400,
+                                              "message": f"The 'To' number {to} is not a "
+                                                         "valid phone number."})
+                if fake.mode == "500":
+                    return self._answer(500, {"code": 20500, "message": "internal"})
+                if fake.mode == "429-then-ok" and to not in fake.seen:
+                    fake.seen.add(to)
+                    return self._answer(429, {"code": 20429, "message": "Too Many Requests"})
+                sid = f"SM{len(fake.requests):032d}"
+                return self._answer(201, {"sid": sid, "status": "queued", "to": to,
+                                          "body": form.get("Body", "")})
+
+            def _answer(self, status, payload):
+                body = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def bodies(self, to: str | None = None) -> list[str]:
+        return [r["form"].get("Body", "") for r in self.requests
+                if to is None or r["form"].get("To") == to]
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def twilio(settings):
+    fake = FakeTwilio()
+    settings.ALERTES_TWILIO_BASE_URL = fake.url
+    settings.ALERTES_TWILIO_ACCOUNT_SID = SID
+    settings.ALERTES_TWILIO_AUTH_TOKEN = TOKEN
+    settings.ALERTES_TWILIO_FROM = "+14505550000"
+    yield fake
+    fake.stop()
+
+
+class SMTPSink:
+    def __init__(self):
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope)
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp(settings):
+    sink = SMTPSink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    yield sink
+    controller.stop()
+
+
+SQUARE = {"type": "Polygon", "coordinates": [[[-74.2, 45.2], [-74.1, 45.2], [-74.1, 45.3],
+                                              [-74.2, 45.3], [-74.2, 45.2]]]}
+
+
+@pytest.fixture
+def districts(db):
+    north = District.objects.create(name="Nord test", slug="nord-test", geometry=SQUARE)
+    south = District.objects.create(name="Sud test", slug="sud-test")
+    return north, south
+
+
+@pytest.fixture
+def topics(db):
+    return {
+        "urgences": Topic.objects.create(slug="urgences", name_fr="Urgences",
+                                         name_en="Emergencies", is_emergency=True, order=0),
+        "deneigement": Topic.objects.create(slug="deneigement", name_fr="Déneigement",
+                                            name_en="Snow removal", order=10),
+        "loisirs": Topic.objects.create(slug="loisirs", name_fr="Loisirs",
+                                        name_en="Leisure", order=20),
+    }
+
+
+@pytest.fixture
+def officer(db):
+    return make_user("communications@example.com", is_staff=True,
+                     groups=[roles.COMMUNICATIONS_OFFICERS])
+
+
+@pytest.fixture
+def second_officer(db):
+    return make_user("communications2@example.com", is_staff=True,
+                     groups=[roles.COMMUNICATIONS_OFFICERS])
+
+
+def make_subscriber(*, email=None, sms=None, voice=None, topics=(), district=None,
+                    language="fr", user=None, verified=True) -> Subscriber:
+    subscriber = Subscriber.objects.create(user=user, language=language, district=district,
+                                           name="" if user else "Résident")
+    for topic in topics:
+        subscriber.topicsubscription_set.create(topic=topic)
+    for channel, value in (("email", email), ("sms", sms), ("voice", voice)):
+        if value:
+            address = subscriber.addresses.create(channel=channel, value=value)
+            if verified:
+                from django.utils import timezone
+
+                address.verified_at = timezone.now()
+                address.save()
+    return subscriber
+
+
+@pytest.fixture
+def subscriber_factory(db):
+    return make_subscriber
+
+
