@@ -8,7 +8,9 @@ class HubConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from hub import signals  # noqa: F401  (connects receivers)
+        from hub import signals
+
+        signals.connect_public_cache_invalidation()
         from hub.plugins.manager import get_plugin_manager
 
         # Builds the plugin manager and runs check_pending(): a misspelled hook

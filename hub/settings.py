@@ -113,6 +113,7 @@ MIDDLEWARE = [
     "hub.middleware.StaffMFARequiredMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     "axes.middleware.AxesMiddleware",
+    "hub.cache.AnonymousPublicCacheMiddleware",
 ]
 
 ROOT_URLCONF = "hub.urls"
@@ -262,9 +263,34 @@ WHITENOISE_USE_FINDERS = DEBUG
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# --- Public page cache (hub.cache) ---------------------------------------------------
+HUB_PUBLIC_CACHE_SECONDS = int(os.environ.get("HUB_PUBLIC_CACHE_SECONDS", "0" if DEBUG else "60"))
+FRONTEND_CACHE_PURGE_URL = os.environ.get("FRONTEND_CACHE_PURGE_URL", "")
+if FRONTEND_CACHE_PURGE_URL:
+    # A reverse proxy (Varnish, nginx) purged by Wagtail when pages are published.
+    INSTALLED_APPS.append("wagtail.contrib.frontend_cache")
+    WAGTAILFRONTENDCACHE = {
+        "default": {
+            "BACKEND": "wagtail.contrib.frontend_cache.backends.HTTPBackend",
+            "LOCATION": FRONTEND_CACHE_PURGE_URL,
+        }
+    }
+
 # --- Wagtail -----------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "Espace citoyen"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Accent-folding French configuration created by migration hub.0005.
+    WAGTAILSEARCH_BACKENDS["default"]["SEARCH_CONFIG"] = "hub_french_unaccent"
+ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL", "")
+if ELASTICSEARCH_URL:
+    WAGTAILSEARCH_BACKENDS["default"] = {
+        "BACKEND": "wagtail.search.backends.elasticsearch8",
+        "URLS": [ELASTICSEARCH_URL],
+        "INDEX": os.environ.get("ELASTICSEARCH_INDEX", "espace_citoyen"),
+        "OPTIONS": {},
+        "INDEX_SETTINGS": {},
+    }
 WAGTAILAPI_BASE_URL = BASE_URL
 WAGTAILAPI_LIMIT_MAX = 100
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]

@@ -64,3 +64,29 @@ def revoke_sessions_on_deletion(sender, instance, **kwargs):
     from hub.accounts.services import revoke_sessions
 
     revoke_sessions(instance)
+
+
+def _invalidate(**kwargs):
+    from hub.cache import invalidate_public_cache
+
+    invalidate_public_cache()
+
+
+def connect_public_cache_invalidation():
+    """Content that anonymous visitors see changed: drop every cached public response."""
+    from django.db.models.signals import post_delete, post_save
+    from wagtail.models import Page
+    from wagtail.signals import page_published, page_unpublished
+
+    from hub.models import SiteSettings
+
+    page_published.connect(_invalidate, dispatch_uid="hub-cache-published")
+    page_unpublished.connect(_invalidate, dispatch_uid="hub-cache-unpublished")
+    post_delete.connect(_invalidate, sender=Page, dispatch_uid="hub-cache-page-deleted")
+    post_save.connect(_invalidate, sender=SiteSettings, dispatch_uid="hub-cache-settings")
+
+
+@receiver(setting_changed)
+def invalidate_cache_when_modules_change(*, setting, **kwargs):
+    if setting in ("HUB_DISABLED_MODULES", "HUB_PUBLIC_CACHE_SECONDS"):
+        _invalidate()

@@ -22,6 +22,7 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "10000/min",
                                                                  "user": "10000/min"}}
 WHITENOISE_AUTOREFRESH = True
+HUB_PUBLIC_CACHE_SECONDS = 0  # tests/test_cache.py switches it on where it is the subject
 
 # The RQ backend is exercised against the real Redis on 127.0.0.1 (tests/test_tasks.py).
 REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")

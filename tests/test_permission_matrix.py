@@ -100,6 +100,8 @@ EXACT: dict[str, Exact] = {
     "api/v1/me/": Exact("/api/v1/me/", signed_in(200, anonymous=403),
                         "session auth answers 403 (not 401) to anonymous requests"),
     "api/v1/modules/": Exact("/api/v1/modules/", every(200), "public: apps build menus"),
+    "api/v1/search/": Exact("/api/v1/search/?q=neige", every(200), "public content only"),
+    "fr/recherche/": Exact("/fr/recherche/?q=neige", every(200), "public content only"),
     "(?:api|open311)/": Exact("/api/inconnu/", every(404),
                               "unknown API paths: JSON 404, never an HTML redirect"),
     "i18n/setlang/": Exact("/i18n/setlang/", every(Redirect("/")),

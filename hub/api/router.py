@@ -28,5 +28,6 @@ def build_api_urls() -> list:
     return [
         path("me/", views.MeView.as_view(), name="api_me"),
         path("modules/", views.ModulesView.as_view(), name="api_modules"),
+        path("search/", views.SearchView.as_view(), name="api_search"),
         *router.urls,
     ]

@@ -1,5 +1,6 @@
 """Hub endpoints of the versioned API: the signed-in user and the enabled modules."""
 
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
@@ -10,6 +11,7 @@ from rest_framework.views import APIView
 from hub.accounts import services
 from hub.models import User
 from hub.plugins.manager import enabled_modules
+from hub.search import MAX_QUERY_LENGTH, search
 
 
 class MeSerializer(serializers.ModelSerializer):
@@ -65,6 +67,34 @@ class ModulesView(APIView):
             item["name"] = meta["name_en"] if language == "en" else meta["name_fr"]
             payload.append(item)
         return Response(ModuleSerializer(payload, many=True).data)
+
+
+class SearchQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(max_length=MAX_QUERY_LENGTH, help_text=_("Words to look for."))
+    lang = serializers.ChoiceField(choices=["fr", "en"], required=False,
+                                   help_text=_("Language of the content (default: fr)."))
+
+
+class SearchHitSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    url = serializers.CharField()
+    type = serializers.CharField()
+    summary = serializers.CharField()
+
+
+class SearchView(APIView):
+    """Search the site's pages and what every module makes searchable (public content)."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(parameters=[SearchQuerySerializer], responses=SearchHitSerializer(many=True))
+    def get(self, request):
+        params = SearchQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        language = params.validated_data.get("lang") or "fr"
+        with translation.override(language):
+            hits = search(params.validated_data["q"], language=language, request=request)
+            return Response([hit.as_dict() for hit in hits])
 
 
 def schema_endpoints(endpoints, **kwargs):

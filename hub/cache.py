@@ -1,0 +1,111 @@
+"""Surge-proof public pages: anonymous GETs are served from Django's cache.
+
+In an emergency 43,000 residents open the home and alert pages within minutes; uncached
+Wagtail pages serve tens per second on two cores.  Anonymous GET/HEAD responses of public
+pages and of the public API are cached (Redis when ``REDIS_URL`` is set, local memory
+otherwise) and marked ``Cache-Control: public, max-age=…`` so a reverse proxy or CDN may
+keep them too.  A response is never cached when:
+
+- the visitor is signed in, or sends a session cookie;
+- the path is private (admin, account, Mon Espace) or the view said ``private``/``no-store``;
+- the response sets a cookie (e.g. a CSRF token for a form) or is not a 200.
+
+Publishing, unpublishing or deleting a page, saving the city settings, or a module calling
+:func:`invalidate_public_cache` (e.g. when an alert is sent) bumps a generation number that
+is part of every key, so the next request renders fresh content everywhere at once.  With
+``FRONTEND_CACHE_PURGE_URL`` set, Wagtail's frontend cache purges the proxy as well.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.translation import get_language
+
+GENERATION_KEY = "hub:public-cache:generation"
+PRIVATE_PREFIXES = ("/admin/", "/django-admin/", "/api/docs/", "/api/schema/", "/media/",
+                    "/static/", "/documents/", "/i18n/")
+PRIVATE_SEGMENTS = ("/compte/", "/mon-espace/", "/_util/")
+CACHEABLE_TYPES = ("text/html", "application/json", "application/atom+xml",
+                   "application/rss+xml", "application/xml", "text/xml")
+
+
+def _generation() -> int:
+    return cache.get_or_set(GENERATION_KEY, 1, timeout=None)
+
+
+def invalidate_public_cache() -> None:
+    """Make every cached public response stale (cheap: one counter increment)."""
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:
+        cache.set(GENERATION_KEY, 2, timeout=None)
+
+
+def _is_candidate(request) -> bool:
+    if request.method not in ("GET", "HEAD"):
+        return False
+    path = request.path_info
+    if path.startswith(PRIVATE_PREFIXES) or any(s in path for s in PRIVATE_SEGMENTS):
+        return False
+    if settings.SESSION_COOKIE_NAME in request.COOKIES or "messages" in request.COOKIES:
+        return False
+    if request.META.get("HTTP_AUTHORIZATION"):
+        return False
+    user = getattr(request, "user", None)
+    return not (user is not None and user.is_authenticated)
+
+
+def _key(request) -> str:
+    raw = "|".join([request.get_host(), request.get_full_path(), get_language() or "",
+                    request.META.get("HTTP_ACCEPT", "")[:100]])
+    digest = hashlib.sha256(raw.encode()).hexdigest()
+    return f"hub:public-cache:{_generation()}:{request.method}:{digest}"
+
+
+def _cacheable(response) -> bool:
+    if response.status_code != 200 or response.cookies or response.streaming:
+        return False
+    control = response.get("Cache-Control", "")
+    if any(word in control for word in ("private", "no-store", "no-cache")):
+        return False
+    return response.get("Content-Type", "").split(";")[0].strip() in CACHEABLE_TYPES
+
+
+class AnonymousPublicCacheMiddleware:
+    """Placed after authentication and locale middleware (see settings)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not getattr(settings, "HUB_PUBLIC_CACHE_SECONDS", 0) or not _is_candidate(request):
+            response = self.get_response(request)
+            if getattr(request, "user", None) is not None and request.user.is_authenticated:
+                patch_cache_control(response, private=True)
+            return response
+        key = _key(request)
+        cached = cache.get(key)
+        if cached is not None:
+            # The cached HTML may carry a CSP nonce: answer with the same one, so
+            # django-csp's header matches the page.
+            nonce = getattr(cached, "_hub_csp_nonce", None)
+            if nonce:
+                request._csp_nonce = nonce
+            cached["X-Hub-Cache"] = "hit"
+            return cached
+        response = self.get_response(request)
+        if _cacheable(response) and not getattr(request, "_hub_uncacheable", False):
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+            if getattr(request, "csp_nonce", None) is not None:
+                response._hub_csp_nonce = str(request.csp_nonce)
+            seconds = settings.HUB_PUBLIC_CACHE_SECONDS
+            patch_cache_control(response, public=True, max_age=seconds)
+            patch_vary_headers(response, ("Cookie", "Accept-Language"))
+            cache.set(key, response, timeout=seconds)
+            response["X-Hub-Cache"] = "miss"
+        return response
