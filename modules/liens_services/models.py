@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.models import TranslatableMixin
 from wagtail.search import index
+from wagtail.search.queryset import SearchableQuerySetMixin
 
 
 class Category(models.TextChoices):
@@ -26,6 +27,10 @@ class Icon(models.TextChoices):
     MODULE = "module", _("Service")
 
 
+class ServiceLinkQuerySet(SearchableQuerySetMixin, models.QuerySet):
+    """Querysets the hub search can call ``.search()`` on."""
+
+
 class ServiceLink(TranslatableMixin, index.Indexed, models.Model):
     """A link to another online service of the city (Sport-Plus, assessment roll…)."""
 
@@ -42,6 +47,8 @@ class ServiceLink(TranslatableMixin, index.Indexed, models.Model):
     open_in_new_tab = models.BooleanField(_("opens in a new tab"), default=False)
     is_active = models.BooleanField(_("shown to residents"), default=True)
     sort_order = models.PositiveIntegerField(_("order"), default=100)
+
+    objects = ServiceLinkQuerySet.as_manager()
 
     panels = [
         FieldPanel("title"),
