@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
-from django.utils import timezone
+from django.utils import timezone, translation
 from PIL import Image
 
 from hub.plugins import hookimpl
@@ -170,7 +170,7 @@ def test_big_text_and_bomb_photos_refused(make_request):
     Image.new("RGB", (10, 10)).save(gif, format="GIF")
     for upload, words in ((big, "10 MB"), (text, "not a photo"), (bomb, "pixels"),
                           (SimpleUploadedFile("a.gif", gif.getvalue()), "not a photo")):
-        with pytest.raises(ValidationError) as error:
+        with translation.override("en"), pytest.raises(ValidationError) as error:
             make_request(photos=[upload])
         assert words in error.value.message_dict["photos"][0]
     assert not ServiceRequest.objects.exists()
