@@ -1,0 +1,52 @@
+"""Demo data (idempotent, realistic histories) and the hub hooks of `requetes`."""
+
+from django.utils import translation
+
+from hub.plugins.manager import collect
+from modules.requetes import demo, services
+from modules.requetes.models import Category, RequestEvent, ServiceRequest
+
+
+def test_demo_is_idempotent_and_realistic(site):
+    assert Category.objects.count() == len(demo.CATEGORIES)
+    assert ServiceRequest.objects.count() == demo.COUNT
+    events = RequestEvent.objects.count()
+    demo.load()
+    assert ServiceRequest.objects.count() == demo.COUNT
+    assert RequestEvent.objects.count() == events
+    lighting = Category.objects.get(service_code="eclairage")
+    with translation.override("en"):
+        assert lighting.name == "Street lighting"
+    assert lighting.questions.filter(code="numero_poteau").exists()
+    assert Category.objects.get(service_code="animaux").questions.get(code="etat").required
+    closed = ServiceRequest.objects.filter(status="closed")
+    assert closed.exists() and ServiceRequest.objects.exclude(status="closed").exists()
+    assert set(closed.values_list("closure_reason", flat=True)) <= {
+        "fixed", "not_city_responsibility", "wont_fix"}
+    sample = closed.first()
+    assert services.time_to_resolve(sample) is not None
+    assert services.time_to_acknowledge(sample) is not None
+    references = list(ServiceRequest.objects.values_list("reference", flat=True))
+    assert len(set(references)) == len(references)
+    for r in ServiceRequest.objects.all()[:50]:
+        services.validate_location(r.latitude, r.longitude)
+
+
+def test_demo_references_do_not_collide_with_new_requests(site, citizen):
+    lighting = Category.objects.get(service_code="eclairage")
+    created = services.create_request(actor=citizen, category=lighting, description="x",
+                                      latitude=45.2556, longitude=-74.132)
+    assert ServiceRequest.objects.filter(reference=created.reference).count() == 1
+
+
+def test_hub_export_and_erase_hooks(make_request, citizen, client):
+    req = make_request()
+    exported = collect("hub_user_data_export", user=citizen)
+    assert any(isinstance(item, dict) and item.get("requests")
+               and item["requests"][0]["reference"] == req.reference for item in exported)
+    client.force_login(citizen)
+    response = client.get("/fr/compte/confidentialite/export.json")
+    assert req.reference in response.content.decode()
+    collect("hub_user_data_erase", user=citizen)
+    req.refresh_from_db()
+    assert req.citizen is None
