@@ -142,14 +142,12 @@ def districts(db):
 
 @pytest.fixture
 def topics(db):
-    return {
-        "urgences": Topic.objects.create(slug="urgences", name_fr="Urgences",
-                                         name_en="Emergencies", is_emergency=True, order=0),
-        "deneigement": Topic.objects.create(slug="deneigement", name_fr="Déneigement",
-                                            name_en="Snow removal", order=10),
-        "loisirs": Topic.objects.create(slug="loisirs", name_fr="Loisirs",
-                                        name_en="Leisure", order=20),
-    }
+    specs = [("urgences", "Urgences", "Emergencies", True, 0),
+             ("deneigement", "Déneigement", "Snow removal", False, 10),
+             ("loisirs", "Loisirs", "Leisure", False, 20)]
+    return {slug: Topic.objects.update_or_create(slug=slug, defaults={
+        "name_fr": fr, "name_en": en, "is_emergency": emergency, "order": order})[0]
+        for slug, fr, en, emergency, order in specs}
 
 
 @pytest.fixture

@@ -103,7 +103,7 @@ def test_sms_code_verification_and_brute_force_lock(citizen_client, citizen, top
     assert address.value == "+14505551234"
     code = re.search(r"\b(\d{6})\b", twilio.bodies("+14505551234")[-1]).group(1)
     wrong = "000000" if code != "000000" else "111111"
-    for attempt in range(5):
+    for _attempt in range(5):
         response = citizen_client.post(URL, {"action": "verify_code", "address": address.pk,
                                              "code": wrong})
         assert response.status_code == 400
