@@ -78,7 +78,8 @@ class HubLocaleMiddleware(LocaleMiddleware):
     APIs, the admin, media) are never redirected to ``/fr/…``: an unknown API route is
     a JSON 404, not a redirect to an HTML page."""
 
-    UNPREFIXED = ("/api/", "/open311/", "/admin/", "/documents/", "/media/", "/static/")
+    UNPREFIXED = ("/api/", "/open311/", "/admin/", "/documents/", "/media/", "/static/",
+                  "/o/", "/.well-known/")
 
     def process_response(self, request, response):
         if request.path_info.startswith(self.UNPREFIXED):

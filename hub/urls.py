@@ -8,6 +8,7 @@ from django.conf.urls.i18n import i18n_patterns
 from django.urls import include, path, re_path
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from oauth2_provider.views import ConnectDiscoveryInfoView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
@@ -15,6 +16,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 from hub.api import views as api_views
 from hub.api.router import build_api_urls
 from hub.api.wagtail_api import api_router as wagtail_api_router
+from hub.oidc import views as oidc_views
 from hub.plugins.manager import collect
 from hub.views import account as account_views
 from hub.views import errors
@@ -35,11 +37,16 @@ hub_patterns = (
         path("compte/confidentialite/export.json", account_views.export_data,
              name="export_data"),
         path("compte/supprimer/", account_views.delete_account, name="delete_account"),
+        path("compte/services-autorises/", oidc_views.authorized_services,
+             name="authorized_services"),
     ],
     "hub",
 )
 
 urlpatterns = [
+    path("o/", include("hub.oidc.urls")),
+    path(".well-known/openid-configuration", ConnectDiscoveryInfoView.as_view(),
+         name="oidc_discovery"),
     path("admin/login/", account_views.admin_login, name="admin_login"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),

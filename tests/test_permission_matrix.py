@@ -100,6 +100,22 @@ EXACT: dict[str, Exact] = {
     "api/v1/me/": Exact("/api/v1/me/", signed_in(200, anonymous=403),
                         "session auth answers 403 (not 401) to anonymous requests"),
     "api/v1/modules/": Exact("/api/v1/modules/", every(200), "public: apps build menus"),
+    # single sign-on (OpenID Connect provider, django-oauth-toolkit under /o/)
+    "o/authorize/": Exact("/o/authorize/", signed_in(400),
+                          "signed in without OAuth parameters: an error page, no grant"),
+    "o/token/": Exact("/o/token/", every(405), "POST only (the relying party's back channel)"),
+    "o/revoke_token/": Exact("/o/revoke_token/", every(405), "POST only"),
+    "o/introspect/": Exact("/o/introspect/", every(403), "needs a client's credentials"),
+    r"o/\.well-known/openid-configuration/?": Exact(
+        "/o/.well-known/openid-configuration", every(200), "public discovery document"),
+    ".well-known/openid-configuration": Exact("/.well-known/openid-configuration",
+                                              every(200), "public discovery document"),
+    "o/.well-known/jwks.json": Exact("/o/.well-known/jwks.json", every(200), "public keys"),
+    "o/userinfo/": Exact("/o/userinfo/", every(401), "needs a bearer token, not a session"),
+    "o/logout/": Exact("/o/logout/", {**every(200), "anonymous": Redirect("/")},
+                       "RP-initiated logout: signed-in visitors are asked to confirm"),
+    "fr/compte/services-autorises/": Exact("/fr/compte/services-autorises/", signed_in(200),
+                                           "each resident's own grants only"),
     "api/v1/search/": Exact("/api/v1/search/?q=neige", every(200), "public content only"),
     "fr/recherche/": Exact("/fr/recherche/?q=neige", every(200), "public content only"),
     "(?:api|open311)/": Exact("/api/inconnu/", every(404),
@@ -134,6 +150,24 @@ EXACT: dict[str, Exact] = {
     "fr/services-en-ligne/favoris/<int:link_id>/retirer/": Exact(
         "/fr/services-en-ligne/favoris/1/retirer/", signed_in(405), "POST only"),
     "fr/alertes/": Exact("/fr/alertes/", every(200)),
+    "fr/alertes/archives/": Exact("/fr/alertes/archives/", every(200)),
+    "fr/alertes/<int:pk>/": Exact("/fr/alertes/999999/", every(404),
+                                  "published alerts are public; unknown or draft ids are 404"),
+    "fr/alertes/abonnement/": Exact("/fr/alertes/abonnement/", signed_in(200),
+                                    "reads request.user's subscriber only"),
+    "fr/alertes/abonnement/courriel/<str:token>/": Exact(
+        "/fr/alertes/abonnement/courriel/jeton-invalide/", every(400),
+        "signed email-verification link: a bad token is a clear 400 for anyone"),
+    "fr/alertes/desabonnement/<str:token>/": Exact(
+        "/fr/alertes/desabonnement/jeton-invalide/", every(400),
+        "signed one-click unsubscribe link (RFC 8058): a bad token is a 400 for anyone"),
+    "fr/alertes/twilio/entrant/": Exact("/fr/alertes/twilio/entrant/", every(405),
+                                        "Twilio webhook: POST only, signature checked"),
+    "fr/alertes/twilio/statut/": Exact("/fr/alertes/twilio/statut/", every(405),
+                                       "Twilio status callback: POST only, signature checked"),
+    "fr/alertes/cap.atom": Exact("/fr/alertes/cap.atom", every(200), "public CAP feed"),
+    "fr/alertes/cap/<int:pk>.xml": Exact("/fr/alertes/cap/999999.xml", every(404),
+                                         "public CAP document; unknown or draft ids are 404"),
     # actualites: the news list is the NewsIndexPage (Wagtail serving); the feeds are public
     "fr/actualites/flux.rss": Exact("/fr/actualites/flux.rss", every(200)),
     "fr/actualites/flux.atom": Exact("/fr/actualites/flux.atom", every(200)),
@@ -504,8 +538,9 @@ def matches(answer, response) -> bool:
             login = reverse("account_login")
         return (redirected and not target.netloc and location.startswith("/")
                 and not location.startswith("//") and target.path != login)
-    if isinstance(answer, Redirect):
-        return redirected and not target.netloc and target.path == answer.path
+    if isinstance(answer, Redirect):  # same host: relative, or absolute to the test host
+        return (redirected and target.netloc in ("", "testserver")
+                and target.path == answer.path)
     raise AssertionError(f"unknown answer {answer!r}")
 
 

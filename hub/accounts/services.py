@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from hub.oidc.views import granted_applications
 from hub.plugins.manager import get_plugin_manager, hooks
 
 logger = logging.getLogger(__name__)
@@ -61,6 +62,10 @@ def account_data(user) -> dict[str, Any]:
         "date_joined": user.date_joined.isoformat(),
         "last_login": user.last_login.isoformat() if user.last_login else None,
         "departments": [d.name for d in user.departments.all()],
+        "authorized_services": [
+            {"service": grant["application"].name, "scopes": sorted(grant["scopes"])}
+            for grant in granted_applications(user)
+        ],
         "email_addresses": [
             {"email": a.email, "verified": a.verified, "primary": a.primary}
             for a in user.emailaddress_set.all()

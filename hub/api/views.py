@@ -13,6 +13,8 @@ from hub.models import User
 from hub.plugins.manager import enabled_modules
 from hub.search import MAX_QUERY_LENGTH, search
 
+from .permissions import OAuth2TokenHasViewScopes
+
 
 class MeSerializer(serializers.ModelSerializer):
     departments = serializers.SlugRelatedField(many=True, read_only=True, slug_field="slug")
@@ -34,7 +36,8 @@ class MeView(generics.RetrieveUpdateAPIView):
     """The signed-in user's own account; they may change their contact details."""
 
     serializer_class = MeSerializer
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, OAuth2TokenHasViewScopes]
+    required_scopes = {"GET": ["profile"], "PATCH": ["profile"], "OPTIONS": ["profile"]}
     http_method_names = ["get", "patch", "options"]
 
     def get_object(self):
