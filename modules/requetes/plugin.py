@@ -36,6 +36,14 @@ def hub_urlpatterns():
 
 
 @hookimpl
+def hub_api_routes(router):
+    from .api import CategoryViewSet, ServiceRequestViewSet
+
+    router.register("request-categories", CategoryViewSet, basename="request-categories")
+    router.register("requests", ServiceRequestViewSet, basename="requests")
+
+
+@hookimpl
 def hub_home_tiles(request):
     return [{
         "title": _("Report a problem"),
