@@ -143,6 +143,22 @@ EXACT: dict[str, Exact] = {
         "/fr/requetes/2020-999999/rouvrir/", signed_in(405)),
     "fr/requetes/<str:reference>/moi-aussi/": Exact(
         "/fr/requetes/2020-999999/moi-aussi/", signed_in(405)),
+    # requetes app API: categories are public; requests need a session (403 for
+    # anonymous, as DRF's session auth answers); another citizen's request is 404.
+    "api/v1/request-categories/": Exact("/api/v1/request-categories/", every(200)),
+    "api/v1/request-categories/(?P<service_code>[^/.]+)/": Exact(
+        "/api/v1/request-categories/eclairage/", every(200), "a demo category"),
+    "api/v1/requests/": Exact("/api/v1/requests/", signed_in(200, anonymous=403)),
+    "api/v1/requests/nearby/": Exact("/api/v1/requests/nearby/",
+                                     signed_in(400, anonymous=403),
+                                     "category, lat and long are required"),
+    "api/v1/requests/(?P<reference>[^/.]+)/": Exact(
+        "/api/v1/requests/2020-999999/", signed_in(404, anonymous=403)),
+    "api/v1/requests/(?P<reference>[^/.]+)/comment/": Exact(
+        "/api/v1/requests/2020-999999/comment/", signed_in(405, anonymous=403), "POST only"),
+    "api/v1/requests/(?P<reference>[^/.]+)/follow/": Exact(
+        "/api/v1/requests/2020-999999/follow/", signed_in(405, anonymous=403),
+        "POST and DELETE only"),
     "fr/services-en-ligne/": Exact("/fr/services-en-ligne/", every(200)),
     # liens_services: favourites are POST-only and only ever touch request.user's own
     "fr/services-en-ligne/favoris/<int:link_id>/ajouter/": Exact(
