@@ -28,7 +28,7 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, reset_queries  # noqa: E402
-from django.test import Client  # noqa: E402
+from django.test import Client, override_settings  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 PATHS = [
@@ -70,6 +70,13 @@ def main() -> None:
     for label, path, auth in PATHS:
         median, p95, queries = measure(signed_in if auth else anonymous, path)
         print(f"{label:<40} {median:>10.2f} {p95:>8.2f} {queries:>8} {1000 / median:>8.0f}")
+    # The surge path: anonymous public pages served by hub.cache (as in production).
+    with override_settings(HUB_PUBLIC_CACHE_SECONDS=60):
+        for label, path in [("home page (fr), anonymous, cached", "/fr/"),
+                            ("/api/v1/modules/, anonymous, cached", "/api/v1/modules/")]:
+            median, p95, queries = measure(anonymous, path)
+            print(f"{label:<40} {median:>10.2f} {p95:>8.2f} {queries:>8} "
+                  f"{1000 / median:>8.0f}")
 
 
 if __name__ == "__main__":
