@@ -8,6 +8,7 @@ import base64
 import json
 import socket
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -38,6 +39,7 @@ class FakeTwilio:
 
     def __init__(self):
         self.mode = "ok"
+        self.delay = 0.0
         self.requests: list[dict] = []
         self.seen: set[str] = set()
         fake = self
@@ -49,6 +51,8 @@ class FakeTwilio:
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
+                if fake.delay:
+                    time.sleep(fake.delay)
                 fake.requests.append({"path": self.path, "form": form,
                                       "auth": self.headers.get("Authorization", "")})
                 if not self.path.endswith(f"/2010-04-01/Accounts/{SID}/Messages.json"):
