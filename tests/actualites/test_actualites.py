@@ -372,3 +372,8 @@ def test_search_sources_are_live_news(news):
     assert draft.pk not in queryset.values_list("pk", flat=True)
     results = list(queryset.search("Salaberry"))
     assert {page.slug for page in results} == {"fermeture-pont-salaberry"}
+
+
+def test_editors_manage_news_categories(client, news, editor):
+    client.force_login(editor)
+    assert client.get("/admin/snippets/actualites/newscategory/").status_code == 200

@@ -236,3 +236,13 @@ def test_search_sources_are_active_links(links):
     sport.is_active = False
     sport.save()
     assert sport.pk not in sources[0].values_list("pk", flat=True)
+
+
+# --- admin ----------------------------------------------------------------------------------
+
+def test_editors_manage_service_links_citizens_cannot(client, links, editor, citizen):
+    client.force_login(editor)
+    assert client.get("/admin/snippets/liens_services/servicelink/").status_code == 200
+    client.force_login(citizen)
+    response = client.get("/admin/snippets/liens_services/servicelink/")
+    assert response.status_code == 302
