@@ -171,6 +171,84 @@ def unsubscribe_with_token(token: str) -> Subscriber:
     return subscriber
 
 
+@transaction.atomic
+def register_resident(*, name: str, phone: str = "", email: str = "", civic_address: str = "",
+                      language: str = "fr", district=None, topics: Iterable[Topic] = (),
+                      voice: bool = True, sms: bool = False, actor=None,
+                      method: str = ConsentRecord.Method.STAFF,
+                      consent_note: str = "") -> Subscriber:
+    """Staff register a resident without an account (e.g. a senior with a landline) who
+    gave their consent (by phone, at the counter): the consent is recorded with its
+    circumstances, the addresses count as verified by the staff member."""
+    if actor is None or not can_register(actor):
+        raise PermissionDenied(_("You may not register residents."))
+    if not (phone or email):
+        raise ValidationError(_("Give a phone number or an email address."))
+    if language not in ("fr", "en"):
+        raise ValidationError(_("Choose French or English."))
+    subscriber = Subscriber.objects.create(name=name[:150], civic_address=civic_address[:255],
+                                           language=language, district=district,
+                                           registered_by=actor)
+    record_consent(subscriber, ConsentRecord.Action.GIVEN, "all", method, actor, consent_note)
+    if phone and voice:
+        add_address(subscriber, Channel.VOICE, phone, method=method, actor=actor, verified=True)
+    if phone and sms:
+        add_address(subscriber, Channel.SMS, phone, method=method, actor=actor, verified=True)
+    if email:
+        add_address(subscriber, Channel.EMAIL, email, method=method, actor=actor,
+                    verified=True)
+    update_preferences(subscriber, topics=topics, language=language, district=district,
+                       method=method, actor=actor)
+    return subscriber
+
+
+def can_register(user) -> bool:
+    return bool(user and user.is_active and user.has_perm("alertes.send_alert"))
+
+
+def import_residents(rows: Iterable[dict], actor, *, dry_run: bool = True,
+                     consent_note: str = "") -> dict:
+    """Import residents from CSV rows (``name``, ``phone``, ``email``, ``address``,
+    ``language``, ``district`` slug, ``topics`` slugs separated by ``;``).  Each line is
+    checked; ``dry_run`` shows what would happen without writing anything.  Returns
+    ``{"created": n, "errors": [(line, message), …]}``."""
+    from hub.models import District
+
+    if not can_register(actor):
+        raise PermissionDenied(_("You may not register residents."))
+    districts = {d.slug: d for d in District.objects.all()}
+    all_topics = {t.slug: t for t in Topic.objects.all()}
+    created, errors = 0, []
+    for line, row in enumerate(rows, start=2):
+        row = {k.strip().lower(): (v or "").strip() for k, v in row.items() if k}
+        try:
+            district = None
+            if row.get("district"):
+                district = districts.get(row["district"])
+                if district is None:
+                    raise ValidationError(_("Unknown district “%(slug)s”.") % {
+                        "slug": row["district"]})
+            wanted = [s.strip() for s in row.get("topics", "").split(";") if s.strip()]
+            unknown = [s for s in wanted if s not in all_topics]
+            if unknown:
+                raise ValidationError(_("Unknown topic “%(slug)s”.") % {"slug": unknown[0]})
+            if row.get("phone"):
+                normalize_phone(row["phone"])
+            with transaction.atomic():
+                register_resident(
+                    name=row.get("name", ""), phone=row.get("phone", ""),
+                    email=row.get("email", ""), civic_address=row.get("address", ""),
+                    language=row.get("language") or "fr", district=district,
+                    topics=[all_topics[s] for s in wanted], actor=actor,
+                    method=ConsentRecord.Method.IMPORT, consent_note=consent_note)
+                if dry_run:
+                    transaction.set_rollback(True)
+            created += 1
+        except ValidationError as exc:
+            errors.append((line, " ".join(exc.messages)))
+    return {"created": created, "errors": errors, "dry_run": dry_run}
+
+
 # --- addresses and verification ---------------------------------------------------------
 
 def normalize_phone(value: str) -> str:
