@@ -51,7 +51,7 @@ def filter_news(pages: QuerySet, *, category: str = "", tag: str = "",
     tag = (tag or "").strip()
     if category:
         found = None
-        if len(category) <= MAX_FILTER_LENGTH:
+        if len(category) <= MAX_FILTER_LENGTH and "\x00" not in category:
             found = NewsCategory.objects.filter(slug=category, locale=locale).first()
         if found is None:
             listing.pages = pages.none()
@@ -60,7 +60,7 @@ def filter_news(pages: QuerySet, *, category: str = "", tag: str = "",
         listing.category = found
         pages = pages.filter(categories__translation_key=found.translation_key)
     if tag:
-        if len(tag) > MAX_FILTER_LENGTH:
+        if len(tag) > MAX_FILTER_LENGTH or "\x00" in tag:
             listing.pages = pages.none()
             listing.error = _("This tag does not exist.")
             return listing

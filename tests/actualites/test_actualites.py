@@ -183,7 +183,8 @@ def test_tag_filter(client, news):
 BAD_FILTERS = [
     "categorie=inconnue", "categorie=%3Cscript%3Ealert(1)%3C%2Fscript%3E",
     "categorie=%27%20OR%201=1%20--", "categorie=" + "x" * 5000, "etiquette=" + "y" * 5000,
-    "etiquette=%00", "categorie=%F0%9F%92%A5", "categorie=hiver&categorie=inconnue",
+    "etiquette=%00", "categorie=hiver%00", "categorie=%F0%9F%92%A5",
+    "categorie=hiver&categorie=inconnue",
 ]
 
 
