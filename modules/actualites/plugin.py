@@ -1,7 +1,7 @@
 """Hook implementations of `actualites`: the only place the hub talks to this module."""
 
 from django.template.loader import render_to_string
-from django.urls import include, path, reverse
+from django.urls import include, path
 from django.utils.translation import gettext as _
 
 from hub.plugins import hookimpl
@@ -36,22 +36,24 @@ def hub_urlpatterns():
     return [path("actualites/", include("modules.actualites.urls"))]
 
 
-def _index_url(request) -> str:
+def _index_url(request) -> str | None:
+    """The news list of the visitor's language; ``None`` before any is published."""
     index = services.news_index(services.current_locale())
-    if index is None:
-        return reverse("actualites:feed_atom")
-    return index.get_url(request) or reverse("actualites:feed_atom")
+    return index.get_url(request) if index is not None else None
 
 
 @hookimpl
 def hub_home_tiles(request):
+    url = _index_url(request)
+    if url is None:
+        return []  # no news list published yet: nothing to point residents to
     latest = services.latest_news(limit=1)
     description = (_("Latest: %(title)s") % {"title": latest[0].title} if latest
                    else _("Announcements, works, events and decisions of the city council."))
     return [{
         "title": _("City news"),
         "description": description,
-        "url": _index_url(request),
+        "url": url,
         "icon": "news",
         "order": 30,
     }]

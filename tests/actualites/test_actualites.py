@@ -378,3 +378,12 @@ def test_search_sources_are_live_news(news):
 def test_editors_manage_news_categories(client, news, editor):
     client.force_login(editor)
     assert client.get("/admin/snippets/actualites/newscategory/").status_code == 200
+
+
+def test_no_tile_before_a_news_list_exists(client, news, citizen):
+    NewsIndexPage.objects.all().delete()
+    assert "Actualités de la Ville" not in client.get("/fr/").content.decode()
+    client.force_login(citizen)
+    content = client.get("/fr/mon-espace/").content.decode()
+    assert "Dernières actualités" in content or "Latest news" in content
+    assert client.get("/fr/actualites/flux.atom").status_code == 200
