@@ -6,6 +6,7 @@ import threading
 import uuid
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
@@ -343,15 +344,14 @@ def test_export_and_erase(make_request, citizen, other_citizen):
     assert not RequestEvent.objects.filter(actor=citizen).exists()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif("sqlite" in settings.DATABASES["default"]["ENGINE"],
+                    reason="threads need PostgreSQL (the SQLite test database is in memory)")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_references_unique_under_concurrency(departments):
     from django.db import connection
 
     from modules.requetes.models import Category
     from tests.conftest import make_user
-
-    if connection.vendor == "sqlite":
-        pytest.skip("threads need a shared database file or PostgreSQL")
     category = Category.objects.create(service_code="routes", name_fr="Routes",
                                        department=departments[0])
     users = [make_user(f"c{i}@example.com") for i in range(6)]
