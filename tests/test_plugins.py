@@ -222,8 +222,14 @@ def test_hook_hub_banners(client, site):
         assert "Bannière jetable" not in client.get("/fr/").content.decode()
 
 
-def test_hook_hub_search_sources():
-    assert manager.collect("hub_search_sources") == []
+def test_hook_hub_search_sources(db):
+    from django.db.models import QuerySet
+
+    sources = manager.collect("hub_search_sources")
+    assert sources, "the news and service-link modules contribute sources"
+    assert all(isinstance(source, QuerySet) for source in sources)
+    with override_settings(HUB_DISABLED_MODULES=["actualites", "liens_services", "requetes"]):
+        assert manager.collect("hub_search_sources") == []
 
 
 def test_hook_hub_notification_channels():
