@@ -6,6 +6,7 @@ import sys
 
 import pytest
 from django.conf import settings
+from django.utils import translation
 from wagtail.models import Locale
 
 from hub.models import ContentPage, HomePage
@@ -140,3 +141,25 @@ def test_queries_are_reduced_to_words(raw, clean):
     from hub.search import normalise_query
 
     assert normalise_query(raw) == clean
+
+
+@pytest.mark.parametrize("query", ["nid de poule", "nids-de-poule", "NID DE POULE"])
+def test_pothole_words_find_the_roads_category(site, query):
+    hits = search(query, language="fr")
+    assert "/fr/requetes/nouvelle/voirie/" in [hit.url for hit in hits]
+
+
+@pytest.mark.parametrize("query", ["déneigement", "deneigement"])
+def test_snow_removal_finds_the_category_and_the_news(site, query):
+    hits = search(query, language="fr")
+    kinds = {hit.kind for hit in hits}
+    urls = [hit.url for hit in hits]
+    assert "/fr/requetes/nouvelle/deneigement/" in urls
+    assert any("actualit" in url for url in urls), urls
+    assert len(kinds) >= 2
+
+
+def test_english_visitors_find_categories_in_english(site):
+    with translation.override("en"):
+        hits = search("pothole", language="en")
+    assert any(hit.url == "/en/requetes/nouvelle/voirie/" for hit in hits)

@@ -98,6 +98,20 @@ def _answers(rng, code):
     return result
 
 
+# Words residents actually type (searched by the hub search, accents ignored).
+KEYWORDS = {
+    "deneigement": "neige, déneigement, tempête, banc de neige, chasse-neige, snow, plow",
+    "voirie": "nid de poule, nids de poule, trou, chaussée, asphalte, pothole, road",
+    "signalisation": "panneau, arrêt, feu de circulation, sign, traffic light",
+    "aqueduc": "fuite, eau, borne-fontaine, bris, water leak, hydrant",
+    "egouts": "refoulement, égout, puisard, odeur, sewer backup",
+    "ordures": "collecte, bac, poubelle, garbage, trash",
+    "eclairage": "lampadaire, lumière, poteau, lampe brûlée, streetlight",
+    "animaux": "chien, chat, animal mort, raton laveur, dog, dead animal",
+    "arbres": "arbre, branche, élagage, tree, branch",
+}
+
+
 def load_categories() -> dict[str, Category]:
     departments = {d.slug: d for d in Department.objects.all()}
     result = {}
@@ -108,7 +122,7 @@ def load_categories() -> dict[str, Category]:
             service_code=code, defaults={
                 "name_fr": fr, "name_en": en, "group": group, "order": order,
                 "department": departments[dept], "service_level_days": days,
-                "keywords": fr.lower(), "active": True,
+                "keywords": KEYWORDS.get(code, fr.lower()), "active": True,
                 "description_fr": f"Signaler un problème : {fr.lower()}.",
                 "description_en": f"Report a problem: {en.lower()}."})
         for index, (qcode, qfr, qen, datatype, required, choices) in enumerate(

@@ -13,6 +13,7 @@ from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.models import Orderable
+from wagtail.search import index
 
 
 def _localized(obj, field: str) -> str:
@@ -25,8 +26,17 @@ def _localized(obj, field: str) -> str:
     return getattr(obj, f"{field}_fr", "")
 
 
-class Category(ClusterableModel):
+class Category(index.Indexed, ClusterableModel):
     """What a resident can report (an Open311 "service")."""
+
+    search_fields = [
+        index.SearchField("name_fr", boost=3),
+        index.SearchField("name_en", boost=3),
+        index.SearchField("keywords", boost=2),
+        index.SearchField("description_fr"),
+        index.SearchField("description_en"),
+        index.FilterField("active"),
+    ]
 
     class Group(models.TextChoices):
         ROADS = "roads", _("Roads and traffic")
@@ -84,6 +94,16 @@ class Category(ClusterableModel):
     @property
     def name(self) -> str:
         return _localized(self, "name")
+
+    @property
+    def title(self) -> str:
+        """What the hub search shows."""
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("requetes:report", args=[self.service_code])
 
     @property
     def description(self) -> str:

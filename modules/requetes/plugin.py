@@ -90,3 +90,11 @@ def hub_demo_data():
     from . import demo
 
     demo.load()
+
+
+@hookimpl
+def hub_search_sources():
+    """Active categories, so "nid de poule" leads to the roads category's report form."""
+    from .models import Category
+
+    return [Category.objects.filter(active=True)]
