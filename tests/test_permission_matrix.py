@@ -166,6 +166,15 @@ EXACT: dict[str, Exact] = {
     "fr/services-en-ligne/favoris/<int:link_id>/retirer/": Exact(
         "/fr/services-en-ligne/favoris/1/retirer/", signed_in(405), "POST only"),
     "fr/alertes/": Exact("/fr/alertes/", every(200)),
+    # alertes API: alerts and topics are public; the subscription is request.user's own
+    "api/v1/alerts/": Exact("/api/v1/alerts/", every(200)),
+    "api/v1/alerts/(?P<pk>[^/.]+)/": Exact("/api/v1/alerts/999999/", every(404),
+                                           "published alerts only; unknown ids are 404"),
+    "api/v1/alert-topics/": Exact("/api/v1/alert-topics/", every(200)),
+    "api/v1/alert-topics/(?P<slug>[^/.]+)/": Exact("/api/v1/alert-topics/urgences/",
+                                                   every(200), "a demo topic"),
+    "api/v1/alert-subscription/": Exact("/api/v1/alert-subscription/",
+                                        signed_in(200, anonymous=403)),
     "fr/alertes/archives/": Exact("/fr/alertes/archives/", every(200)),
     "fr/alertes/<int:pk>/": Exact("/fr/alertes/999999/", every(404),
                                   "published alerts are public; unknown or draft ids are 404"),

@@ -32,6 +32,15 @@ def hub_urlpatterns():
 
 
 @hookimpl
+def hub_api_routes(router):
+    from .api import AlertViewSet, MySubscriptionViewSet, TopicViewSet
+
+    router.register("alerts", AlertViewSet, basename="alerts")
+    router.register("alert-topics", TopicViewSet, basename="alert-topics")
+    router.register("alert-subscription", MySubscriptionViewSet, basename="alert-subscription")
+
+
+@hookimpl
 def hub_home_tiles(request):
     return [{
         "title": _("Alerts and communications"),
