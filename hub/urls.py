@@ -55,6 +55,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
     path("i18n/setlang/", set_language, name="set_language"),
+    *collect("hub_root_urlpatterns"),
     re_path(r"^(?:api|open311)/", api_views.not_found, name="api_not_found"),
 ]
 

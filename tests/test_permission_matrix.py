@@ -116,6 +116,8 @@ EXACT: dict[str, Exact] = {
                        "RP-initiated logout: signed-in visitors are asked to confirm"),
     "fr/compte/services-autorises/": Exact("/fr/compte/services-autorises/", signed_in(200),
                                            "each resident's own grants only"),
+    "open311/jetable/": Exact("/open311/jetable/", every(200),
+                              "throwaway test module: a machine endpoint at the site root"),
     "api/v1/search/": Exact("/api/v1/search/?q=neige", every(200), "public content only"),
     "fr/recherche/": Exact("/fr/recherche/?q=neige", every(200), "public content only"),
     "(?:api|open311)/": Exact("/api/inconnu/", every(404),

@@ -195,6 +195,14 @@ def test_hook_hub_urlpatterns(client, site):
     assert client.get("/fr/requetes/").status_code == 200
 
 
+def test_hook_hub_root_urlpatterns(client, db):
+    response = client.get("/open311/jetable/")
+    assert response.status_code == 200 and response.content == b"ok"
+    assert client.get("/open311/inconnu/").status_code == 404  # the JSON 404 still applies
+    with override_settings(HUB_DISABLED_MODULES=["throwaway"]):
+        assert client.get("/open311/jetable/").status_code == 404
+
+
 def test_hook_hub_api_routes(client):
     assert client.get("/api/v1/throwaway-ping/").json() == {"pong": True}
     assert "throwaway-ping" in client.get("/api/v1/").json()

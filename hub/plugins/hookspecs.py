@@ -56,6 +56,18 @@ def hub_urlpatterns() -> list:
 
 
 @hookspec
+def hub_root_urlpatterns() -> list:
+    """Contribute URL patterns outside the language prefixes.  Called when the root URLconf
+    is built, like :func:`hub_urlpatterns`.
+
+    For machine endpoints whose address is fixed by a standard or a provider, not by the
+    visitor's language: Open311 (``/open311/v2/…``), CAP feeds (``/alertes/cap.atom``),
+    provider webhooks.  Return a list of URL patterns mounted at the site root, ahead of
+    the hub's JSON 404 for unknown ``/api/`` and ``/open311/`` paths.
+    """
+
+
+@hookspec
 def hub_api_routes(router: Any) -> None:
     """Register DRF viewsets on the versioned API.  Called once per URLconf build with the
     hub's ``rest_framework.routers.DefaultRouter`` mounted at ``/api/v1/``.

@@ -49,6 +49,15 @@ def hub_urlpatterns():
     return [path("jetable/", hello, name="throwaway_hello")]
 
 
+def machine_endpoint(request):
+    return HttpResponse("ok", content_type="text/plain")
+
+
+@hookimpl
+def hub_root_urlpatterns():
+    return [path("open311/jetable/", machine_endpoint, name="throwaway_machine")]
+
+
 @hookimpl
 def hub_api_routes(router):
     router.register("throwaway-ping", PingViewSet, basename="throwaway-ping")
