@@ -16,6 +16,7 @@ from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 
 ADMIN_PREFIXES = ("/admin/", "/django-admin/")
@@ -82,7 +83,13 @@ class HubLocaleMiddleware(LocaleMiddleware):
                   "/o/", "/.well-known/")
 
     def process_response(self, request, response):
-        if request.path_info.startswith(self.UNPREFIXED):
+        # A path that resolved to a view (e.g. a module's root pattern answering 404 for
+        # an unknown id) is never redirected to a language-prefixed twin.
+        if request.path_info.startswith(self.UNPREFIXED) or getattr(
+            request, "resolver_match", None
+        ) is not None:
+            if not request.path_info.startswith(("/fr/", "/en/")):
+                patch_vary_headers(response, ("Accept-Language",))  # language negotiated
             response.headers.setdefault("Content-Language", translation.get_language())
             return response
         return super().process_response(request, response)

@@ -193,6 +193,10 @@ EXACT: dict[str, Exact] = {
     "fr/alertes/twilio/statut/": Exact("/fr/alertes/twilio/statut/", every(405),
                                        "Twilio status callback: POST only, signature checked"),
     "fr/alertes/cap.atom": Exact("/fr/alertes/cap.atom", every(200), "public CAP feed"),
+    "alertes/cap.atom": Exact("/alertes/cap.atom", every(200),
+                              "public CAP feed at its fixed address"),
+    "alertes/cap/<int:pk>.xml": Exact("/alertes/cap/999999.xml", every(404),
+                                      "public CAP alert; unknown id"),
     "fr/alertes/cap/<int:pk>.xml": Exact("/fr/alertes/cap/999999.xml", every(404),
                                          "public CAP document; unknown or draft ids are 404"),
     # actualites: the news list is the NewsIndexPage (Wagtail serving); the feeds are public

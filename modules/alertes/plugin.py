@@ -27,6 +27,18 @@ def hub_module():
 
 
 @hookimpl
+def hub_root_urlpatterns():
+    """The CAP feed at the address DESIGN.md publishes (``/alertes/cap.atom``), outside
+    the language prefixes: alerting aggregators poll a fixed URL."""
+    from . import views
+
+    return [
+        path("alertes/cap.atom", views.cap_feed, name="alertes_cap_feed"),
+        path("alertes/cap/<int:pk>.xml", views.cap_alert, name="alertes_cap_alert"),
+    ]
+
+
+@hookimpl
 def hub_urlpatterns():
     return [path("alertes/", include("modules.alertes.urls"))]
 

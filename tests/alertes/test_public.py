@@ -238,3 +238,10 @@ def test_demo_data_is_idempotent(site):
                       Delivery.objects.count(), Alert.objects.count())
     assert counts[0] >= 500 and counts[3] == 3 and counts[2] > 100
     assert Delivery.objects.filter(status="failed").exists()
+
+
+def test_cap_feed_answers_at_its_fixed_address(client, site):
+    feed = client.get("/alertes/cap.atom")
+    assert feed.status_code == 200
+    assert b"<feed" in feed.content
+    assert client.get("/alertes/cap/999999.xml").status_code == 404
