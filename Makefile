@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
+PYTEST_ARGS ?= -n 2
 
 .PHONY: run test lint bench install install-dev migrate demo worker messages clean
 
