@@ -319,9 +319,21 @@ OAUTH2_PROVIDER = {
     "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
     "REFRESH_TOKEN_EXPIRE_SECONDS": 60 * 60 * 24 * 30,
     "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    # OAuth 2.0 Security BCP (RFC 9700): no implicit or password grant, S256 PKCE only,
+    # tokens never in query strings, `iss` in authorization responses, hashed tokens,
+    # exact redirect URIs.
+    **{f"COMPLIANT_BCP_RFC9700_{gate}": True for gate in (
+        "IMPLICIT_GRANT", "PASSWORD_GRANT", "PKCE_METHOD", "ACCESS_TOKEN_TRANSPORT",
+        "AUTHZ_RESPONSE_ISS", "TOKEN_STORAGE", "REFRESH_TOKEN", "REDIRECT_URI_MATCHING",
+        "PKCE_REQUIRED")},
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http", "ca.valleyfield.espacecitoyen"]
     if DEBUG else ["https", "ca.valleyfield.espacecitoyen"],
 }
+
+# drf-spectacular's schema-generation hints are not deployment problems; the schema is
+# validated as OpenAPI 3 by tests/test_api.py.
+SILENCED_SYSTEM_CHECKS = ["drf_spectacular.W001"]
 
 # --- API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -35,7 +35,7 @@ def test_home_page_shows_the_four_module_tiles(client, site):
     for title in ["Report a problem", "Alerts and communications", "City news",
                   "Other online services"]:
         assert title in content
-    for url in ["/en/requetes/", "/en/alertes/", "/en/actualites/", "/en/services-en-ligne/"]:
+    for url in ["/en/requetes/", "/en/alertes/", "/en/news/", "/en/services-en-ligne/"]:
         assert f'href="{url}"' in content
 
 

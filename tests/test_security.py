@@ -306,7 +306,9 @@ def fresh_axes(db):
 
 def test_axes_and_allauth_are_wired():
     assert settings.AUTHENTICATION_BACKENDS[0] == "axes.backends.AxesStandaloneBackend"
-    assert settings.MIDDLEWARE[-1] == "axes.middleware.AxesMiddleware"
+    middleware = settings.MIDDLEWARE
+    assert middleware.index("axes.middleware.AxesMiddleware") > middleware.index(
+        "django.contrib.auth.middleware.AuthenticationMiddleware")
 
 
 def test_lockout_after_the_failure_limit_even_with_the_right_password(client, citizen,

@@ -38,7 +38,7 @@ services.deliver([int(i) for i in sys.argv[1].split(",")])
 
 @pytest.mark.skipif(settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
                     reason="needs a database shared between processes (PostgreSQL)")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_worker_killed_mid_batch_loses_and_doubles_nothing(twilio, topics):
     twilio.delay = 0.15
     for n in range(30):
