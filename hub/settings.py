@@ -305,6 +305,8 @@ WAGTAIL_FRONTEND_LOGIN_URL = WAGTAILADMIN_LOGIN_URL
 # --- Single sign-on: OpenID Connect provider (hub.oidc) ----------------------------------
 from hub.oidc.keys import load_or_create_private_key  # noqa: E402
 
+# Named so that modules can point a ForeignKey at the swappable OAuth client model.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
     "OIDC_RSA_PRIVATE_KEY": load_or_create_private_key(VAR_DIR),

@@ -317,6 +317,10 @@ class Delivery(models.Model):
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     failed_at = models.DateTimeField(_("failed at"), null=True, blank=True)
+    # Voice: the person pressed 1 ("confirmed"), or a machine answered and a voicemail
+    # was left ("machine"); other channels leave these empty.
+    acknowledged_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    answered_by = models.CharField(_("answered by"), max_length=16, blank=True)
 
     class Meta:
         verbose_name = _("delivery")

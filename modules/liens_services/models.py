@@ -47,6 +47,11 @@ class ServiceLink(TranslatableMixin, index.Indexed, models.Model):
     open_in_new_tab = models.BooleanField(_("opens in a new tab"), default=False)
     is_active = models.BooleanField(_("shown to residents"), default=True)
     sort_order = models.PositiveIntegerField(_("order"), default=100)
+    oidc_application = models.ForeignKey(
+        settings.OAUTH2_PROVIDER_APPLICATION_MODEL, on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="service_links",
+        verbose_name=_("single sign-on client"),
+        help_text=_("The OpenID Connect client this service signs residents in with."))
 
     objects = ServiceLinkQuerySet.as_manager()
 
@@ -57,6 +62,7 @@ class ServiceLink(TranslatableMixin, index.Indexed, models.Model):
         FieldPanel("category"),
         FieldPanel("icon"),
         FieldPanel("uses_city_account"),
+        FieldPanel("oidc_application"),
         FieldPanel("open_in_new_tab"),
         FieldPanel("is_active"),
         FieldPanel("sort_order"),

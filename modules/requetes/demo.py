@@ -207,6 +207,7 @@ def load(count: int = COUNT) -> None:
             department=category.department, due_date=services.due_date_for(category, created),
             status=status, closure_reason=reason, closure_note=note,
             closed_at=stamps[-1][1] if status == "closed" else None,
+            acknowledged_at=stamps[0][1] if stamps else None,
             submission_key=key, created_at=created))
         histories.append(stamps)
     created_rows = ServiceRequest.objects.bulk_create(requests)

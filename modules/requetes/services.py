@@ -515,6 +515,8 @@ def transition(request: ServiceRequest, *, actor, to_status: str, public_message
         if errors:
             raise ValidationError(errors)
         request.status = to_status
+        if old == Status.NEW and request.acknowledged_at is None:
+            request.acknowledged_at = timezone.now()
         request.save()
         event = RequestEvent.objects.create(
             request=request, kind=RequestEvent.Kind.STATUS, actor=actor, from_status=old,
