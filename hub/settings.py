@@ -11,6 +11,7 @@ Variables: ``DEBUG``, ``SECRET_KEY``, ``ALLOWED_HOSTS``, ``CSRF_TRUSTED_ORIGINS`
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -251,6 +252,11 @@ LANGUAGE_COOKIE_SAMESITE = "Lax"
 # --- Static and media ----------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
+# Leaflet's JS, CSS and images as django-leaflet ships them, served locally (no CDN).  Its
+# directory, not its app: the app's admin.py imports GeoDjango, which needs GDAL.
+STATICFILES_DIRS = [
+    Path(importlib.util.find_spec("leaflet").submodule_search_locations[0]) / "static",
+]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 STORAGES = {

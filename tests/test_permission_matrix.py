@@ -133,6 +133,8 @@ EXACT: dict[str, Exact] = {
     "fr/requetes/nouvelle/<slug:code>/": Exact("/fr/requetes/nouvelle/eclairage/",
                                                signed_in(200), "a demo category"),
     "fr/requetes/mes-requetes/": Exact("/fr/requetes/mes-requetes/", signed_in(200)),
+    "fr/requetes/carte/": Exact("/fr/requetes/carte/", every(200),
+                                "public map and list of open requests, no personal data"),
     "fr/requetes/photo/<int:pk>/": Exact("/fr/requetes/photo/999999/", signed_in(404)),
     "fr/requetes/photo/<int:pk>/miniature/": Exact("/fr/requetes/photo/999999/miniature/",
                                                    signed_in(404)),
@@ -145,6 +147,9 @@ EXACT: dict[str, Exact] = {
         "/fr/requetes/2020-999999/rouvrir/", signed_in(405)),
     "fr/requetes/<str:reference>/moi-aussi/": Exact(
         "/fr/requetes/2020-999999/moi-aussi/", signed_in(405)),
+    "fr/requetes/<str:reference>/satisfaction/": Exact(
+        "/fr/requetes/2020-999999/satisfaction/", signed_in(405),
+        "POST only, by the requester of a closed request"),
     # requetes app API: categories are public; requests need a session (403 for
     # anonymous, as DRF's session auth answers); another citizen's request is 404.
     "api/v1/request-categories/": Exact("/api/v1/request-categories/", every(200)),

@@ -9,16 +9,19 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from wagtail.admin import messages
 from wagtail.admin.auth import permission_denied
 
 from hub.models import User
 
-from . import services
-from .forms import IntakeForm, TransitionForm, add_service_errors
+from . import maps, services
+from .forms import BulkActionForm, IntakeForm, ReplyForm, TransitionForm, add_service_errors
 from .models import Category, ServiceRequest
 
 SORTS = {"recent": "-created_at", "oldest": "created_at", "due": "due_date",
@@ -33,11 +36,12 @@ def _forbidden(request, obj):
         "obj": obj}, status=403)
 
 
-def queue(request):
-    if not services.is_staff_for_requests(request.user):
-        return permission_denied(request)
-    qs = services.staff_queryset(request.user).select_related(
-        "category", "department", "assigned_to").annotate(follower_count=Count("followers"))
+MAP_LIMIT = 1000
+
+
+def _filtered(request):
+    """The queue's requests after the filters of the query string (queue and map)."""
+    qs = services.staff_queryset(request.user)
     status = request.GET.get("status", "open")
     if status == "open":
         qs = qs.filter(status__in=ServiceRequest.OPEN_STATUSES)
@@ -59,18 +63,102 @@ def queue(request):
                        | Q(description__icontains=query))
     sort = request.GET.get("sort", "recent")
     qs = qs.order_by(SORTS.get(sort, "-created_at"), "-pk")
+    return qs, {"status": status, "category": category, "query": query, "sort": sort}
+
+
+def _assignees(user):
+    """Whom the bulk "assign" may name: the agents of the departments ``user`` sees."""
+    agents = User.objects.filter(is_active=True, departments__isnull=False)
+    if not (services.is_administrator(user) or services.is_intake_agent(user)):
+        agents = agents.filter(departments__in=user.departments.all())
+    return agents.distinct().order_by("first_name", "last_name", "email")
+
+
+def _bulk(request):
+    """Bulk assign / bulk transition of the ticked requests, each through
+    ``services.transition``: a request the user may not handle, or that cannot make the
+    move, is reported and skipped; the others proceed."""
+    form = BulkActionForm(request.POST, assignees=_assignees(request.user))
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return
+    data = form.cleaned_data
+    # Only requests the user can see: an id outside their scope is "not found", not a
+    # way to learn that it exists.
+    visible = {obj.pk: obj for obj in services.staff_queryset(request.user).filter(
+        pk__in=data["ids"]).select_related("department")}
+    missing = len(set(data["ids"]) - set(visible))
+    if data["bulk_action"] == "assign":
+        done, refused = services.bulk_transition(
+            visible.values(), actor=request.user, to_status=ServiceRequest.Status.ASSIGNED,
+            assignee=data["assignee"], public_message=data["public_message"])
+    else:
+        done, refused = services.bulk_transition(
+            visible.values(), actor=request.user, to_status=data["to_status"],
+            public_message=data["public_message"], closure_reason=data["closure_reason"],
+            closure_note=data["closure_note"])
+    if done:
+        messages.success(request, ngettext(
+            "%(n)d request updated.", "%(n)d requests updated.", len(done)) % {
+            "n": len(done)})
+    for obj, why in refused:
+        messages.error(request, _("%(ref)s not changed: %(why)s") % {
+            "ref": obj.reference, "why": why})
+    if missing:
+        messages.error(request, ngettext(
+            "%(n)d request was not found.", "%(n)d requests were not found.", missing) % {
+            "n": missing})
+
+
+def queue(request):
+    if not services.is_staff_for_requests(request.user):
+        return permission_denied(request)
+    if request.method == "POST":
+        _bulk(request)
+        # Back to the same filters; re-encoded, so only ever a query string of this URL.
+        query_string = QueryDict(request.POST.get("return", "")).urlencode()
+        target = reverse("requetes_admin:queue")
+        return redirect(f"{target}?{query_string}" if query_string else target)
+    qs, filters = _filtered(request)
+    qs = qs.select_related("category", "department", "assigned_to").annotate(
+        follower_count=Count("followers"))
     page = Paginator(qs, 50).get_page(request.GET.get("p"))
     params = request.GET.copy()
     params.pop("p", None)
     return render(request, "requetes/admin/queue.html", {
         "page_title": _("Service requests"), "header_icon": "list-ul", "page": page,
-        "statuses": ServiceRequest.Status.choices, "status": status,
-        "categories": Category.objects.all(), "category": category, "query": query,
-        "sort": sort, "sorts": SORTS, "params": params.urlencode(),
+        "statuses": ServiceRequest.Status.choices, "categories": Category.objects.all(),
+        "sorts": SORTS, "params": params.urlencode(), **filters,
         "can_intake": services.is_intake_agent(request.user)
         or services.is_administrator(request.user),
         "today": timezone.localdate(),
+        "bulk_form": BulkActionForm(assignees=_assignees(request.user)),
+        "query_string": request.GET.urlencode(),
     })
+
+
+def queue_map(request):
+    """The queue's filtered requests on a map (at most MAP_LIMIT, most recent first)."""
+    if not services.is_staff_for_requests(request.user):
+        return permission_denied(request)
+    qs, filters = _filtered(request)
+    total = qs.count()
+    rows = list(qs.values("pk", "reference", "latitude", "longitude", "status",
+                          "category__name_fr", "category__name_en")[:MAP_LIMIT])
+    labels = dict(ServiceRequest.Status.choices)
+    english = (get_language() or "fr").startswith("en")
+    points = [{"lat": row["latitude"], "lon": row["longitude"],
+               "label": f"{row['reference']} — "
+                        f"{(english and row['category__name_en']) or row['category__name_fr']} — "
+                        f"{labels.get(row['status'], row['status'])}",
+               "url": reverse("requetes_admin:detail", args=[row["pk"]])} for row in rows]
+    return maps.allow_tiles(render(request, "requetes/admin/queue_map.html", {
+        "page_title": _("Map of the requests"), "header_icon": "site", "points": points,
+        "total": total, "shown": len(points), "limit": MAP_LIMIT,
+        "map_config": maps.config(), "query_string": request.GET.urlencode(), **filters,
+    }))
 
 
 def detail(request, pk):
@@ -82,6 +170,7 @@ def detail(request, pk):
         return _forbidden(request, obj)
     can_handle = services.can_handle(request.user, obj)
     form = TransitionForm(request_obj=obj)
+    reply_form = ReplyForm(request_obj=obj)
     if request.method == "POST":
         if not can_handle:
             return _forbidden(request, obj)
@@ -96,14 +185,23 @@ def detail(request, pk):
                 messages.success(request, _("Internal note added."))
                 return redirect("requetes_admin:detail", pk=obj.pk)
         elif action == "reply":
-            try:
-                services.add_comment(obj, actor=request.user,
-                                     message=request.POST.get("public_message", ""))
-            except ValidationError as error:
-                messages.error(request, " ".join(error.messages))
-            else:
-                messages.success(request, _("Public reply sent."))
-                return redirect("requetes_admin:detail", pk=obj.pk)
+            reply_form = ReplyForm(request.POST, request_obj=obj)
+            if reply_form.is_valid():
+                try:
+                    services.add_comment(obj, actor=request.user,
+                                         message=reply_form.cleaned_data["public_message"])
+                except ValidationError as error:
+                    add_service_errors(reply_form, error)
+                else:
+                    messages.success(request, _("Public reply sent."))
+                    return redirect("requetes_admin:detail", pk=obj.pk)
+        elif action in ("redact", "unredact"):
+            services.set_description_redacted(obj, actor=request.user,
+                                              redacted=action == "redact")
+            messages.success(request, _("Description hidden from the public.")
+                             if action == "redact"
+                             else _("Description shown to the public again."))
+            return redirect("requetes_admin:detail", pk=obj.pk)
         else:
             form = TransitionForm(request.POST, request_obj=obj)
             if form.is_valid():
@@ -124,7 +222,10 @@ def detail(request, pk):
                     return redirect("requetes_admin:detail", pk=obj.pk)
     return render(request, "requetes/admin/detail.html", {
         "page_title": _("Request %(ref)s") % {"ref": obj.reference}, "header_icon": "doc-full",
-        "obj": obj, "form": form, "can_handle": can_handle,
+        "obj": obj, "form": form, "reply_form": reply_form, "can_handle": can_handle,
+        "template_texts": {str(t.pk): services.response_template_text(t, obj)
+                           for t in services.response_templates_for(obj.department)}
+        if can_handle else {},
         "events": obj.events.select_related("actor"), "answers": obj.answer_rows(),
         "photos": obj.photos.all(), "follower_count": obj.followers.count(),
         "ttack": services.time_to_acknowledge(obj), "ttres": services.time_to_resolve(obj),

@@ -135,11 +135,55 @@ def load_categories() -> dict[str, Category]:
     return result
 
 
+# (title, department slug or None for every department, French, English, order)
+RESPONSE_TEMPLATES = [
+    ("Accusé de réception", None,
+     "Bonjour, nous avons bien reçu votre requête. Le service responsable l'examinera "
+     "dans les prochains jours ouvrables. Merci de votre signalement.",
+     "Hello, we have received your request. The department in charge will look at it in "
+     "the coming business days. Thank you for reporting it.", 10),
+    ("Problème réglé", None,
+     "Bonjour, le problème que vous avez signalé est réglé. Merci d'avoir contribué à "
+     "améliorer votre ville.",
+     "Hello, the problem you reported has been fixed. Thank you for helping improve your "
+     "city.", 20),
+    ("Hors de la responsabilité de la Ville", None,
+     "Bonjour, ce problème ne relève pas de la Ville. Nous avons transmis l'information "
+     "à l'organisme responsable, qui vous répondra directement.",
+     "Hello, this problem is not the city's responsibility. We forwarded it to the "
+     "organization in charge, which will answer you directly.", 30),
+    ("Équipe en route", "travaux-publics",
+     "Bonjour, une équipe des Travaux publics est en route. L'intervention devrait avoir "
+     "lieu d'ici 48 heures, selon la météo.",
+     "Hello, a Public Works crew is on its way. The work should be done within 48 hours, "
+     "weather permitting.", 40),
+    ("Collecte reprise", "environnement",
+     "Bonjour, la collecte oubliée sera reprise lors du prochain passage du camion dans "
+     "votre secteur. Laissez votre bac en bordure de rue.",
+     "Hello, the missed collection will be made up at the truck's next visit in your "
+     "area. Leave your bin at the curb.", 50),
+]
+
+
+def load_response_templates() -> None:
+    """The ready-made replies agents start from; updated by title, never duplicated."""
+    from .models import ResponseTemplate
+
+    departments = {d.slug: d for d in Department.objects.all()}
+    for title, slug, french, english, order in RESPONSE_TEMPLATES:
+        if slug and slug not in departments:
+            continue
+        ResponseTemplate.objects.update_or_create(
+            title=title, defaults={"department": departments.get(slug) if slug else None,
+                                   "body_fr": french, "body_en": english, "order": order})
+
+
 @transaction.atomic
 def load(count: int = COUNT) -> None:
     categories = load_categories()
     if not categories:
         return
+    load_response_templates()
     keys = [uuid.uuid5(NAMESPACE, str(i)) for i in range(count)]
     existing = set(ServiceRequest.objects.filter(submission_key__in=keys)
                    .values_list("submission_key", flat=True))

@@ -148,7 +148,32 @@ class IntakeForm(ReportForm):
         self.order_fields(self.field_order)
 
 
-class TransitionForm(forms.Form):
+class _TemplatePickerMixin:
+    """A response-template select: without JavaScript, the chosen template's text is the
+    message when the message is left empty (a small script fills the textarea)."""
+
+    message_field = "public_message"
+
+    def _add_template_field(self, request_obj):
+        from .services import response_templates_for
+
+        self.request_obj = request_obj
+        department = request_obj.department
+        self.fields["response_template"] = forms.ModelChoiceField(
+            label=_("Response template"), required=False,
+            queryset=response_templates_for(department), empty_label="—",
+            help_text=_("Its text is used when the message is left empty."))
+
+    def _apply_template(self, cleaned):
+        template = cleaned.get("response_template")
+        if template is not None and not (cleaned.get(self.message_field) or "").strip():
+            from .services import response_template_text
+
+            cleaned[self.message_field] = response_template_text(template, self.request_obj)
+        return cleaned
+
+
+class TransitionForm(_TemplatePickerMixin, forms.Form):
     to_status = forms.ChoiceField(label=_("New status"), choices=ServiceRequest.Status.choices)
     assignee = forms.ModelChoiceField(label=_("Assign to"), queryset=None, required=False)
     closure_reason = forms.ChoiceField(
@@ -168,3 +193,87 @@ class TransitionForm(forms.Form):
     def __init__(self, *args, request_obj, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = request_obj.department.agents.all()
+        self._add_template_field(request_obj)
+        self.order_fields([*[n for n in self.fields if n not in (
+            "response_template", "public_message", "internal_note")],
+            "response_template", "public_message", "internal_note"])
+
+    def clean(self):
+        return self._apply_template(super().clean())
+
+
+SATISFACTION_CHOICES = [
+    ("1", _("1 — Not at all satisfied")),
+    ("2", _("2 — Not very satisfied")),
+    ("3", _("3 — Fairly satisfied")),
+    ("4", _("4 — Satisfied")),
+    ("5", _("5 — Very satisfied")),
+]
+
+
+class SatisfactionForm(forms.Form):
+    """The one question after closure; ``services.record_satisfaction`` decides."""
+
+    satisfaction = forms.ChoiceField(
+        label=_("How satisfied are you with how your request was handled?"),
+        choices=SATISFACTION_CHOICES, widget=forms.RadioSelect)
+    satisfaction_comment = forms.CharField(
+        label=_("Comment (optional)"), required=False, max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ReplyForm(_TemplatePickerMixin, forms.Form):
+    public_message = forms.CharField(label=_("Message to the citizen"), required=False,
+                                     max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, request_obj, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._add_template_field(request_obj)
+        self.order_fields(["response_template", "public_message"])
+
+    def clean(self):
+        cleaned = self._apply_template(super().clean())
+        if not (cleaned.get("public_message") or "").strip():
+            self.add_error("public_message", _("Write the message or choose a template."))
+        return cleaned
+
+
+class BulkActionForm(forms.Form):
+    """The queue's bulk actions: assign the ticked requests to an agent, or move them to
+    a status.  Each request still goes through ``services.transition``."""
+
+    ACTIONS = [("assign", _("Assign to")), ("transition", _("Change the status to"))]
+    BULK_STATUSES = [(s.value, s.label) for s in (
+        ServiceRequest.Status.ACKNOWLEDGED, ServiceRequest.Status.IN_PROGRESS,
+        ServiceRequest.Status.CLOSED)]
+
+    ids = forms.TypedMultipleChoiceField(coerce=int, choices=(), required=True,
+                                         error_messages={"required": _(
+                                             "Tick at least one request.")})
+    bulk_action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
+    assignee = forms.ModelChoiceField(label=_("Agent"), queryset=None, required=False)
+    to_status = forms.ChoiceField(label=_("Status"), choices=[("", "—"), *BULK_STATUSES],
+                                  required=False)
+    closure_reason = forms.ChoiceField(
+        label=_("Closure reason"), required=False,
+        choices=[("", "—"), *[c for c in ServiceRequest.ClosureReason.choices
+                              if c[0] != ServiceRequest.ClosureReason.DUPLICATE]])
+    closure_note = forms.CharField(label=_("Closure details"), required=False,
+                                   max_length=2000)
+    public_message = forms.CharField(label=_("Public message"), required=False,
+                                     max_length=4000)
+
+    def __init__(self, *args, assignees, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = assignees
+        raw = self.data.getlist("ids") if hasattr(self.data, "getlist") else []
+        self.fields["ids"].choices = [(value, value) for value in raw if value.isdigit()]
+
+    def clean(self):
+        cleaned = super().clean()
+        action = cleaned.get("bulk_action")
+        if action == "assign" and not cleaned.get("assignee"):
+            self.add_error("assignee", _("Choose the agent to assign."))
+        if action == "transition" and not cleaned.get("to_status"):
+            self.add_error("to_status", _("Choose the new status."))
+        return cleaned

@@ -707,3 +707,152 @@ def erase_user_data(user) -> None:
         request.followers.remove(user)
     RequestEvent.objects.filter(actor=user, by_staff=False).update(actor=None)
     RequestPhoto.objects.filter(uploaded_by=user).update(uploaded_by=None)
+
+
+# --- satisfaction -----------------------------------------------------------------------
+
+SATISFACTION_SCORES = range(1, 6)
+MAX_SATISFACTION_COMMENT = 1000
+
+
+def can_answer_satisfaction(request: ServiceRequest, user) -> bool:
+    """The one question after closure: only the requester, only once, only closed."""
+    return bool(user and user.is_authenticated and request.citizen_id == user.pk
+                and request.status == Status.CLOSED and request.satisfaction is None)
+
+
+def _score(value) -> int:
+    if isinstance(value, bool):
+        raise ValueError
+    if isinstance(value, int):
+        score = value
+    else:
+        text = str(value).strip()
+        if not text.isdigit():
+            raise ValueError
+        score = int(text)
+    if score not in SATISFACTION_SCORES:
+        raise ValueError
+    return score
+
+
+def record_satisfaction(request: ServiceRequest, *, actor, score, comment: str = ""
+                        ) -> ServiceRequest:
+    """Record the requester's answer (1 to 5, optional comment) to the satisfaction
+    question of a closed request.  One answer per request: the conditional update makes
+    a second answer (two tabs, a double click) change nothing."""
+    if not actor or not actor.is_authenticated or request.citizen_id != actor.pk:
+        raise PermissionDenied(_("Only the person who made the request may answer."))
+    errors = {}
+    try:
+        score = _score(score)
+    except (TypeError, ValueError):
+        errors["satisfaction"] = _("Choose an answer from 1 to 5.")
+    comment = (comment or "").strip()
+    if len(comment) > MAX_SATISFACTION_COMMENT:
+        errors["satisfaction_comment"] = _("The comment is limited to 1,000 characters.")
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    updated = ServiceRequest.objects.filter(
+        pk=request.pk, citizen=actor, status=Status.CLOSED, satisfaction__isnull=True,
+    ).update(satisfaction=score, satisfaction_comment=comment, satisfaction_at=now)
+    if not updated:
+        current = ServiceRequest.objects.filter(pk=request.pk).values_list(
+            "status", "satisfaction").first()
+        if current and current[1] is not None:
+            raise ValidationError({"satisfaction": _("You already answered, thank you.")})
+        raise ValidationError({"satisfaction": _(
+            "The question is asked once the request is closed.")})
+    request.satisfaction, request.satisfaction_comment = score, comment
+    request.satisfaction_at = now
+    return request
+
+
+# --- public map, redaction ----------------------------------------------------------------
+
+def public_description(request: ServiceRequest) -> str:
+    """The description as the public may read it: only when the citizen allowed it and
+    staff did not hide it; empty otherwise."""
+    if request.description_public and not request.description_redacted:
+        return request.description
+    return ""
+
+
+def public_open_requests(category: str = ""):
+    """Open requests for the public map and list.  ``only()`` keeps the personal
+    columns (citizen, caller's name, email, phone) out of the query itself."""
+    qs = ServiceRequest.objects.filter(status__in=ServiceRequest.OPEN_STATUSES).only(
+        "pk", "reference", "category", "description", "description_public",
+        "description_redacted", "latitude", "longitude", "address", "status",
+        "created_at", "category__service_code", "category__name_fr", "category__name_en",
+    ).select_related("category").order_by("-created_at", "-pk")
+    if category:
+        qs = qs.filter(category__service_code=category)
+    return qs
+
+
+def set_description_redacted(request: ServiceRequest, *, actor, redacted: bool
+                             ) -> RequestEvent | None:
+    """Hide (or show again) a public description; only the handling department or an
+    administrator may.  Kept in the history as an internal event; None when nothing
+    changes."""
+    if not can_handle(actor, request):
+        raise PermissionDenied(_("Only the department handling this request may change it."))
+    redacted = bool(redacted)
+    with transaction.atomic():
+        request = _lock(request)
+        if request.description_redacted == redacted:
+            return None
+        request.description_redacted = redacted
+        request.save(update_fields=["description_redacted", "updated_at"])
+        note = (_("Description hidden from the public.") if redacted
+                else _("Description shown to the public again."))
+        return RequestEvent.objects.create(request=request, kind=RequestEvent.Kind.NOTE,
+                                           actor=actor, internal_note=note, by_staff=True)
+
+
+# --- response templates ------------------------------------------------------------------
+
+def response_templates_for(department):
+    """The active templates an agent may use on ``department``'s requests: the
+    department's own and the shared ones (no department)."""
+    from .models import ResponseTemplate
+
+    return ResponseTemplate.objects.filter(
+        Q(department__isnull=True) | Q(department=department), active=True)
+
+
+# --- bulk actions ------------------------------------------------------------------------
+
+def bulk_transition(requests: Iterable[ServiceRequest], *, actor, to_status: str,
+                    assignee=None, public_message: str = "", closure_reason: str = "",
+                    closure_note: str = "") -> tuple[list[ServiceRequest],
+                                                     list[tuple[ServiceRequest, str]]]:
+    """Apply one transition to several requests, each through :func:`transition` (its
+    own transaction, role check, history and event).  A request that is refused does not
+    stop the others: returns ``(done, [(refused, why), …])``."""
+    done: list[ServiceRequest] = []
+    refused: list[tuple[ServiceRequest, str]] = []
+    for request in requests:
+        try:
+            transition(request, actor=actor, to_status=to_status, assignee=assignee,
+                       public_message=public_message, closure_reason=closure_reason,
+                       closure_note=closure_note)
+        except PermissionDenied as error:
+            refused.append((request, str(error) or _("Not allowed.")))
+        except ValidationError as error:
+            refused.append((request, " ".join(error.messages)))
+        else:
+            done.append(request)
+    return done, refused
+
+
+def response_template_text(template, request: ServiceRequest) -> str:
+    """The template's text in the requester's language: English only for a resident
+    who chose English and when the English text is written; French otherwise."""
+    citizen = request.citizen
+    language = getattr(citizen, "preferred_language", "") if citizen else ""
+    if (language or "").startswith("en") and template.body_en:
+        return template.body_en
+    return template.body_fr

@@ -11,6 +11,7 @@ urlpatterns = [
     path("nouvelle/", views.choose_category, name="choose_category"),
     path("nouvelle/<slug:code>/", views.report, name="report"),
     path("mes-requetes/", views.my_requests, name="mine"),
+    path("carte/", views.public_map, name="public_map"),
     path("photo/<int:pk>/", views.photo, name="photo"),
     path("photo/<int:pk>/miniature/", views.photo, {"size": "thumb"}, name="thumbnail"),
     path(f"{REF}/", views.detail, name="detail"),
@@ -18,4 +19,5 @@ urlpatterns = [
     path(f"{REF}/commenter/", views.comment, name="comment"),
     path(f"{REF}/rouvrir/", views.reopen, name="reopen"),
     path(f"{REF}/moi-aussi/", views.follow, name="follow"),
+    path(f"{REF}/satisfaction/", views.satisfaction, name="satisfaction"),
 ]

@@ -9,14 +9,22 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import services
-from .forms import CommentForm, LocationForm, ReopenForm, ReportForm, add_service_errors
+from . import maps, services
+from .forms import (
+    CommentForm,
+    LocationForm,
+    ReopenForm,
+    ReportForm,
+    SatisfactionForm,
+    add_service_errors,
+)
 from .models import Category, RequestPhoto, ServiceRequest
 
 
@@ -76,10 +84,11 @@ def report(request, code):
                 nearby = services.nearby_open(category, lat, lon)
                 initial.update(location.cleaned_data)
         form = ReportForm(initial=initial, category=category)
-    return render(request, "requetes/report.html", {
+    return maps.allow_tiles(render(request, "requetes/report.html", {
         "category": category, "form": form, "location": location, "nearby": nearby,
         "located": request.method == "POST" or bool(location and location.is_bound
-                                                     and not location.errors)})
+                                                     and not location.errors),
+        "map_config": maps.config()}))
 
 
 def _own_or_followed(request, reference) -> ServiceRequest:
@@ -115,9 +124,12 @@ def detail(request, reference):
     return _detail(request, obj)
 
 
-def _detail(request, obj, *, comment_form=None, reopen_form=None, status=200):
+def _detail(request, obj, *, comment_form=None, reopen_form=None, satisfaction_form=None,
+            status=200):
     mine = obj.citizen_id == request.user.pk
     return render(request, "requetes/detail.html", {
+        "satisfaction_form": (satisfaction_form or SatisfactionForm())
+        if services.can_answer_satisfaction(obj, request.user) else None,
         "obj": obj, "mine": mine, "events": services.public_events(obj),
         "answers": obj.answer_rows(), "photos": obj.photos.all(),
         "comment_form": comment_form or CommentForm() if mine else None,
@@ -163,6 +175,60 @@ def reopen(request, reference):
             return redirect("requetes:detail", reference=obj.reference)
     obj.refresh_from_db()
     return _detail(request, obj, reopen_form=form, status=400)
+
+
+@login_required
+@require_POST
+def satisfaction(request, reference):
+    """The answer to the one satisfaction question of a closed request."""
+    obj = _own_or_followed(request, reference)
+    form = SatisfactionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.record_satisfaction(
+                obj, actor=request.user, score=form.cleaned_data["satisfaction"],
+                comment=form.cleaned_data["satisfaction_comment"])
+        except PermissionDenied:
+            raise Http404 from None
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Thank you for your answer."))
+            return redirect("requetes:detail", reference=obj.reference)
+    if not services.can_answer_satisfaction(obj, request.user):
+        # Not the requester, not closed, or already answered: say why, ask nothing.
+        for message in form.errors.get("satisfaction", []) or [
+                _("This question cannot be answered for this request.")]:
+            messages.error(request, message)
+        return redirect("requetes:detail", reference=obj.reference)
+    return _detail(request, obj, satisfaction_form=form, status=400)
+
+
+PUBLIC_PAGE_SIZE = 25
+
+
+@require_GET
+def public_map(request):
+    """Open requests on a map and in a list, for everyone: no name, email, phone or
+    account; the description only when the citizen allowed it and staff did not hide it."""
+    categories = list(Category.objects.filter(active=True).only(
+        "service_code", "name_fr", "name_en", "order"))
+    codes = {c.service_code for c in categories}
+    category = (request.GET.get("categorie") or "").strip()
+    if category not in codes:
+        category = ""
+    page = Paginator(services.public_open_requests(category), PUBLIC_PAGE_SIZE).get_page(
+        request.GET.get("page"))
+    rows = [{"obj": obj, "description": services.public_description(obj)} for obj in page]
+    points = [{"lat": r["obj"].latitude, "lon": r["obj"].longitude,
+               "label": f"{r['obj'].reference} — {r['obj'].category.name}",
+               "url": f"#req-{r['obj'].reference}"} for r in rows]
+    params = request.GET.copy()
+    params.pop("page", None)
+    return maps.allow_tiles(render(request, "requetes/public_map.html", {
+        "categories": categories, "category": category, "page": page, "rows": rows,
+        "points": points, "params": params.urlencode(),
+        "map_config": maps.config()}))
 
 
 @login_required

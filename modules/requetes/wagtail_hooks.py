@@ -11,6 +11,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 
 from . import admin_views, services
 from .models import Category
+from .response_templates import ResponseTemplateViewSet
 
 
 class CategoryViewSet(SnippetViewSet):
@@ -25,6 +26,7 @@ class CategoryViewSet(SnippetViewSet):
 
 
 register_snippet(CategoryViewSet)
+register_snippet(ResponseTemplateViewSet)
 
 
 class _StaffMenuItem(MenuItem):
@@ -52,6 +54,7 @@ class RequestQueueViewSet(ViewSet):
     def get_urlpatterns(self):
         return [
             path("", admin_views.queue, name="queue"),
+            path("carte/", admin_views.queue_map, name="map"),
             path("<int:pk>/", admin_views.detail, name="detail"),
             path("saisie/", admin_views.intake_choose, name="intake_choose"),
             path("saisie/<slug:code>/", admin_views.intake, name="intake"),
