@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import open_data, views
 
 app_name = "requetes"
 
@@ -12,6 +12,8 @@ urlpatterns = [
     path("nouvelle/<slug:code>/", views.report, name="report"),
     path("mes-requetes/", views.my_requests, name="mine"),
     path("carte/", views.public_map, name="public_map"),
+    path("donnees-ouvertes.csv", open_data.export_csv, name="open_data_csv"),
+    path("donnees-ouvertes.geojson", open_data.export_geojson, name="open_data_geojson"),
     path("photo/<int:pk>/", views.photo, name="photo"),
     path("photo/<int:pk>/miniature/", views.photo, {"size": "thumb"}, name="thumbnail"),
     path(f"{REF}/", views.detail, name="detail"),

@@ -1,0 +1,385 @@
+"""Management figures on service requests, computed by the database.
+
+The city built the platform to process requests better; these figures are how managers
+see whether it does.  Everything is aggregated in SQL with conditional counts (one query
+for the counts of every department × category pair and every week, one per duration
+cohort), so the cost depends on the period, not on how many rows a table shows.
+
+Definitions (the dashboard and its CSV say the same):
+
+- *received*: created during the period;
+- *closed*: closed during the period, broken down by closure reason.  Only ``fixed``
+  counts as fixed: a request closed as a duplicate, as not the city's responsibility or
+  as "will not be fixed" is closed, never fixed;
+- *open backlog*: created before the end of the period and still open at its end;
+- *overdue*: in the backlog with an expected date before the last day of the period;
+- *time to acknowledge*: ``acknowledged_at - created_at`` for requests received during
+  the period (``acknowledged_at`` is the first move out of "new", copied from the history);
+- *time to resolve*: ``closed_at - created_at`` for requests closed during the period;
+- *resolved within the service level*: closed during the period with the reason
+  ``fixed`` on or before the expected date (local date), out of all the requests closed
+  during the period — closing a request for another reason never improves the share;
+- medians and 90th percentiles are continuous percentiles (PostgreSQL's
+  ``percentile_cont``; the same interpolation in Python on other databases).
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.db.models import Aggregate, Count, F, FloatField, Func, Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from hub.models import Department
+
+from . import services
+from .models import Category, ServiceRequest
+
+Reason = ServiceRequest.ClosureReason
+
+DEFAULT_DAYS = 90
+MAX_DAYS = 731  # two years of weekly columns is as wide as a figures query gets
+REASONS = tuple(Reason.values)
+
+
+# --- who sees which figures --------------------------------------------------------------
+
+def dashboard_scope(user) -> frozenset[int] | None:
+    """The departments whose figures ``user`` may see: ``None`` for every department
+    (administrators: the city's management), the ids of their own departments for
+    department agents.  Anyone else (citizens, editors, intake-only agents, who handle
+    no department's requests) gets ``PermissionDenied``."""
+    if services.is_administrator(user):
+        return None
+    if services.is_department_agent(user):
+        return frozenset(user.departments.values_list("pk", flat=True))
+    raise PermissionDenied
+
+
+# --- the period ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Period:
+    """Whole local days, both ends included."""
+
+    start: datetime.date
+    end: datetime.date
+
+    @classmethod
+    def default(cls, today: datetime.date | None = None) -> Period:
+        today = today or timezone.localdate()
+        return cls(today - datetime.timedelta(days=DEFAULT_DAYS - 1), today)
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def bounds(self) -> tuple[datetime.datetime, datetime.datetime]:
+        """[start, end) as aware datetimes: local midnight to the midnight after the end."""
+        return _midnight(self.start), _midnight(self.end + datetime.timedelta(days=1))
+
+    def weeks(self) -> list[Week]:
+        """The ISO weeks the period touches, each clipped to the period."""
+        result = []
+        monday = self.start - datetime.timedelta(days=self.start.weekday())
+        while monday <= self.end:
+            first = max(monday, self.start)
+            last = min(monday + datetime.timedelta(days=6), self.end)
+            year, number, _weekday = monday.isocalendar()
+            result.append(Week(year=year, number=number, first=first, last=last,
+                               partial=(last - first).days < 6))
+            monday += datetime.timedelta(days=7)
+        return result
+
+
+def _midnight(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
+
+
+@dataclass
+class Week:
+    year: int
+    number: int
+    first: datetime.date
+    last: datetime.date
+    partial: bool
+    received: int = 0
+    closed: int = 0
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}-W{self.number:02d}"
+
+
+# --- the figures ---------------------------------------------------------------------
+
+@dataclass
+class Figures:
+    received: int = 0
+    closed: int = 0
+    by_reason: dict[str, int] = field(default_factory=lambda: dict.fromkeys(REASONS, 0))
+    backlog: int = 0
+    overdue: int = 0
+    fixed_within_level: int = 0
+    # Seconds; None when nothing was acknowledged / closed.
+    acknowledge_median: float | None = None
+    acknowledge_p90: float | None = None
+    resolve_median: float | None = None
+    resolve_p90: float | None = None
+    # {week label: (received, closed)}: only on the (department, category) rows.
+    week_counts: dict[str, tuple[int, int]] = field(default_factory=dict, repr=False)
+
+    @property
+    def fixed(self) -> int:
+        return self.by_reason[Reason.FIXED]
+
+    @property
+    def within_level_share(self) -> float | None:
+        """Share (0–1) of the requests closed in the period that were fixed in time."""
+        return self.fixed_within_level / self.closed if self.closed else None
+
+    def add_counts(self, other: Figures) -> None:
+        self.received += other.received
+        self.closed += other.closed
+        self.backlog += other.backlog
+        self.overdue += other.overdue
+        self.fixed_within_level += other.fixed_within_level
+        for reason in REASONS:
+            self.by_reason[reason] += other.by_reason[reason]
+
+    def reason_rows(self) -> list[tuple[str, str, int]]:
+        return [(value, label, self.by_reason[value]) for value, label in Reason.choices]
+
+
+@dataclass
+class Dashboard:
+    period: Period
+    department: Department | None
+    category: Category | None
+    total: Figures
+    by_department: list[tuple[Department, Figures]]
+    by_category: list[tuple[Category, Figures]]
+    weeks: list[Week]
+
+    @property
+    def busiest_week(self) -> int:
+        return max([1, *(max(w.received, w.closed) for w in self.weeks)])
+
+
+# --- database expressions ------------------------------------------------------------
+
+class SecondsBetween(Func):
+    """``end - start`` in seconds (a float) computed by the database, so that durations
+    over tens of thousands of rows never go through Python datetimes."""
+
+    output_field = FloatField()
+
+    def __init__(self, end, start, **extra):
+        super().__init__(end, start, **extra)
+
+    def _operands(self, compiler):
+        end_sql, end_params = compiler.compile(self.source_expressions[0])
+        start_sql, start_params = compiler.compile(self.source_expressions[1])
+        return end_sql, start_sql, (*end_params, *start_params)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        end, start, params = self._operands(compiler)
+        return f"((julianday({end}) - julianday({start})) * 86400.0)", params
+
+    def as_postgresql(self, compiler, connection, **extra):
+        end, start, params = self._operands(compiler)
+        return f"EXTRACT(EPOCH FROM ({end} - {start}))::double precision", params
+
+    def as_sql(self, compiler, connection, **extra):  # MySQL / MariaDB
+        end, start, params = self._operands(compiler)
+        return f"(TIMESTAMPDIFF(MICROSECOND, {start}, {end}) / 1000000.0)", params
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL's ordered-set aggregate ``percentile_cont(f) WITHIN GROUP (ORDER BY x)``."""
+
+    function = "PERCENTILE_CONT"
+    name = "PercentileCont"
+    output_field = FloatField()
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+
+    def __init__(self, expression, fraction: float, **extra):
+        fraction = float(fraction)
+        if not 0 <= fraction <= 1:
+            raise ValueError("fraction must be between 0 and 1")
+        super().__init__(expression, fraction=repr(fraction), **extra)
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float | None:
+    """``percentile_cont``'s linear interpolation on an already sorted list."""
+    if not sorted_values:
+        return None
+    position = fraction * (len(sorted_values) - 1)
+    low, high = math.floor(position), math.ceil(position)
+    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low)
+
+
+# --- computing -----------------------------------------------------------------------
+
+def base_queryset(scope: frozenset[int] | None, department: Department | None = None,
+                  category: Category | None = None):
+    qs = ServiceRequest.objects.order_by()
+    if scope is not None:
+        qs = qs.filter(department_id__in=scope)
+    if department is not None:
+        qs = qs.filter(department=department)
+    if category is not None:
+        qs = qs.filter(category=category)
+    return qs
+
+
+def compute(period: Period, *, scope: frozenset[int] | None = None,
+            department: Department | None = None,
+            category: Category | None = None) -> Dashboard:
+    """Every figure of the dashboard for ``period``, limited to ``scope`` (see
+    :func:`dashboard_scope`) and to one department or category when given.  The caller
+    checks that ``department`` and ``category`` are within ``scope``."""
+    start, end = period.bounds()
+    qs = base_queryset(scope, department, category)
+    weeks = period.weeks()
+    pairs = _counts(qs, period, start, end, weeks)
+    durations = _durations(qs, start, end)
+
+    department_ids = {dep for dep, _cat in pairs}
+    category_ids = {cat for _dep, cat in pairs}
+    departments = {d.pk: d for d in Department.objects.filter(pk__in=department_ids)}
+    categories = {c.pk: c for c in Category.objects.filter(pk__in=category_ids)
+                  .select_related("department")}
+
+    total = Figures()
+    per_department: dict[int, Figures] = defaultdict(Figures)
+    per_category: dict[int, Figures] = defaultdict(Figures)
+    for (dep, cat), figures in pairs.items():
+        total.add_counts(figures)
+        per_department[dep].add_counts(figures)
+        per_category[cat].add_counts(figures)
+    _apply_durations(durations, total, per_department, per_category)
+
+    by_department = sorted(((departments[pk], f) for pk, f in per_department.items()),
+                           key=lambda item: item[0].name.lower())
+    by_category = sorted(((categories[pk], f) for pk, f in per_category.items()),
+                         key=lambda item: (item[0].department_id, item[0].name.lower()))
+    for week in weeks:
+        week.received = sum(f.week_counts[week.label][0] for f in pairs.values())
+        week.closed = sum(f.week_counts[week.label][1] for f in pairs.values())
+    return Dashboard(period=period, department=department, category=category, total=total,
+                     by_department=by_department, by_category=by_category, weeks=weeks)
+
+
+def _counts(qs, period: Period, start, end, weeks: list[Week]) -> dict[tuple, Figures]:
+    """One grouped query: every count for every (department, category) pair, and the
+    received/closed counts of every week."""
+    closed_in_period = Q(closed_at__gte=start, closed_at__lt=end)
+    open_at_end = Q(closed_at__isnull=True) | Q(closed_at__gte=end)
+    aggregates = {
+        "received": Count("pk", filter=Q(created_at__gte=start)),
+        "closed": Count("pk", filter=closed_in_period),
+        "backlog": Count("pk", filter=open_at_end),
+        "overdue": Count("pk", filter=open_at_end & Q(due_date__lt=period.end)),
+        "within": Count("pk", filter=closed_in_period & Q(closure_reason=Reason.FIXED)
+                        & Q(closed_day__lte=F("due_date"))),
+    }
+    for index, reason in enumerate(REASONS):
+        aggregates[f"reason{index}"] = Count(
+            "pk", filter=closed_in_period & Q(closure_reason=reason))
+    for index, week in enumerate(weeks):
+        first = _midnight(week.first)
+        after = _midnight(week.last + datetime.timedelta(days=1))
+        aggregates[f"wr{index}"] = Count("pk", filter=Q(created_at__gte=first,
+                                                        created_at__lt=after))
+        aggregates[f"wc{index}"] = Count("pk", filter=Q(closed_at__gte=first,
+                                                        closed_at__lt=after))
+    rows = (qs.filter(created_at__lt=end)
+            .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=start))
+            .alias(closed_day=TruncDate("closed_at", tzinfo=timezone.get_current_timezone()))
+            .values("department_id", "category_id").annotate(**aggregates))
+    result = {}
+    for row in rows:
+        figures = Figures(received=row["received"], closed=row["closed"],
+                          backlog=row["backlog"], overdue=row["overdue"],
+                          fixed_within_level=row["within"],
+                          by_reason={reason: row[f"reason{i}"]
+                                     for i, reason in enumerate(REASONS)})
+        figures.week_counts = {week.label: (row[f"wr{i}"], row[f"wc{i}"])
+                          for i, week in enumerate(weeks)}
+        result[(row["department_id"], row["category_id"])] = figures
+    return result
+
+
+def _cohorts(qs, start, end):
+    """{name (the attribute prefix on Figures): (the cohort's rows, their duration)}"""
+    return {
+        "acknowledge": (qs.filter(created_at__gte=start, created_at__lt=end,
+                                  acknowledged_at__isnull=False),
+                        SecondsBetween(F("acknowledged_at"), F("created_at"))),
+        "resolve": (qs.filter(closed_at__gte=start, closed_at__lt=end),
+                    SecondsBetween(F("closed_at"), F("created_at"))),
+    }
+
+
+def _durations(qs, start, end) -> dict[str, dict]:
+    """{cohort: {"total": (median, p90), ("department", id): …, ("category", id): …}}"""
+    result = {}
+    for name, (cohort, expression) in _cohorts(qs, start, end).items():
+        if connection.vendor == "postgresql":
+            result[name] = _percentiles_in_database(cohort, expression)
+        else:
+            result[name] = _percentiles_in_python(cohort, expression)
+    return result
+
+
+def _percentiles_in_database(cohort, expression) -> dict:
+    stats = {"median": PercentileCont(expression, 0.5), "p90": PercentileCont(expression, 0.9)}
+    found = {}
+    total = cohort.aggregate(**stats)
+    found["total"] = (total["median"], total["p90"])
+    for key, column in (("department", "department_id"), ("category", "category_id")):
+        for row in cohort.values(column).annotate(**stats):
+            found[(key, row[column])] = (row["median"], row["p90"])
+    return found
+
+
+def _percentiles_in_python(cohort, expression) -> dict:
+    everything: list[float] = []
+    groups: dict[tuple, list[float]] = defaultdict(list)
+    for dep, cat, seconds in cohort.values_list("department_id", "category_id",
+                                                 expression.copy()).iterator(chunk_size=5000):
+        if seconds is None:
+            continue
+        everything.append(seconds)
+        groups[("department", dep)].append(seconds)
+        groups[("category", cat)].append(seconds)
+    found = {}
+    everything.sort()
+    found["total"] = (percentile(everything, 0.5), percentile(everything, 0.9))
+    for key, values in groups.items():
+        values.sort()
+        found[key] = (percentile(values, 0.5), percentile(values, 0.9))
+    return found
+
+
+def _apply_durations(durations, total, per_department, per_category) -> None:
+    for name, found in durations.items():
+        targets = [("total", total)]
+        targets += [(("department", pk), f) for pk, f in per_department.items()]
+        targets += [(("category", pk), f) for pk, f in per_category.items()]
+        for key, figures in targets:
+            median, p90 = found.get(key, (None, None))
+            setattr(figures, f"{name}_median", _rounded(median))
+            setattr(figures, f"{name}_p90", _rounded(p90))
+
+
+def _rounded(seconds: float | None) -> float | None:
+    """Whole seconds: julianday() arithmetic carries sub-millisecond noise."""
+    return None if seconds is None else float(round(seconds))
