@@ -210,6 +210,19 @@ EXACT: dict[str, Exact] = {
                                         "Twilio webhook: POST only, signature checked"),
     "fr/alertes/twilio/statut/": Exact("/fr/alertes/twilio/statut/", every(405),
                                        "Twilio status callback: POST only, signature checked"),
+    "fr/alertes/twilio/appel/<int:pk>/": Exact(
+        "/fr/alertes/twilio/appel/1/", every(405), "Twilio voice TwiML: POST only, signed"),
+    "fr/alertes/twilio/appel/<int:pk>/touche/": Exact(
+        "/fr/alertes/twilio/appel/1/touche/", every(405),
+        "Twilio key-press webhook: POST only, signed"),
+    "fr/alertes/twilio/appel/statut/": Exact("/fr/alertes/twilio/appel/statut/", every(405),
+                                             "Twilio call status: POST only, signed"),
+    "fr/alertes/abonnement/notifications/": Exact(
+        "/fr/alertes/abonnement/notifications/", signed_in(405),
+        "stores a push subscription for request.user's subscriber: POST only"),
+    "alertes/sw.js": Exact("/alertes/sw.js", every(200), "public push service worker"),
+    "fr/alertes/flux.atom": Exact("/fr/alertes/flux.atom", every(200),
+                                  "public Atom feed of the alerts in force"),
     "fr/alertes/cap.atom": Exact("/fr/alertes/cap.atom", every(200), "public CAP feed"),
     "alertes/cap.atom": Exact("/alertes/cap.atom", every(200),
                               "public CAP feed at its fixed address"),

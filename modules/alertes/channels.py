@@ -13,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import smtplib
 import urllib.error
 import urllib.parse
@@ -123,47 +124,72 @@ class TwilioSMSChannel:
     def send_text(self, to: str, body: str) -> str:
         if not self.configured():
             raise DeliveryError("SMS provider not configured", transient=False)
-        sid = setting("ALERTES_TWILIO_ACCOUNT_SID")
-        base = setting("ALERTES_TWILIO_BASE_URL", "https://api.twilio.com").rstrip("/")
-        if not base.startswith(("https://", "http://")):
-            raise DeliveryError("ALERTES_TWILIO_BASE_URL must be an http(s) URL",
-                                transient=False)
-        url = f"{base}/2010-04-01/Accounts/{sid}/Messages.json"
         fields = {"To": to, "Body": body,
                   "StatusCallback": tokens.absolute("alertes:twilio_status")}
         if setting("ALERTES_TWILIO_MESSAGING_SERVICE_SID"):
             fields["MessagingServiceSid"] = setting("ALERTES_TWILIO_MESSAGING_SERVICE_SID")
         else:
             fields["From"] = setting("ALERTES_TWILIO_FROM")
-        auth = base64.b64encode(f"{sid}:{setting('ALERTES_TWILIO_AUTH_TOKEN')}".encode())
-        request = urllib.request.Request(  # noqa: S310 (scheme checked above)
-            url, data=urllib.parse.urlencode(fields).encode(), method="POST",
-            headers={"Authorization": f"Basic {auth.decode()}",
-                     "Content-Type": "application/x-www-form-urlencoded",
-                     "Accept": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                data = json.loads(response.read() or b"{}")
-        except urllib.error.HTTPError as exc:
-            status = exc.code
-            try:
-                data = json.loads(exc.read() or b"{}")
-            except ValueError:
-                data = {}
-            code = data.get("code")
-            message = f"HTTP {status} Twilio {code or ''}: {data.get('message', '')}"[:400]
-            if status == 429 or status >= 500:
-                raise DeliveryError(message, transient=True) from exc
-            raise DeliveryError(message, transient=False,
-                                address_failing=code in TWILIO_BAD_NUMBER) from exc
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            raise DeliveryError(f"Twilio unreachable: {exc}"[:400], transient=True) from exc
-        except ValueError as exc:
-            raise DeliveryError("Twilio answered something that is not JSON",
-                                transient=True) from exc
+        data = twilio_post("Messages.json", fields, timeout=self.timeout)
         if not data.get("sid"):
             raise DeliveryError("Twilio answered without a message sid", transient=True)
         return str(data["sid"])
+
+    def throttle(self, delivery):
+        """One bucket per sender: Twilio's throughput is per number (a 10-digit long
+        code, a toll-free number, a short code) or per messaging service."""
+        from . import ratelimit
+
+        sid = setting("ALERTES_TWILIO_ACCOUNT_SID", "")
+        service = setting("ALERTES_TWILIO_MESSAGING_SERVICE_SID")
+        sender = service or setting("ALERTES_TWILIO_FROM", "")
+        if service:
+            kind = "sms_messaging_service"
+        elif re.fullmatch(r"\d{5,6}", sender or ""):
+            kind = "sms_short_code"
+        elif re.fullmatch(r"\+1(800|833|844|855|866|877|888)\d{7}", sender or ""):
+            kind = "sms_toll_free"
+        else:
+            kind = "sms_long_code"
+        return ratelimit.Throttle(key=f"twilio:{sid}:sms:{sender}", rate=ratelimit.rate(kind))
+
+
+def twilio_post(resource: str, fields: dict, *, timeout: float = 10) -> dict:
+    """``POST /2010-04-01/Accounts/{sid}/{resource}`` with HTTP basic auth; the JSON
+    answer, or :class:`DeliveryError` (429/5xx/network: transient; other 4xx: permanent,
+    ``address_failing`` for Twilio's bad-number codes)."""
+    sid = setting("ALERTES_TWILIO_ACCOUNT_SID")
+    base = setting("ALERTES_TWILIO_BASE_URL", "https://api.twilio.com").rstrip("/")
+    if not base.startswith(("https://", "http://")):
+        raise DeliveryError("ALERTES_TWILIO_BASE_URL must be an http(s) URL",
+                            transient=False)
+    url = f"{base}/2010-04-01/Accounts/{sid}/{resource}"
+    auth = base64.b64encode(f"{sid}:{setting('ALERTES_TWILIO_AUTH_TOKEN')}".encode())
+    request = urllib.request.Request(  # noqa: S310 (scheme checked above)
+        url, data=urllib.parse.urlencode(fields).encode(), method="POST",
+        headers={"Authorization": f"Basic {auth.decode()}",
+                 "Content-Type": "application/x-www-form-urlencoded",
+                 "Accept": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            return json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+        try:
+            data = json.loads(exc.read() or b"{}")
+        except ValueError:
+            data = {}
+        code = data.get("code")
+        message = f"HTTP {status} Twilio {code or ''}: {data.get('message', '')}"[:400]
+        if status == 429 or status >= 500:
+            raise DeliveryError(message, transient=True) from exc
+        raise DeliveryError(message, transient=False,
+                            address_failing=code in TWILIO_BAD_NUMBER) from exc
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        raise DeliveryError(f"Twilio unreachable: {exc}"[:400], transient=True) from exc
+    except ValueError as exc:
+        raise DeliveryError("Twilio answered something that is not JSON",
+                            transient=True) from exc
 
 
 def available_channels() -> dict:

@@ -29,12 +29,14 @@ def hub_module():
 @hookimpl
 def hub_root_urlpatterns():
     """The CAP feed at the address DESIGN.md publishes (``/alertes/cap.atom``), outside
-    the language prefixes: alerting aggregators poll a fixed URL."""
+    the language prefixes: alerting aggregators poll a fixed URL.  The push service
+    worker too: one script for both languages, its scope ``/alertes/``."""
     from . import views
 
     return [
         path("alertes/cap.atom", views.cap_feed, name="alertes_cap_feed"),
         path("alertes/cap/<int:pk>.xml", views.cap_alert, name="alertes_cap_alert"),
+        path("alertes/sw.js", views.service_worker, name="alertes_service_worker"),
     ]
 
 
@@ -100,8 +102,18 @@ def hub_banners(request):
 @hookimpl
 def hub_notification_channels():
     from .channels import EmailChannel, TwilioSMSChannel
+    from .push import PushChannel
+    from .voice import TwilioVoiceChannel
 
-    return [EmailChannel(), TwilioSMSChannel()]
+    return [EmailChannel(), TwilioSMSChannel(), TwilioVoiceChannel(), PushChannel()]
+
+
+@hookimpl
+def hub_hookspecs():
+    """``alertes_app_push``: app push services (FCM, APNs) plug in as their own modules."""
+    from . import hookspecs
+
+    return hookspecs
 
 
 @hookimpl(optionalhook=True)

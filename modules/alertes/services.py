@@ -34,8 +34,22 @@ Per channel:
 * **sms** (Twilio): ``sent`` means Twilio answered 201 with a message sid; ``delivered``
   / ``failed`` come from Twilio's signed status callback.  At most once, ambiguous
   outcomes go to ``review``.
-* Voice and push channels contributed by other modules get the same outbox guarantee:
-  the rows, claims and review are channel-independent.
+* **voice** (Twilio calls, ``voice.py``): ``sent`` means Twilio created the call (201
+  with a call sid); ``delivered`` comes from the signed status callback ``completed``
+  (a person listened, or a voicemail was left: ``answered_by``), and pressing 1 sets
+  ``acknowledged_at``.  Busy or no answer puts the row back in ``queued`` for another
+  call after a delay, three calls in all, then ``failed``.  At most once per call
+  attempt; a crash after Twilio's 201 goes to ``review`` like the others.
+* **push** (Web Push, ``push.py``): ``sent`` means the push service accepted the
+  encrypted message (201); there is no delivery receipt.  404/410 means the browser
+  dropped the subscription: the address is deleted and the row fails.  App tokens go
+  through the ``alertes_app_push`` hook with the same outcomes.
+* Other channels contributed by other modules get the same outbox guarantee: the rows,
+  claims and review are channel-independent.
+
+Pacing: before each send the worker takes a slot of the provider's rate
+(``ratelimit.py``: per sender number for SMS, per account for calls); a slot further
+than 30 s away sends the row back to ``queued`` for later, without counting an attempt.
 """
 
 from __future__ import annotations
@@ -61,8 +75,8 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from . import ratelimit, tokens
 from . import sms as sms_length
-from . import tokens
 from .channels import DeliveryError, TwilioSMSChannel, available_channels
 from .models import (
     Address,
@@ -741,6 +755,15 @@ def _deliver_one(delivery: Delivery, channel) -> str:
         mine.update(status=Delivery.Status.FAILED, failed_at=now,
                     error=f"no channel {delivery.channel!r} installed")
         return "failed"
+    throttle = ratelimit.throttle_for(channel, delivery)
+    try:
+        ratelimit.limiter.acquire(throttle.key, throttle.rate)
+    except ratelimit.Busy as busy:  # the provider's rate is taken: back to the outbox
+        retry_at = timezone.now() + timedelta(seconds=busy.retry_in)
+        mine.update(status=Delivery.Status.QUEUED, not_before=retry_at, claim="",
+                    attempts=F("attempts") - 1)
+        _schedule_retry(delivery.pk, retry_at)
+        return "retry"
     try:
         provider_id = channel.send(delivery)
     except DeliveryError as exc:

@@ -6,12 +6,14 @@ Public pages never show a subscriber; the subscription page only ever reads
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponseForbidden
+from django.http import Http404, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import feedgenerator, timezone
@@ -20,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import cap, services, tokens
+from . import cap, push, services, tokens, voice
 from .channels import twilio_signature
 from .forms import AddressForm, CodeForm, PreferencesForm
 from .models import PUBLISHED, Alert, Channel, Delivery, Topic
@@ -140,7 +142,41 @@ def subscription(request):
         "subscriber": subscriber, "addresses": own.order_by("channel", "pk"),
         "preferences": preferences, "address_form": address_form, "code_form": code_form,
         "emergency_topics": services.emergency_topics(),
+        "vapid_public_key": push.public_key() if push.configured() else "",
     }, status=status)
+
+
+@login_required
+@require_POST
+def push_subscribe(request):
+    """The browser's ``PushSubscription`` (JSON: ``endpoint``, ``keys.p256dh``,
+    ``keys.auth``) for the signed-in citizen; CSRF-protected like every form."""
+    try:
+        data = json.loads(request.body or b"{}")
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        return JsonResponse({"errors": {"subscription": [_("Send the subscription as a "
+                                                           "JSON object.")]}}, status=400)
+    subscriber = services.subscriber_for(request.user)
+    try:
+        address = push.subscribe(subscriber, data.get("endpoint", ""), data.get("keys"),
+                                 actor=request.user)
+    except ValidationError as exc:
+        field = exc.code if exc.code in ("endpoint", "keys") else "subscription"
+        return JsonResponse({"errors": {field: exc.messages}}, status=400)
+    return JsonResponse({"id": address.pk, "message": _("Notifications are on for this "
+                                                        "browser.")}, status=201)
+
+
+@require_GET
+def service_worker(request):
+    """The push service worker, at ``/alertes/sw.js`` (scope ``/alertes/``)."""
+    response = render(request, "alertes/sw.js", content_type="application/javascript; "
+                                                              "charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    response["Service-Worker-Allowed"] = "/alertes/"
+    return response
 
 
 def _int(value) -> int:
@@ -222,6 +258,44 @@ def twilio_status(request):
     services.handle_status_callback(request.POST.get("MessageSid", ""),
                                     request.POST.get("MessageStatus", ""),
                                     request.POST.get("ErrorCode", ""))
+    return HttpResponse(status=204)
+
+
+def _twiml(body: str) -> HttpResponse:
+    return HttpResponse(body, content_type="application/xml; charset=utf-8")
+
+
+@csrf_exempt
+@require_POST
+def voice_twiml(request, pk):
+    """The TwiML Twilio fetches when a call is answered (``AnsweredBy`` tells who)."""
+    if not _twilio_verified(request):
+        return HttpResponseForbidden(_("Invalid signature."))
+    delivery = get_object_or_404(Delivery.objects.select_related("alert"), pk=pk,
+                                 channel=Channel.VOICE)
+    return _twiml(voice.twiml_for_answer(delivery, request.POST.get("AnsweredBy", "")))
+
+
+@csrf_exempt
+@require_POST
+def voice_gather(request, pk):
+    """The key pressed during the message: 1 confirms, anything else replays it."""
+    if not _twilio_verified(request):
+        return HttpResponseForbidden(_("Invalid signature."))
+    delivery = get_object_or_404(Delivery.objects.select_related("alert"), pk=pk,
+                                 channel=Channel.VOICE)
+    return _twiml(voice.twiml_for_digits(delivery, request.POST.get("Digits", "")))
+
+
+@csrf_exempt
+@require_POST
+def voice_status(request):
+    if not _twilio_verified(request):
+        return HttpResponseForbidden(_("Invalid signature."))
+    voice.handle_call_status(request.POST.get("CallSid", ""),
+                             request.POST.get("CallStatus", ""),
+                             request.POST.get("AnsweredBy", ""),
+                             request.POST.get("ErrorCode", ""))
     return HttpResponse(status=204)
 
 

@@ -42,6 +42,7 @@ class FakeTwilio:
         self.delay = 0.0
         self.requests: list[dict] = []
         self.seen: set[str] = set()
+        self.calls: list[dict] = []
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -55,7 +56,9 @@ class FakeTwilio:
                     time.sleep(fake.delay)
                 fake.requests.append({"path": self.path, "form": form,
                                       "auth": self.headers.get("Authorization", "")})
-                if not self.path.endswith(f"/2010-04-01/Accounts/{SID}/Messages.json"):
+                calls = self.path.endswith(f"/2010-04-01/Accounts/{SID}/Calls.json")
+                if not calls and \
+                        not self.path.endswith(f"/2010-04-01/Accounts/{SID}/Messages.json"):
                     return self._answer(404, {"code": 20404, "message": "not found"})
                 expected = base64.b64encode(f"{SID}:{TOKEN}".encode()).decode()
                 if self.headers.get("Authorization") != f"Basic {expected}":
@@ -87,6 +90,14 @@ class FakeTwilio:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
+    def create_call(self, form: dict) -> tuple[int, dict]:
+        missing = [f for f in ("To", "From", "Url", "StatusCallback") if not form.get(f)]
+        if missing:
+            return 400, {"code": 21205, "message": f"missing {missing}"}
+        sid = f"CA{len(self.requests):032d}"
+        self.calls.append({"sid": sid, "form": form, "played": False})
+        return 201, {"sid": sid, "status": "queued", "to": form["To"]}
+
     def bodies(self, to: str | None = None) -> list[str]:
         return [r["form"].get("Body", "") for r in self.requests
                 if to is None or r["form"].get("To") == to]
@@ -103,6 +114,9 @@ def twilio(settings):
     settings.ALERTES_TWILIO_ACCOUNT_SID = SID
     settings.ALERTES_TWILIO_AUTH_TOKEN = TOKEN
     settings.ALERTES_TWILIO_FROM = "+14505550000"
+    # Pacing has its own tests (test_rate_limits.py, with a fake clock); here it would
+    # only make every test with two messages wait a second.
+    settings.ALERTES_RATE_LIMITS = {"sms_long_code": None, "voice": None}
     yield fake
     fake.stop()
 
