@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.permission_policies.base import BasePermissionPolicy
 from wagtail.permissions import register_permission_policy
-from wagtail.snippets.views.snippets import SnippetViewSet
+from wagtail.snippets.views.snippets import DeleteView, EditView, SnippetViewSet
 
 from hub import roles
 
@@ -95,12 +96,36 @@ class ResponseTemplateForm(WagtailAdminModelForm):
         return department
 
 
+class _InstanceCheckedMixin:
+    """Wagtail's edit and delete views check the model-level permission only; this
+    checks the template itself (another department's, or a shared one for an agent)."""
+
+    instance_action = "change"
+
+    def get_object(self, queryset=None):
+        obj = super().get_object(queryset)
+        if not self.permission_policy.user_has_permission_for_instance(
+                self.request.user, self.instance_action, obj):
+            raise PermissionDenied
+        return obj
+
+
+class ResponseTemplateEditView(_InstanceCheckedMixin, EditView):
+    instance_action = "change"
+
+
+class ResponseTemplateDeleteView(_InstanceCheckedMixin, DeleteView):
+    instance_action = "delete"
+
+
 class ResponseTemplateViewSet(SnippetViewSet):
     model = ResponseTemplate
     icon = "comment"
     menu_label = _("Response templates")
     menu_order = 220
     add_to_admin_menu = True
+    edit_view_class = ResponseTemplateEditView
+    delete_view_class = ResponseTemplateDeleteView
     list_display = ["title", "department", "active", "order"]
     list_filter = ["active", "department"]
     search_fields = ["title", "body_fr", "body_en"]
