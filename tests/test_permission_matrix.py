@@ -230,6 +230,19 @@ EXACT: dict[str, Exact] = {
                                       "public CAP alert; unknown id"),
     "fr/alertes/cap/<int:pk>.xml": Exact("/fr/alertes/cap/999999.xml", every(404),
                                          "public CAP document; unknown or draft ids are 404"),
+    # requetes: Open311 GeoReport v2 at the site root. Reading is public and shows no
+    # personal data; writing needs an api_key (never a session), so every role is equal.
+    "open311/v2/discovery.<o311fmt:fmt>": Exact("/open311/v2/discovery.xml", every(200),
+                                                "public discovery document"),
+    "open311/v2/services.<o311fmt:fmt>": Exact("/open311/v2/services.json", every(200),
+                                               "public list of services"),
+    "open311/v2/services/<str:service_code>.<o311fmt:fmt>": Exact(
+        "/open311/v2/services/animaux.xml", every(200), "a demo category's definition"),
+    "open311/v2/requests.<o311fmt:fmt>": Exact(
+        "/open311/v2/requests.json", every(200),
+        "GET lists public fields only; POST needs an api_key, whatever the session"),
+    "open311/v2/requests/<str:service_request_id>.<o311fmt:fmt>": Exact(
+        "/open311/v2/requests/2020-999999.json", every(404), "unknown id: the spec's 404"),
     # actualites: the news list is the NewsIndexPage (Wagtail serving); the feeds are public
     "fr/actualites/flux.rss": Exact("/fr/actualites/flux.rss", every(200)),
     "fr/actualites/flux.atom": Exact("/fr/actualites/flux.atom", every(200)),
@@ -346,6 +359,20 @@ class _AdminLogin:
 
 
 ADMIN_LOGIN = _AdminLogin()  # redirect to settings.WAGTAILADMIN_LOGIN_URL with ?next=
+
+# requetes: the Open311 API key screens are for administrators only (other staff get
+# Wagtail's "permission denied" redirect); revoking is POST-only.
+EXACT.update({
+    "admin/open311-cles/": Exact("/admin/open311-cles/", {
+        **every(ADMIN_LOGIN), "agent_a": Redirect("/admin/"), "agent_b": Redirect("/admin/"),
+        "editor": Redirect("/admin/"), "administrator": 200}),
+    "admin/open311-cles/nouvelle/": Exact("/admin/open311-cles/nouvelle/", {
+        **every(ADMIN_LOGIN), "agent_a": Redirect("/admin/"), "agent_b": Redirect("/admin/"),
+        "editor": Redirect("/admin/"), "administrator": 200}),
+    "admin/open311-cles/<int:pk>/revoquer/": Exact("/admin/open311-cles/999999/revoquer/", {
+        **every(ADMIN_LOGIN), "agent_a": Redirect("/admin/"), "agent_b": Redirect("/admin/"),
+        "editor": Redirect("/admin/"), "administrator": 405}, "POST only"),
+})
 
 
 class _LocalRedirect:

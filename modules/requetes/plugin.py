@@ -36,6 +36,13 @@ def hub_urlpatterns():
 
 
 @hookimpl
+def hub_root_urlpatterns():
+    """Open311 GeoReport v2 at the address clients expect, outside the language
+    prefixes (the language of names and messages follows Accept-Language)."""
+    return [path("open311/v2/", include("modules.requetes.open311.urls"))]
+
+
+@hookimpl
 def hub_api_routes(router):
     from .api import CategoryViewSet, ServiceRequestViewSet
 

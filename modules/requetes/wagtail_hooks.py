@@ -100,3 +100,10 @@ class RequestDashboardViewSet(ViewSet):
 @hooks.register("register_admin_viewset")
 def register_dashboard():
     return RequestDashboardViewSet()
+
+
+@hooks.register("register_admin_viewset")
+def register_open311_keys():
+    from .open311.admin import ApiKeyViewSet
+
+    return ApiKeyViewSet()

@@ -1,0 +1,118 @@
+"""Writing GeoReport v2 answers in both of the spec's formats.
+
+The list endpoints return up to 1,000 rows, so the writers work on plain dicts (built
+from ``.values()``) and produce the bytes directly: ``json.dumps`` for JSON and string
+building with escaping for XML, which is several times faster than an element tree and
+keeps the shape of both formats in one place."""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import json
+import re
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.http import HttpResponse
+
+FORMATS = ("json", "xml")
+CONTENT_TYPES = {"json": "application/json; charset=utf-8",
+                 "xml": "text/xml; charset=utf-8"}
+XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n'
+
+# Element names of the items of each list (XML has no arrays).
+LIST_ITEMS = {
+    "endpoints": "endpoint", "formats": "format", "attributes": "attribute",
+    "values": "value", "timeline": "event",
+}
+
+# Characters XML 1.0 forbids (control characters other than tab, newline, return).
+_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+_tz = None
+
+
+def local_zone() -> ZoneInfo:
+    global _tz
+    if _tz is None:
+        _tz = ZoneInfo(settings.TIME_ZONE)
+    return _tz
+
+
+def w3c(value: datetime.datetime | None) -> str | None:
+    """A W3C datetime in the city's zone with its offset (``2026-11-28T20:15:00-05:00``)."""
+    if value is None:
+        return None
+    return value.astimezone(local_zone()).isoformat(timespec="seconds")
+
+
+@functools.lru_cache(maxsize=2048)
+def end_of_day(day: datetime.date | None) -> str | None:
+    """A due *date* as the datetime the request is expected by: the end of that day
+    (cached: a thousand rows share a few dozen due dates)."""
+    if day is None:
+        return None
+    return datetime.datetime.combine(day, datetime.time(23, 59, 59),
+                                     tzinfo=local_zone()).isoformat()
+
+
+def _text(value: Any) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    text = value if isinstance(value, str) else str(value)
+    if _INVALID_XML.search(text):
+        text = _INVALID_XML.sub("", text)
+    return text.translate(_ESCAPES)
+
+
+def _element(out: list, tag: str, value: Any) -> None:
+    if value is None or value == "":
+        out.append(f"<{tag}/>")
+    elif isinstance(value, dict):
+        out.append(f"<{tag}>")
+        for key, item in value.items():
+            _element(out, key, item)
+        out.append(f"</{tag}>")
+    elif isinstance(value, list):
+        child = LIST_ITEMS.get(tag, "item")
+        out.append(f"<{tag}>")
+        for item in value:
+            _element(out, child, item)
+        out.append(f"</{tag}>")
+    else:
+        out.append(f"<{tag}>{_text(value)}</{tag}>")
+
+
+def to_xml(root: str, item: str | None, data: Any) -> bytes:
+    """``data`` a list (each element an ``<item>`` under ``<root>``) or a dict (the
+    children of ``<root>``)."""
+    out = [XML_DECLARATION, f"<{root}>"]
+    if isinstance(data, list):
+        for row in data:
+            _element(out, item, row)
+    else:
+        for key, value in data.items():
+            _element(out, key, value)
+    out.append(f"</{root}>")
+    return "".join(out).encode("utf-8")
+
+
+def to_json(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def respond(fmt: str, root: str, item: str | None, data: Any, status: int = 200
+            ) -> HttpResponse:
+    body = to_json(data) if fmt == "json" else to_xml(root, item, data)
+    return HttpResponse(body, status=status, content_type=CONTENT_TYPES[fmt])
+
+
+def errors(fmt: str, status: int, descriptions: list[str]) -> HttpResponse:
+    """The spec's error answer: a list of ``{code, description}`` (``<errors><error>``)."""
+    rows = [{"code": status, "description": text} for text in descriptions]
+    return respond(fmt, "errors", "error", rows, status=status)

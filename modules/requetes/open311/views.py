@@ -1,0 +1,612 @@
+"""Open311 GeoReport v2 endpoints (``/open311/v2/``), in XML and JSON.
+
+Reading is public and shows no personal data: never the requester's name, email or
+phone, and the description only when it may be public and staff have not redacted it.
+Writing (POST ``requests``, POST ``servicerequestupdates``) needs an API key issued in
+the admin, and goes through ``services`` like every other path.  Every error is the
+spec's list of ``{code, description}``: 404 for what does not exist, 403 for a missing or
+bad key, 400 for anything else.
+
+Tokens: requests are created synchronously, so POST answers the ``service_request_id``
+and (as the spec says) no token.  Every Open311 request still has a token, its
+submission key, which ``tokens/{token}`` resolves; ``extensions=true`` on the POST also
+returns it, for clients that keep tokens."""
+
+from __future__ import annotations
+
+import datetime
+import re
+import uuid
+from collections import defaultdict
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import EmailValidator, URLValidator
+from django.db.models import Count
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from .. import services
+from ..models import Category, RequestEvent, ServiceRequest
+from .rendering import end_of_day, errors, respond, w3c
+
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+CHANGESET = "2026-11-28T00:00:00-05:00"
+DEFAULT_JURISDICTION = "salaberry-de-valleyfield.ca"
+DEFAULT_CONTACT = "Ville de Salaberry-de-Valleyfield, 311 / 450 370-4820"
+WINDOW = datetime.timedelta(days=90)
+MAX_ROWS = 1000
+MAX_IDS = 1000
+ATTRIBUTE = re.compile(r"^attribute\[([^\[\]]{1,64})\](\[\])?$")
+SUBMISSION_NAMESPACE = uuid.UUID("0b3b3f1c-5f0a-4c61-9d59-311000000311")
+
+Status = ServiceRequest.Status
+Kind = RequestEvent.Kind
+
+# mySociety's update statuses -> (our status, closure reason); None keeps the status.
+UPDATE_STATUSES = {
+    "OPEN": (None, ""),
+    "INVESTIGATING": (Status.ACKNOWLEDGED, ""),
+    "ACTION_SCHEDULED": (Status.IN_PROGRESS, ""),
+    "IN_PROGRESS": (Status.IN_PROGRESS, ""),
+    "CLOSED": (Status.CLOSED, ServiceRequest.ClosureReason.FIXED),
+    "FIXED": (Status.CLOSED, ServiceRequest.ClosureReason.FIXED),
+    "NOT_COUNCILS_RESPONSIBILITY": (Status.CLOSED, ServiceRequest.ClosureReason.NOT_CITY),
+    "NO_FURTHER_ACTION": (Status.CLOSED, ServiceRequest.ClosureReason.WONT_FIX),
+    "DUPLICATE": (Status.CLOSED, ServiceRequest.ClosureReason.DUPLICATE),
+}
+
+REQUEST_FIELDS = ("id", "reference", "status", "closure_reason", "category_id",
+                  "department_id", "description", "description_public",
+                  "description_redacted", "created_at", "updated_at", "closed_at",
+                  "due_date", "address", "latitude", "longitude", "media_url")
+
+
+class Open311Error(Exception):
+    def __init__(self, status: int, *descriptions: str):
+        super().__init__(descriptions)
+        self.status = status
+        self.descriptions = list(descriptions)
+
+
+def open311_view(methods=("GET",)):
+    """Wrap an endpoint: allowed methods, CSRF exemption (clients authenticate with a
+    key, not a session), jurisdiction check, and Open311Error turned into the spec's
+    error answer in the requested format."""
+    def decorate(view):
+        def wrapped(request, *args, fmt, **kwargs):
+            try:
+                _check_jurisdiction(request)
+                return view(request, *args, fmt=fmt, **kwargs)
+            except Open311Error as error:
+                return errors(fmt, error.status, error.descriptions)
+        wrapped.__name__ = view.__name__
+        wrapped.__doc__ = view.__doc__
+        return csrf_exempt(require_http_methods(list(methods))(wrapped))
+    return decorate
+
+
+# --- parameters -------------------------------------------------------------------------
+
+def _data(request):
+    return request.POST if request.method == "POST" else request.GET
+
+
+def param(request, name: str, max_length: int | None = None) -> str | None:
+    """A parameter, stripped; an empty one counts as absent (``None``)."""
+    value = _data(request).get(name)
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    if max_length is not None and len(value) > max_length:
+        raise Open311Error(400, _("%(name)s is limited to %(n)d characters.") % {
+            "name": name, "n": max_length})
+    return value
+
+
+def jurisdiction() -> str:
+    return getattr(settings, "REQUETES_OPEN311_JURISDICTION", DEFAULT_JURISDICTION)
+
+
+def _check_jurisdiction(request) -> None:
+    given = param(request, "jurisdiction_id")
+    if given is not None and given != jurisdiction():
+        raise Open311Error(404, _("jurisdiction_id not found: this endpoint serves "
+                                  "%(jurisdiction)s.") % {"jurisdiction": jurisdiction()})
+
+
+def _extensions(request) -> bool:
+    return (param(request, "extensions") or "").lower() in ("true", "1", "yes")
+
+
+def parse_w3c(request, name: str) -> datetime.datetime | None:
+    """A W3C datetime (``2026-01-01T00:00:00Z``, an offset, or a date alone meaning the
+    start of that day here); a naive one is in the city's time zone."""
+    text = param(request, name, max_length=40)
+    if text is None:
+        return None
+    try:
+        value = parse_datetime(text)
+        if value is None:
+            day = parse_date(text)
+            if day is not None:
+                value = datetime.datetime.combine(day, datetime.time())
+    except ValueError:
+        value = None
+    if value is None:
+        raise Open311Error(400, _("%(name)s is not a valid W3C datetime, e.g. "
+                                  "2026-01-01T00:00:00Z.") % {"name": name})
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    return value
+
+
+def date_window(request) -> tuple[datetime.datetime, datetime.datetime]:
+    """``start_date``/``end_date`` as the spec has them: the last 90 days by default,
+    never more than 90 days."""
+    start, end = parse_w3c(request, "start_date"), parse_w3c(request, "end_date")
+    if start is None and end is None:
+        end = timezone.now()
+        start = end - WINDOW
+    elif start is None:
+        start = end - WINDOW
+    elif end is None:
+        end = min(start + WINDOW, max(timezone.now(), start))
+    if start > end:
+        raise Open311Error(400, _("start_date must be before end_date."))
+    if end - start > WINDOW:
+        raise Open311Error(400, _("start_date and end_date may not span more than 90 "
+                                  "days."))
+    return start, end
+
+
+def _api_key(request):
+    key = services.check_api_key(param(request, "api_key"))
+    if key is None:
+        raise Open311Error(403, _("api_key is missing or not valid: ask the city for a "
+                                  "key."))
+    return key
+
+
+def _csv(text: str | None) -> list[str]:
+    return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+# --- shared pieces ----------------------------------------------------------------------
+
+def _category_maps() -> tuple[dict, dict]:
+    """Every category (id -> code, name) and department (id -> name): two small tables,
+    read once instead of joined into each of up to 1,000 rows."""
+    categories = {}
+    departments = {}
+    for category in Category.objects.select_related("department").only(
+            "service_code", "name_fr", "name_en", "department__name"):
+        categories[category.pk] = (category.service_code, category.name)
+        departments[category.department_id] = category.department.name
+    return categories, departments
+
+
+def _status_labels() -> tuple[dict, dict]:
+    return ({value: str(label) for value, label in Status.choices},
+            {value: str(label) for value, label in ServiceRequest.ClosureReason.choices})
+
+
+def _department_names(ids) -> dict:
+    from hub.models import Department
+
+    return dict(Department.objects.filter(pk__in=set(ids)).values_list("pk", "name"))
+
+
+def _service_request_rows(rows: list[dict], *, extended: bool) -> list[dict]:
+    """The spec's ``request`` records from ``.values()`` rows (no model instances; two
+    extra queries for the small category and department tables, two more with
+    ``extensions=true``)."""
+    categories, departments = _category_maps()
+    unknown_departments = {row["department_id"] for row in rows} - set(departments)
+    if unknown_departments:
+        departments.update(_department_names(unknown_departments))
+    statuses, reasons = _status_labels()
+    result = []
+    for row in rows:
+        code, name = categories.get(row["category_id"], ("", ""))
+        closed = row["status"] == Status.CLOSED
+        public = row["description_public"] and not row["description_redacted"]
+        result.append({
+            "service_request_id": row["reference"],
+            "status": "closed" if closed else "open",
+            "status_notes": (reasons.get(row["closure_reason"], "") if closed
+                             else statuses.get(row["status"], "")),
+            "service_name": name,
+            "service_code": code,
+            "description": row["description"] if public else "",
+            "agency_responsible": departments.get(row["department_id"], ""),
+            "service_notice": "",
+            "requested_datetime": w3c(row["created_at"]),
+            "updated_datetime": w3c(row["closed_at"] if closed and row["closed_at"]
+                                    else row["updated_at"]),
+            "expected_datetime": end_of_day(row["due_date"]),
+            "address": row["address"],
+            "address_id": "",
+            "zipcode": "",
+            "lat": row["latitude"],
+            "long": row["longitude"],
+            "media_url": row["media_url"],
+        })
+    if extended and rows:
+        _add_extensions(rows, result)
+    return result
+
+
+def _add_extensions(rows: list[dict], result: list[dict]) -> None:
+    """``extended_attributes``: intake channel, follower count and the public timeline
+    (status moves, and the messages staff wrote for the public)."""
+    ids = [row["id"] for row in rows]
+    channels = dict(ServiceRequest.objects.filter(pk__in=ids).values_list("pk", "channel"))
+    followers = dict(ServiceRequest.objects.filter(pk__in=ids).annotate(
+        n=Count("followers")).values_list("pk", "n"))
+    timeline = defaultdict(list)
+    events = RequestEvent.objects.filter(
+        request_id__in=ids,
+        kind__in=(Kind.CREATED, Kind.STATUS, Kind.COMMENT, Kind.REOPENED, Kind.MERGED),
+    ).order_by("created_at", "pk").values_list(
+        "request_id", "kind", "to_status", "public_message", "by_staff", "created_at")
+    for request_id, kind, to_status, message, by_staff, created_at in events:
+        if kind == Kind.COMMENT and not by_staff:
+            continue  # a resident's comment is theirs, not the public's
+        timeline[request_id].append({
+            "datetime": w3c(created_at),
+            "type": kind,
+            "status": ("closed" if to_status == Status.CLOSED else "open") if to_status
+            else "",
+            "description": message if by_staff else "",
+        })
+    for row, record in zip(rows, result, strict=True):
+        record["extended_attributes"] = {
+            "channel": channels.get(row["id"], ""),
+            "follower_count": followers.get(row["id"], 0),
+            "timeline": timeline.get(row["id"], []),
+        }
+
+
+# --- discovery and services -------------------------------------------------------------
+
+@open311_view()
+def discovery(request, fmt):
+    """Where the endpoint is and which formats it speaks."""
+    base = request.build_absolute_uri(reverse("open311:discovery", kwargs={"fmt": fmt}))
+    base = base.rsplit("/", 1)[0] + "/"
+    contact = getattr(settings, "REQUETES_OPEN311_CONTACT", "") or DEFAULT_CONTACT
+    data = {
+        "changeset": CHANGESET,
+        "contact": contact,
+        "key_service": _("Ask the city's administrators for an API key (Open311 API keys "
+                         "in the administration)."),
+        "endpoints": [{
+            "specification": SPECIFICATION,
+            "url": base,
+            "changeset": CHANGESET,
+            "type": "production",
+            "formats": ["text/xml", "application/json"],
+        }],
+    }
+    return respond(fmt, "discovery", None, data)
+
+
+@open311_view()
+def service_list(request, fmt):
+    """The active categories."""
+    groups = {value: str(label) for value, label in Category.Group.choices}
+    rows = []
+    for category in Category.objects.filter(active=True).annotate(
+            n_questions=Count("questions")):
+        rows.append({
+            "service_code": category.service_code,
+            "service_name": category.name,
+            "description": category.description,
+            "metadata": category.n_questions > 0,
+            "type": "realtime",
+            "keywords": category.keywords,
+            "group": groups.get(category.group, category.group),
+        })
+    return respond(fmt, "services", "service", rows)
+
+
+def _active_category(code: str) -> Category:
+    category = Category.objects.filter(service_code=code, active=True).first()
+    if category is None:
+        raise Open311Error(404, _("service_code not found: %(code)s.") % {"code": code})
+    return category
+
+
+@open311_view()
+def service_definition(request, fmt, service_code):
+    """A category's questions as the spec's attributes."""
+    category = _active_category(service_code)
+    attributes = []
+    for order, question in enumerate(category.questions.all(), start=1):
+        attribute = {
+            "variable": True,
+            "code": question.code,
+            "datatype": question.datatype,
+            "required": question.required,
+            "datatype_description": question.help_text,
+            "order": order,
+            "description": question.label,
+        }
+        if question.is_list:
+            attribute["values"] = [{"key": key, "name": label}
+                                   for key, label in question.choice_list()]
+        attributes.append(attribute)
+    data = {"service_code": category.service_code, "attributes": attributes}
+    return respond(fmt, "service_definition", None, data)
+
+
+# --- requests ---------------------------------------------------------------------------
+
+@open311_view(methods=("GET", "POST"))
+def requests_endpoint(request, fmt):
+    if request.method == "POST":
+        return _create(request, fmt)
+    return _search(request, fmt)
+
+
+def _search(request, fmt):
+    qs = ServiceRequest.objects.all()
+    ids = _csv(param(request, "service_request_id"))
+    if ids:
+        if len(ids) > MAX_IDS:
+            raise Open311Error(400, _("At most %(n)d service_request_id at once.") % {
+                "n": MAX_IDS})
+        qs = qs.filter(reference__in=ids)
+    else:
+        start, end = date_window(request)
+        qs = qs.filter(created_at__gte=start, created_at__lte=end)
+        codes = _csv(param(request, "service_code"))
+        if codes:
+            known = dict(Category.objects.filter(service_code__in=codes)
+                         .values_list("service_code", "pk"))
+            unknown = [code for code in codes if code not in known]
+            if unknown:
+                raise Open311Error(400, _("Unknown service_code: %(codes)s.") % {
+                    "codes": ", ".join(unknown)})
+            qs = qs.filter(category_id__in=list(known.values()))
+        wanted = _csv((param(request, "status") or "").lower())
+        if wanted:
+            if not set(wanted) <= {"open", "closed"}:
+                raise Open311Error(400, _("status must be open, closed or both."))
+            if set(wanted) == {"closed"}:
+                qs = qs.filter(status=Status.CLOSED)
+            elif set(wanted) == {"open"}:
+                qs = qs.filter(status__in=ServiceRequest.OPEN_STATUSES)
+    rows = list(qs.order_by("-created_at").values(*REQUEST_FIELDS)[:MAX_ROWS])
+    data = _service_request_rows(rows, extended=_extensions(request))
+    return respond(fmt, "service_requests", "request", data)
+
+
+@open311_view()
+def request_detail(request, fmt, service_request_id):
+    rows = list(ServiceRequest.objects.filter(reference=service_request_id)
+                .values(*REQUEST_FIELDS)[:1])
+    if not rows:
+        raise Open311Error(404, _("service_request_id not found: %(id)s.") % {
+            "id": service_request_id})
+    data = _service_request_rows(rows, extended=_extensions(request))
+    return respond(fmt, "service_requests", "request", data)
+
+
+def _attributes(request) -> dict:
+    """``attribute[CODE]=v`` and ``attribute[CODE][]=v1&attribute[CODE][]=v2``."""
+    answers: dict = {}
+    for key in request.POST:
+        match = ATTRIBUTE.match(key)
+        if not match:
+            continue
+        code, many = match.group(1), match.group(2)
+        values = [v.strip() for v in request.POST.getlist(key) if v.strip()]
+        if many or len(values) > 1:
+            answers.setdefault(code, [])
+            if isinstance(answers[code], list):
+                answers[code].extend(values)
+        elif values:
+            answers[code] = values[0]
+    return answers
+
+
+OPEN311_FIELDS = {"latitude": "lat", "longitude": "long", "category": "service_code",
+                  "caller_email": "email", "caller_name": "first_name",
+                  "caller_phone": "phone", "submission_key": "device_id"}
+
+
+def _validation_descriptions(error: ValidationError) -> list[str]:
+    result = []
+    for field, messages in error.message_dict.items():
+        if field.startswith("answers."):
+            name = f"attribute[{field.removeprefix('answers.')}]"
+        else:
+            name = OPEN311_FIELDS.get(field, field)
+        result.extend(f"{name}: {message}" for message in messages)
+    return result
+
+
+def _submission_key(key, fields: dict, answers: dict) -> uuid.UUID:
+    """The same submission from the same device or account, on the same day, is one
+    request: a client retrying after a lost answer gets the first one back.  Without a
+    device or account id every submission is new."""
+    if not (fields["device_id"] or fields["account_id"]):
+        return uuid.uuid4()
+    parts = [str(key.pk), fields["device_id"], fields["account_id"], fields["service_code"],
+             fields["lat"] or "", fields["long"] or "", fields["address"],
+             fields["description"], repr(sorted(answers.items())),
+             timezone.localdate().isoformat()]
+    return uuid.uuid5(SUBMISSION_NAMESPACE, "\x1f".join(parts))
+
+
+def _create(request, fmt):
+    key = _api_key(request)
+    service_code = param(request, "service_code", max_length=64)
+    if service_code is None:
+        raise Open311Error(400, _("service_code is required."))
+    category = _active_category(service_code)
+    fields = {
+        "service_code": service_code,
+        "lat": param(request, "lat", max_length=40),
+        "long": param(request, "long", max_length=40),
+        "address": param(request, "address_string", max_length=255) or "",
+        "description": param(request, "description") or "",
+        "email": param(request, "email", max_length=254) or "",
+        "first_name": param(request, "first_name", max_length=60) or "",
+        "last_name": param(request, "last_name", max_length=60) or "",
+        "phone": param(request, "phone", max_length=32) or "",
+        "media_url": param(request, "media_url", max_length=500) or "",
+        "device_id": param(request, "device_id", max_length=120) or "",
+        "account_id": param(request, "account_id", max_length=120) or "",
+    }
+    problems = []
+    if fields["lat"] is None or fields["long"] is None:
+        if fields["lat"] is None and fields["long"] is None and fields["address"]:
+            problems.append(_("lat and long are required: this city does not geocode "
+                              "address_string."))
+        else:
+            problems.append(_("lat and long are both required."))
+    if len(fields["description"]) > services.MAX_DESCRIPTION:
+        problems.append(_("description is limited to 4,000 characters."))
+    if fields["email"]:
+        try:
+            EmailValidator()(fields["email"])
+        except ValidationError:
+            problems.append(_("email is not a valid email address."))
+    if fields["media_url"]:
+        try:
+            URLValidator(schemes=["http", "https"])(fields["media_url"])
+        except ValidationError:
+            problems.append(_("media_url must be an http or https address."))
+    if problems:
+        raise Open311Error(400, *problems)
+    answers = _attributes(request)
+    try:
+        created = services.create_open311_request(
+            api_key=key, category=category, description=fields["description"],
+            latitude=fields["lat"], longitude=fields["long"], answers=answers,
+            address=fields["address"],
+            caller_name=f"{fields['first_name']} {fields['last_name']}".strip(),
+            caller_email=fields["email"], caller_phone=fields["phone"],
+            media_url=fields["media_url"], device_id=fields["device_id"],
+            account_id=fields["account_id"],
+            submission_key=_submission_key(key, fields, answers))
+    except ValidationError as error:
+        raise Open311Error(400, *_validation_descriptions(error)) from None
+    except PermissionDenied as error:
+        raise Open311Error(403, str(error)) from None
+    if created.due_date:
+        notice = _("Request received. %(department)s expects to resolve it by "
+                   "%(date)s.") % {"department": category.department.name,
+                                   "date": date_format(created.due_date, "DATE_FORMAT")}
+    else:
+        notice = _("Request received.")
+    record = {"service_request_id": created.reference, "service_notice": notice,
+              "account_id": created.account_id or None}
+    if _extensions(request):
+        record["token"] = str(created.submission_key)
+    return respond(fmt, "service_requests", "request", [record])
+
+
+@open311_view()
+def token_detail(request, fmt, token):
+    """The request a token stands for (the submission key of an Open311 request)."""
+    try:
+        key = uuid.UUID(token)
+    except ValueError:
+        key = None
+    reference = None
+    if key is not None:
+        reference = ServiceRequest.objects.filter(
+            submission_key=key, channel=ServiceRequest.Channel.OPEN311,
+        ).values_list("reference", flat=True).first()
+    if reference is None:
+        raise Open311Error(404, _("token not found: %(token)s.") % {"token": token[:64]})
+    return respond(fmt, "service_requests", "request",
+                   [{"service_request_id": reference, "token": token}])
+
+
+# --- mySociety's servicerequestupdates --------------------------------------------------
+
+@open311_view(methods=("GET", "POST"))
+def updates_endpoint(request, fmt):
+    if request.method == "POST":
+        return _post_update(request, fmt)
+    return _list_updates(request, fmt)
+
+
+def _list_updates(request, fmt):
+    """Public updates in a window (the last 90 days by default, at most 1,000, oldest
+    first so that a client polling with start_date misses none)."""
+    start, end = date_window(request)
+    events = (RequestEvent.objects
+              .filter(created_at__gte=start, created_at__lte=end,
+                      kind__in=(Kind.STATUS, Kind.COMMENT, Kind.REOPENED, Kind.MERGED),
+                      by_staff=True)
+              .order_by("created_at", "pk")
+              .values_list("pk", "request__reference", "request__status", "to_status",
+                           "public_message", "created_at")[:MAX_ROWS])
+    rows = []
+    for pk, reference, current, to_status, message, created_at in events:
+        status = to_status or current
+        rows.append({
+            "update_id": str(pk),
+            "service_request_id": reference,
+            "status": "closed" if status == Status.CLOSED else "open",
+            "updated_datetime": w3c(created_at),
+            "description": message,
+            "media_url": "",
+        })
+    return respond(fmt, "service_request_updates", "request_update", rows)
+
+
+def _post_update(request, fmt):
+    key = _api_key(request)
+    if not key.can_post_updates:
+        raise Open311Error(403, _("This api_key may not post request updates."))
+    reference = param(request, "service_request_id", max_length=16)
+    if reference is None:
+        raise Open311Error(400, _("service_request_id is required."))
+    target = ServiceRequest.objects.filter(reference=reference).first()
+    if target is None:
+        raise Open311Error(404, _("service_request_id not found: %(id)s.") % {
+            "id": reference})
+    raw_status = (param(request, "status", max_length=40) or "OPEN").upper()
+    if raw_status not in UPDATE_STATUSES:
+        raise Open311Error(400, _("status must be one of: %(values)s.") % {
+            "values": ", ".join(UPDATE_STATUSES)})
+    to_status, reason = UPDATE_STATUSES[raw_status]
+    if to_status is None and target.status == Status.CLOSED:
+        raise Open311Error(400, _("This request is closed; only its requester may reopen "
+                                  "it."))
+    description = param(request, "description") or ""
+    if len(description) > services.MAX_DESCRIPTION:
+        raise Open311Error(400, _("description is limited to 4,000 characters."))
+    try:
+        event = services.post_open311_update(
+            target, api_key=key, to_status=to_status, message=description,
+            closure_reason=reason, duplicate_of=param(request, "duplicate_of",
+                                                      max_length=16))
+    except ValidationError as error:
+        raise Open311Error(400, *_validation_descriptions(error)) from None
+    except PermissionDenied as error:
+        raise Open311Error(403, str(error)) from None
+    return respond(fmt, "service_request_updates", "request_update",
+                   [{"update_id": str(event.pk)}])
+
+
+@csrf_exempt
+def not_found(request, rest=""):
+    """Anything else under ``/open311/v2/``: the spec's 404 (XML unless the path ends
+    in ``.json``, XML being the spec's required format)."""
+    fmt = "json" if request.path.endswith(".json") else "xml"
+    return errors(fmt, 404, [_("No Open311 endpoint here. See discovery.xml.")])
