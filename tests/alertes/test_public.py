@@ -1,6 +1,7 @@
 """Webhooks, public pages, CAP feed, banner, Mon Espace, privacy, request events."""
 
 from datetime import timedelta
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -16,7 +17,8 @@ from modules.alertes.models import Address, Alert, ConsentRecord, Delivery, Subs
 
 from .conftest import TOKEN, make_subscriber
 
-XSD = settings.BASE_DIR.parent / "shared" / "standards" / "CAP-v1.2.xsd"
+# OASIS CAP 1.2 schema, vendored from the workplace standards so a clone is self-contained.
+XSD = Path(__file__).resolve().parent / "schemas" / "CAP-v1.2.xsd"
 INBOUND = "/fr/alertes/twilio/entrant/"
 STATUS = "/fr/alertes/twilio/statut/"
 
