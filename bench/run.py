@@ -77,6 +77,15 @@ def main() -> None:
             median, p95, queries = measure(anonymous, path)
             print(f"{label:<40} {median:>10.2f} {p95:>8.2f} {queries:>8} "
                   f"{1000 / median:>8.0f}")
+    from bench import alertes  # the alert fan-out: its own processes and databases
+
+    alertes.main([])
+    from bench import surge  # gunicorn + wrk, 2,000 news pages, SQLite and PostgreSQL
+
+    surge.main([])
+    from bench import requetes  # 200,000 service requests: its own processes and databases
+
+    requetes.run_all()
 
 
 if __name__ == "__main__":

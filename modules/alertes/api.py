@@ -1,14 +1,26 @@
 """API of `alertes` (``/api/v1/``): published alerts and topics (public), the signed-in
-citizen's own subscription (read)."""
+citizen's own subscription: read it, change topics, language, zone and quiet hours, add
+and verify a phone number, register and remove push devices.  Every write goes through
+``services`` (or ``push``) and only ever touches ``request.user``'s own subscriber.
 
+OAuth2 bearer tokens: ``alertes:read`` reads, ``alertes:write`` changes."""
+
+from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import get_language
-from rest_framework import mixins, serializers, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
-from . import services
-from .models import PUBLISHED, Alert, Topic
+from hub.api.permissions import OAuth2TokenHasViewScopes
+
+from . import push, services
+from .models import PUBLISHED, Address, Alert, Channel, ConsentRecord, Topic
+
+READ_SCOPES = ["alertes:read"]
 
 
 class AlertSerializer(serializers.ModelSerializer):
@@ -49,7 +61,8 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
     """Published alerts; ``?active=1`` keeps the alerts in force."""
 
     serializer_class = AlertSerializer
-    permission_classes = [AllowAny]
+    permission_classes = [AllowAny, OAuth2TokenHasViewScopes]
+    required_scopes = READ_SCOPES
 
     def get_queryset(self):
         rows = Alert.objects.filter(status__in=PUBLISHED).prefetch_related(
@@ -62,7 +75,8 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
 
 class TopicViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = TopicSerializer
-    permission_classes = [AllowAny]
+    permission_classes = [AllowAny, OAuth2TokenHasViewScopes]
+    required_scopes = READ_SCOPES
     queryset = Topic.objects.all()
     lookup_field = "slug"
 
@@ -76,22 +90,207 @@ class SubscriptionSerializer(serializers.Serializer):
     addresses = serializers.ListField(child=serializers.DictField())
 
 
+class PreferencesSerializer(serializers.Serializer):
+    """What a citizen may change; fields left out keep their value."""
+
+    topics = serializers.ListField(child=serializers.SlugField(), required=False,
+                                   max_length=100)
+    language = serializers.ChoiceField(choices=["fr", "en"], required=False)
+    district = serializers.SlugField(required=False, allow_null=True)
+    quiet_hours = serializers.ListField(child=serializers.TimeField(), min_length=2,
+                                        max_length=2, required=False, allow_null=True,
+                                        help_text="[start, end], e.g. [\"22:00\", \"07:00\"]; "
+                                                  "null for none")
+
+    def validate_topics(self, slugs):
+        found = {t.slug: t for t in Topic.objects.filter(slug__in=slugs)}
+        unknown = [slug for slug in slugs if slug not in found]
+        if unknown:
+            raise serializers.ValidationError(f"Unknown topic: {unknown[0]}")
+        return list(found.values())
+
+    def validate_district(self, slug):
+        if slug is None:
+            return None
+        from hub.models import District
+
+        district = District.objects.filter(slug=slug).first()
+        if district is None:
+            raise serializers.ValidationError(f"Unknown district: {slug}")
+        return district
+
+
+class PhoneSerializer(serializers.Serializer):
+    number = serializers.CharField(max_length=40)
+    channel = serializers.ChoiceField(choices=[Channel.SMS, Channel.VOICE], default=Channel.SMS,
+                                      help_text="sms: a 6-digit code is texted to verify it")
+
+
+class CodeSerializer(serializers.Serializer):
+    code = serializers.RegexField(r"^\s*\d{6}\s*$", max_length=12,
+                                  error_messages={"invalid": "Give the 6-digit code."})
+
+
+class DeviceSerializer(serializers.Serializer):
+    """An app's device token (``fcm:…``/``apns:…``) or a browser's Web Push subscription
+    (``endpoint`` with ``keys.p256dh`` and ``keys.auth``)."""
+
+    token = serializers.CharField(required=False, max_length=420)
+    endpoint = serializers.CharField(required=False, max_length=500)
+    keys = serializers.DictField(child=serializers.CharField(max_length=200), required=False)
+
+    def validate(self, data):
+        if bool(data.get("token")) == bool(data.get("endpoint")):
+            raise serializers.ValidationError("Give either a device token or a Web Push "
+                                              "endpoint with its keys.")
+        if data.get("endpoint") and not data.get("keys"):
+            raise serializers.ValidationError({"keys": "A Web Push subscription needs its "
+                                                       "p256dh and auth keys."})
+        return data
+
+
+class AddressSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    channel = serializers.CharField()
+    address = serializers.CharField()
+    verified = serializers.BooleanField()
+    failing = serializers.BooleanField()
+
+
+def address_dict(address: Address) -> dict:
+    value = address.value
+    if address.channel == Channel.PUSH and not value.startswith(push.APP_PREFIXES):
+        value = value[:60] + "…" if len(value) > 60 else value
+    return {"id": address.pk, "channel": address.channel, "address": value,
+            "verified": address.verified, "failing": address.failing}
+
+
+def _bad_request(exc: ValidationError) -> Response:
+    if hasattr(exc, "error_dict"):
+        return Response({k: [str(m) for e in v for m in e.messages]
+                         for k, v in exc.error_dict.items()}, status=400)
+    return Response({"detail": " ".join(str(m) for m in exc.messages)}, status=400)
+
+
+ADDRESS_ID = OpenApiParameter("address_id", int, OpenApiParameter.PATH,
+                              description="One of your addresses (from GET)")
+
+
 class MySubscriptionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """The signed-in citizen's own subscription (never anyone else's)."""
+    """The signed-in citizen's own subscription (never anyone else's): an id of another
+    person's address is a 404, like an id that does not exist."""
 
     serializer_class = SubscriptionSerializer
-    permission_classes = [IsAuthenticated]
+    # Listing the permission classes replaces the defaults: the scope check is named again.
+    permission_classes = [IsAuthenticated, OAuth2TokenHasViewScopes]
+    required_scopes = {"GET": ["alertes:read"], "HEAD": ["alertes:read"],
+                       "OPTIONS": ["alertes:read"], "*": ["alertes:write"]}
 
     def get_queryset(self):
         return Topic.objects.none()
 
+    def _subscriber(self):
+        return services.subscriber_for(self.request.user)
+
+    def _mine(self, address_id, channels) -> Address:
+        address = Address.objects.filter(pk=address_id, channel__in=channels,
+                                         subscriber__user=self.request.user).first()
+        if address is None:
+            raise Http404
+        return address
+
     def list(self, request, *args, **kwargs):
-        subscriber = services.subscriber_for(request.user)
+        subscriber = self._subscriber()
         return Response({
             "active": subscriber.active, "language": subscriber.language,
             "district": subscriber.district.slug if subscriber.district else None,
             "quiet_hours": [str(subscriber.quiet_start or ""), str(subscriber.quiet_end or "")],
             "topics": list(subscriber.topics.values_list("slug", flat=True)),
-            "addresses": [{"channel": a.channel, "address": a.value, "verified": a.verified,
-                           "failing": a.failing} for a in subscriber.addresses.all()],
+            "addresses": [address_dict(a) for a in subscriber.addresses.all()],
         })
+
+    @extend_schema(request=PreferencesSerializer, responses={200: SubscriptionSerializer})
+    @action(detail=False, methods=["patch"], url_path="preferences")
+    def preferences(self, request):
+        """Topics (emergency topics are always kept), language, zone and quiet hours;
+        every topic added or removed is recorded as a consent."""
+        data = PreferencesSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        subscriber = self._subscriber()
+        given = data.validated_data
+        quiet = given.get("quiet_hours", [subscriber.quiet_start, subscriber.quiet_end])
+        quiet = quiet or [None, None]  # null: no quiet hours
+        try:
+            services.update_preferences(
+                subscriber,
+                topics=given["topics"] if "topics" in given else subscriber.topics.all(),
+                language=given.get("language", subscriber.language),
+                district=given.get("district", subscriber.district),
+                quiet_start=quiet[0], quiet_end=quiet[1],
+                method=ConsentRecord.Method.API, actor=request.user)
+        except ValidationError as exc:
+            return _bad_request(exc)
+        return self.list(request)
+
+    @extend_schema(request=PhoneSerializer, responses={201: AddressSerializer})
+    @action(detail=False, methods=["post"], url_path="phones")
+    def phones(self, request):
+        """Add a phone number: a mobile for text messages gets a 6-digit code to send
+        back to ``phones/{id}/verify/`` (5 tries, 30 minutes)."""
+        data = PhoneSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            address = services.add_address(
+                self._subscriber(), data.validated_data["channel"],
+                data.validated_data["number"], method=ConsentRecord.Method.API,
+                actor=request.user)
+        except ValidationError as exc:
+            return _bad_request(exc)
+        return Response(address_dict(address), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=CodeSerializer, responses={200: AddressSerializer},
+                   parameters=[ADDRESS_ID])
+    @action(detail=False, methods=["post"], url_path=r"phones/(?P<address_id>[0-9]+)/verify")
+    def verify_phone(self, request, address_id=None):
+        address = self._mine(address_id, [Channel.SMS])
+        data = CodeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            address = services.verify_sms_code(address, data.validated_data["code"])
+        except ValidationError as exc:
+            return _bad_request(exc)
+        return Response(address_dict(address))
+
+    @extend_schema(request=None, responses={204: None}, parameters=[ADDRESS_ID])
+    @action(detail=False, methods=["delete"], url_path=r"phones/(?P<address_id>[0-9]+)")
+    def remove_phone(self, request, address_id=None):
+        address = self._mine(address_id, [Channel.SMS, Channel.VOICE])
+        services.remove_address(address, ConsentRecord.Method.API, request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=DeviceSerializer, responses={201: AddressSerializer})
+    @action(detail=False, methods=["post"], url_path="devices")
+    def devices(self, request):
+        """Register this app or browser for push notifications."""
+        data = DeviceSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        given = data.validated_data
+        try:
+            if given.get("token"):
+                address = push.add_device_token(self._subscriber(), given["token"],
+                                                 actor=request.user,
+                                                 method=ConsentRecord.Method.API)
+            else:
+                address = push.subscribe(self._subscriber(), given["endpoint"],
+                                         given["keys"], actor=request.user,
+                                         method=ConsentRecord.Method.API)
+        except ValidationError as exc:
+            return _bad_request(exc)
+        return Response(address_dict(address), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={204: None}, parameters=[ADDRESS_ID])
+    @action(detail=False, methods=["delete"], url_path=r"devices/(?P<address_id>[0-9]+)")
+    def remove_device(self, request, address_id=None):
+        address = self._mine(address_id, [Channel.PUSH])
+        services.remove_address(address, ConsentRecord.Method.API, request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -19,13 +19,14 @@ SEVERITY = {"emergency": "Severe", "notice": "Moderate", "info": "Minor"}
 URGENCY = {"emergency": "Immediate", "notice": "Expected", "info": "Future"}
 CERTAINTY = {"emergency": "Observed", "notice": "Likely", "info": "Likely"}
 MSG_TYPE = {"alert": "Alert", "update": "Update", "cancel": "Cancel"}
-# CAP category and CAP-CP event code per topic slug (CAP-CP event list 0.4).
+# CAP category and CAP-CP event code per topic slug (CAP-CP event list 0.4; its codes
+# are at most 12 characters, hence "drinkingWate" for a drinking water advisory).
 TOPIC_CODES = {
     "urgences": ("Safety", "civilEmerg"),
     "deneigement": ("Transport", "roadClose"),
     "collectes": ("Env", "other"),
     "travaux": ("Transport", "roadClose"),
-    "qualite-eau": ("Health", "waterQuality"),
+    "qualite-eau": ("Health", "drinkingWate"),
     "loisirs": ("Other", "other"),
     "nouvelles": ("Other", "other"),
 }

@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from wagtail.models import DraftStateMixin, LockableMixin, RevisionMixin, WorkflowMixin
 
 LANGUAGES = [("fr", "Français"), ("en", "English")]
 
@@ -179,7 +180,16 @@ class ConsentRecord(models.Model):
         return f"{self.action} {self.scope} ({self.method})"
 
 
-class Alert(models.Model):
+class Alert(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, models.Model):
+    """An alert, a Wagtail snippet with drafts, revisions, locking and a workflow.
+
+    Non-emergency alerts are sent by being *published*: the "Approbation des alertes"
+    workflow (migration 0004) ends with the approver publishing, and ``publish`` hands
+    the alert to ``services`` to send.  Emergencies skip the workflow (``services.send``
+    by an officer, logged in the history).  ``status`` stays the sending state; Wagtail's
+    ``live`` only tells whether a version was published.
+    """
+
     class Severity(models.TextChoices):
         INFO = "info", _("Information")
         NOTICE = "notice", _("Notice")
@@ -197,6 +207,8 @@ class Alert(models.Model):
         UPDATE = "update", _("Update")
         CANCEL = "cancel", _("Cancellation")
 
+    # Not live until published (approved) or sent as an emergency, however it is created.
+    live = models.BooleanField(_("live"), default=False, editable=False)
     identifier = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default="alert")
     references = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
@@ -228,10 +240,6 @@ class Alert(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                    null=True, blank=True, related_name="+",
                                    verbose_name=_("written by"))
-    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                    null=True, blank=True, related_name="+",
-                                    verbose_name=_("approved by"))
-    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
     sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                 null=True, blank=True, related_name="+",
                                 verbose_name=_("sent by"))
@@ -243,14 +251,31 @@ class Alert(models.Model):
         verbose_name = _("alert")
         verbose_name_plural = _("alerts")
         ordering = ["-sent_at", "-created_at"]
-        permissions = [("send_alert", "Can send an alert"),
-                       ("approve_alert", "Can approve an alert")]
+        permissions = [("send_alert", "Can send an alert")]
 
     def __str__(self) -> str:
         return self.title()
 
     def title(self, language: str | None = None) -> str:
         return _pick(self, "title", language)
+
+    def publish(self, revision, user=None, **kwargs):
+        """Publishing is the approval: once Wagtail has published the revision (the
+        workflow's last task approved it, or an approver with the publish permission
+        published it), the alert is sent, or scheduled for ``send_at``.  The hand-over
+        lives here because Wagtail's ``published`` signal does not say who published."""
+        sending = ("status", "sent_by_id", "sent_at", "audience_size")
+        before = Alert.objects.filter(pk=self.pk).values(*sending).first()
+        result = super().publish(revision, user=user, **kwargs)
+        if before and before["status"] != Alert.Status.DRAFT:
+            # The revision was written before the alert left (e.g. an emergency sent while
+            # its approval was pending): publishing it must not rewind the sending state.
+            Alert.objects.filter(pk=self.pk).update(**before)
+            return result
+        from . import services  # services imports this module
+
+        services.alert_published(self, user)
+        return result
 
     def body(self, language: str | None = None) -> str:
         return _pick(self, "body", language)

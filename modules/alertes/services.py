@@ -70,7 +70,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import connection, transaction
-from django.db.models import CharField, Count, Exists, F, OuterRef, Q, Value
+from django.db.models import CharField, Count, Exists, F, Max, Min, OuterRef, Q, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -470,10 +470,6 @@ def can_send(user) -> bool:
     return bool(user and user.is_active and user.has_perm("alertes.send_alert"))
 
 
-def can_approve(user) -> bool:
-    return bool(user and user.is_active and user.has_perm("alertes.approve_alert"))
-
-
 def check_texts(alert: Alert) -> list[str]:
     """Raise ``AlertError`` for an SMS text over ``MAX_SEGMENTS``; return warnings."""
     warnings = []
@@ -605,31 +601,64 @@ def enqueue_deliveries(alert_id: int | None = None, ids: Iterable[int] | None = 
     return count
 
 
-@transaction.atomic
-def approve(alert: Alert, user) -> Alert:
-    """A second officer approves a non-emergency alert (the author cannot)."""
-    if not can_approve(user):
-        raise PermissionDenied(_("You may not approve alerts."))
-    if alert.created_by_id == user.pk:
-        raise PermissionDenied(_("Another officer must approve the alert you wrote."))
-    if alert.status != Alert.Status.DRAFT:
-        raise AlertError(_("Only a draft can be approved."))
-    alert.approved_by, alert.approved_at = user, timezone.now()
-    alert.save(update_fields=["approved_by", "approved_at"])
-    return alert
-
-
 def send(alert: Alert, user, *, now: datetime | None = None) -> int:
-    """Send (or schedule) an alert.  Emergencies go at once; other alerts need an
-    approval by a second officer.  Returns the number of deliveries written."""
+    """An officer's "send now": emergencies only, bypassing the approval workflow, and
+    written in the alert's history (who, when, to how many).  Other alerts are sent by
+    being approved in the workflow (``alert_published``).  Returns the number of
+    deliveries written (0 when scheduled for ``send_at``)."""
     now = now or timezone.now()
     if not can_send(user):
         raise PermissionDenied(_("You may not send alerts."))
     if alert.status not in (Alert.Status.DRAFT, Alert.Status.SCHEDULED):
         raise AlertError(_("This alert was already sent or cancelled."))
-    if not alert.is_emergency and alert.approved_by_id is None:
-        raise AlertError(_("A non-emergency alert must be approved by a second officer "
-                           "before it is sent."))
+    if not alert.is_emergency:
+        raise AlertError(_("A non-emergency alert is sent once approved: submit it to the "
+                           "approval workflow."))
+    count = _send_checked(alert, user, now)
+    _log(alert, "alertes.emergency_send", user, {"deliveries": count,
+                                                  "scheduled": count == 0})
+    _mark_published(alert, now)
+    workflow = alert.current_workflow_state
+    if workflow is not None:  # an approval pending for what has now left: nothing to approve
+        workflow.cancel(user=user)
+    return count
+
+
+def alert_published(alert: Alert, user, *, now: datetime | None = None) -> int | None:
+    """Called once Wagtail has published an alert: the workflow's approval (or an
+    approver's publish) is what sends a draft.  Sends at once, or schedules for
+    ``send_at``; an empty audience or an invalid text is written in the history and
+    nothing is sent (the publish itself cannot be undone from here)."""
+    now = now or timezone.now()
+    alert = Alert.objects.get(pk=alert.pk)
+    if alert.status != Alert.Status.DRAFT:
+        return None  # a sent alert published again (e.g. a revision reverted): no resend
+    try:
+        count = _send_checked(alert, user, now)
+    except AlertError as exc:
+        logger.warning("Approved alert %s was not sent: %s", alert.pk, exc)
+        _log(alert, "alertes.not_sent", user, {"reason": " ".join(exc.messages)})
+        return None
+    _log(alert, "alertes.approved_send", user, {"deliveries": count,
+                                                 "scheduled": count == 0})
+    return count
+
+
+def _log(alert: Alert, action: str, user, data: dict) -> None:
+    from wagtail.log_actions import log
+
+    log(instance=alert, action=action, user=user, data=data)
+
+
+def _mark_published(alert: Alert, now: datetime) -> None:
+    """An emergency sent without the workflow still shows as live in the admin."""
+    Alert.objects.filter(pk=alert.pk, live=False).update(
+        live=True, has_unpublished_changes=False, last_published_at=now)
+    Alert.objects.filter(pk=alert.pk, first_published_at__isnull=True).update(
+        first_published_at=now)
+
+
+def _send_checked(alert: Alert, user, now: datetime) -> int:
     check_texts(alert)
     if not alert_channels(alert):
         raise AlertError(_("Choose at least one channel."))
@@ -863,22 +892,189 @@ def resolve_review(delivery: Delivery, user, *, resend: bool) -> Delivery:
 
 
 def report(alert: Alert) -> dict:
-    """Counts per channel and status, first and last delivery, failures."""
-    rows = (Delivery.objects.filter(alert=alert).values("channel", "status")
-            .annotate(n=Count("pk")).order_by("channel", "status"))
-    per_channel: dict[str, dict[str, int]] = {}
+    """The alert's report, aggregated in SQL (two queries whatever the audience): per
+    channel the count in each status and of voice confirmations, first and last hand-over
+    to a provider and delivery confirmation (and their delay after "send"), the failure
+    reasons with their counts and the first failed or to-check rows."""
+    statuses = Delivery.Status.values
+    rows = (Delivery.objects.filter(alert=alert).values("channel")
+            .annotate(**{f"n_{code}": Count("pk", filter=Q(status=code)) for code in statuses},
+                      confirmed=Count("pk", filter=Q(acknowledged_at__isnull=False)),
+                      first_sent=Min("sent_at"), last_sent=Max("sent_at"),
+                      first_delivered=Min("delivered_at"), last_delivered=Max("delivered_at"))
+            .order_by("channel"))
+    started = alert.sent_at
+
+    def after(moment):
+        return (moment - started).total_seconds() if moment and started else None
+
+    per_channel, channels = {}, []
     for row in rows:
-        per_channel.setdefault(row["channel"], dict.fromkeys(Delivery.Status.values, 0))
-        per_channel[row["channel"]][row["status"]] = row["n"]
-    done = Delivery.objects.filter(alert=alert, sent_at__isnull=False).order_by("sent_at")
-    first = done.values_list("sent_at", flat=True).first()
-    last = done.order_by("-sent_at").values_list("sent_at", flat=True).first()
-    failures = list(Delivery.objects.filter(alert=alert, status__in=[
-        Delivery.Status.FAILED, Delivery.Status.REVIEW]).values(
-        "pk", "channel", "status", "error", "attempts").order_by("pk")[:200])
-    return {"per_channel": per_channel, "total": sum(sum(c.values())
-                                                      for c in per_channel.values()),
-            "first_sent": first, "last_sent": last, "failures": failures}
+        counts = {code: row[f"n_{code}"] for code in statuses}
+        per_channel[row["channel"]] = counts
+        channels.append({
+            "channel": row["channel"], "counts": counts, "total": sum(counts.values()),
+            "confirmed": row["confirmed"],
+            "first_sent": row["first_sent"], "last_sent": row["last_sent"],
+            "first_delivered": row["first_delivered"],
+            "last_delivered": row["last_delivered"],
+            "to_first_sent": after(row["first_sent"]), "to_last_sent": after(row["last_sent"]),
+            "to_first_delivered": after(row["first_delivered"]),
+            "to_last_delivered": after(row["last_delivered"])})
+    failed = Delivery.objects.filter(alert=alert, status__in=[Delivery.Status.FAILED,
+                                                               Delivery.Status.REVIEW])
+    reasons = list(failed.values("channel", "status", "error").annotate(n=Count("pk"))
+                   .order_by("-n", "channel")[:50])
+    failures = list(failed.values("pk", "channel", "status", "error", "attempts")
+                    .order_by("pk")[:200])
+    sent = [c[k] for c in channels for k in ("first_sent", "last_sent") if c[k]]
+    return {"per_channel": per_channel, "channels": channels,
+            "total": sum(c["total"] for c in channels),
+            "confirmed": sum(c["confirmed"] for c in channels),
+            "audience": alert.audience_size,
+            "first_sent": min(sent) if sent else None, "last_sent": max(sent) if sent else None,
+            "reasons": reasons, "failures": failures}
+
+
+REPORT_COLUMNS = ["channel", "deliveries", *Delivery.Status.values, "voice_confirmed",
+                  "first_sent", "last_sent", "seconds_to_first_sent", "seconds_to_last_sent",
+                  "first_delivered", "last_delivered", "seconds_to_first_delivered",
+                  "seconds_to_last_delivered"]
+
+
+def report_rows(alert: Alert) -> Iterator[list]:
+    """The report as CSV rows: a header, one line per channel, a total line, then the
+    failure reasons.  Text cells that a spreadsheet would run as a formula are
+    neutralised."""
+    data = report(alert)
+
+    def when(value):
+        return timezone.localtime(value).isoformat() if value else ""
+
+    def secs(value):
+        return "" if value is None else f"{value:.1f}"
+
+    yield REPORT_COLUMNS
+    for c in data["channels"]:
+        yield [c["channel"], c["total"], *(c["counts"][code] for code in Delivery.Status.values),
+               c["confirmed"], when(c["first_sent"]), when(c["last_sent"]),
+               secs(c["to_first_sent"]), secs(c["to_last_sent"]),
+               when(c["first_delivered"]), when(c["last_delivered"]),
+               secs(c["to_first_delivered"]), secs(c["to_last_delivered"])]
+    totals = {code: sum(c["counts"][code] for c in data["channels"])
+              for code in Delivery.Status.values}
+    yield ["total", data["total"], *totals.values(), data["confirmed"],
+           when(data["first_sent"]), when(data["last_sent"]), "", "", "", "", "", ""]
+    if data["reasons"]:
+        yield []
+        yield ["failure_channel", "failure_status", "failure_reason", "count"]
+        for reason in data["reasons"]:
+            yield [reason["channel"], reason["status"], csv_safe(reason["error"]),
+                   reason["n"]]
+
+
+def csv_safe(text: str) -> str:
+    """A cell starting with = + - @ (or a tab/CR) is run as a formula by spreadsheets."""
+    text = text or ""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def subscriber_counts() -> dict:
+    """Active subscribers per topic, zone and channel (four aggregate queries)."""
+    from hub.models import District
+
+    active = Q(subscriber__active=True)
+    return {
+        "subscribers": Subscriber.objects.filter(active=True).count(),
+        "topics": list(Topic.objects.annotate(
+            n=Count("topicsubscription", filter=Q(topicsubscription__subscriber__active=True)))
+            .values("pk", "slug", "name_fr", "n")),
+        "zones": [{"name": z["name"], "n": z["n"]} for z in District.objects.annotate(
+            n=Count("alert_subscribers", filter=Q(alert_subscribers__active=True)))
+            .values("name", "n").order_by("name")],
+        "no_zone": Subscriber.objects.filter(active=True, district__isnull=True).count(),
+        "channels": list(Address.objects.filter(active).values("channel").annotate(
+            n=Count("pk"), verified=Count("pk", filter=Q(verified_at__isnull=False)),
+            failing=Count("pk", filter=Q(failing=True))).order_by("channel")),
+    }
+
+
+def search_subscribers(query: str = "", *, topic: str = "", district: str = "",
+                       channel: str = ""):
+    """Subscribers matching a name, civic address, email or phone number (digits are
+    compared in E.164, so "450 370-4820" finds +14503704820), with filters."""
+    rows = Subscriber.objects.select_related("district", "user").prefetch_related(
+        "addresses").order_by("-created_at", "-pk")
+    query = (query or "").strip()
+    if query:
+        match = (Q(name__icontains=query) | Q(civic_address__icontains=query)
+                 | Q(addresses__value__icontains=query.lower()) | Q(user__email__icontains=query))
+        digits = re.sub(r"\D", "", query)
+        if len(digits) >= 4:
+            match |= Q(addresses__value__contains=digits)
+        rows = rows.filter(match).distinct()
+    if topic:
+        rows = rows.filter(topicsubscription__topic__slug=topic)
+    if district:
+        rows = rows.filter(district__slug=district)
+    if channel:
+        rows = rows.filter(addresses__channel=channel)
+    if topic or channel:
+        rows = rows.distinct()
+    return rows
+
+
+IMPORT_MAX_BYTES = 2 * 1024 * 1024
+IMPORT_MAX_ROWS = 5000
+IMPORT_COLUMNS = {"name", "phone", "email", "address", "language", "district", "topics"}
+
+
+def parse_residents_csv(data: bytes) -> list[dict]:
+    """Read an uploaded CSV of residents into rows for ``import_residents``.  Anything
+    that is not a UTF-8 (or Windows-1252, as Excel saves it) comma or semicolon separated
+    file with a known header is refused as a whole with a clear message."""
+    import csv
+    import io
+
+    if len(data) > IMPORT_MAX_BYTES:
+        raise ValidationError(_("The file is larger than %(size)d MB.") % {
+            "size": IMPORT_MAX_BYTES // (1024 * 1024)})
+    if not data.strip():
+        raise ValidationError(_("The file is empty."))
+    if b"\x00" in data:
+        raise ValidationError(_("This is not a CSV text file."))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            raise ValidationError(
+                _("The file is not UTF-8 text: save it as “CSV UTF-8”.")) from None
+    if any(unicodedata.category(c) == "Cc" and c not in "\r\n\t" for c in text[:20000]):
+        raise ValidationError(_("This is not a CSV text file."))
+    first = text.splitlines()[0] if text.splitlines() else ""
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+        header = {(name or "").strip().lower() for name in (reader.fieldnames or [])}
+        if "name" not in header or not ({"phone", "email"} & header):
+            raise ValidationError(_("The first line must name the columns: name, phone "
+                                    "and/or email (optional: address, language, district, "
+                                    "topics)."))
+        rows = []
+        for row in reader:
+            if len(rows) >= IMPORT_MAX_ROWS:
+                raise ValidationError(_("The file has more than %(max)d lines: split it.")
+                                      % {"max": IMPORT_MAX_ROWS})
+            rows.append({k: v if isinstance(v, str) else "" for k, v in row.items()
+                         if k and k.strip().lower() in IMPORT_COLUMNS})
+    except csv.Error as exc:
+        raise ValidationError(_("The file could not be read as CSV: %(error)s") % {
+            "error": exc}) from exc
+    if not rows:
+        raise ValidationError(_("The file has no resident lines."))
+    return rows
 
 
 # --- requests meet alerts --------------------------------------------------------------

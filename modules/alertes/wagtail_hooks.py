@@ -1,13 +1,20 @@
-"""Admin of `alertes`: topics and alerts (snippets), the sending screen and the report.
+"""Admin of `alertes`: topics and alerts (snippets), the sending screen, the report (and
+its CSV), the subscribers and the registration of residents without an account.
 
-Non-emergency alerts need a second officer's approval before they are sent (the
-``approved_by`` field, set by the "Approve" button by an officer other than the author);
-emergencies can be sent at once by any officer, and the sending is logged.
+Non-emergency alerts go through Wagtail's workflow ("Approbation des alertes", migration
+0004): the officer submits, an approver approves, which publishes the alert, and
+publishing sends it (``Alert.publish`` → ``services.alert_published``).  Emergencies can
+be sent at once by any officer from the report ("Send the emergency now"); the sending is
+written in the alert's history.
 """
+
+import csv
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -21,8 +28,8 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from . import services, sms
-from .admin_forms import AlertForm
-from .models import Alert, Delivery, Topic
+from .admin_forms import AlertForm, ImportConfirmForm, ImportForm, ResidentForm
+from .models import Alert, Channel, ConsentRecord, Delivery, Topic
 
 
 class TopicViewSet(SnippetViewSet):
@@ -81,7 +88,7 @@ def sendings(request):
     if not request.user.has_perm("alertes.view_alert"):
         messages.error(request, _("Sorry, you do not have permission to access this area."))
         return redirect("wagtailadmin_home")
-    alerts = Alert.objects.order_by("-created_at")[:200]
+    alerts = Alert.objects.select_related("sent_by").order_by("-created_at")[:200]
     return TemplateResponse(request, "alertes/admin/sendings.html", {"alerts": alerts})
 
 
@@ -99,9 +106,128 @@ def report(request, pk):
         "alert": alert, "report": services.report(alert), "lengths": lengths, "safe": safe,
         "audience": audience, "statuses": Delivery.Status.choices,
         "can_send": services.can_send(request.user),
-        "can_approve": services.can_approve(request.user)
-        and alert.created_by_id != request.user.pk,
+        "workflow_state": alert.current_workflow_state,
+        "edit_url": reverse("wagtailsnippets_alertes_alert:edit", args=[alert.pk]),
     })
+
+
+def report_csv(request, pk):
+    """The report as a CSV file (counts, delays, voice confirmations, failure reasons)."""
+    if not request.user.has_perm("alertes.view_alert"):
+        raise PermissionDenied
+    alert = get_object_or_404(Alert, pk=pk)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="alerte-{alert.pk}-rapport.csv"'
+    response.write("\ufeff")  # Excel opens UTF-8 correctly with a BOM
+    writer = csv.writer(response)
+    for row in services.report_rows(alert):
+        writer.writerow(row)
+    return response
+
+
+def subscribers(request):
+    """Subscribers with search and filters, and the counts per topic, zone and channel."""
+    if not request.user.has_perm("alertes.view_subscriber"):
+        messages.error(request, _("Sorry, you do not have permission to access this area."))
+        return redirect("wagtailadmin_home")
+    query = request.GET.get("q", "")[:100]
+    filters = {key: request.GET.get(key, "")[:60] for key in ("topic", "district", "channel")}
+    rows = services.search_subscribers(query, **filters)
+    page = Paginator(rows, 50).get_page(request.GET.get("p"))
+    from hub.models import District
+
+    return TemplateResponse(request, "alertes/admin/subscribers.html", {
+        "page": page, "query": query, "filters": filters,
+        "counts": services.subscriber_counts(), "topics": Topic.objects.all(),
+        "districts": District.objects.order_by("name"), "channels": Channel.choices,
+        "can_register": services.can_register(request.user),
+    })
+
+
+def _registrar_or_home(request):
+    if services.can_register(request.user):
+        return None
+    messages.error(request, _("Sorry, you do not have permission to access this area."))
+    return redirect("wagtailadmin_home")
+
+
+def register_resident(request):
+    """One resident without an account (e.g. a senior with a landline), with the
+    consent they gave (by phone, at the counter) recorded."""
+    if (denied := _registrar_or_home(request)) is not None:
+        return denied
+    form = ResidentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.register_resident(
+                name=data["name"], phone=data["phone"], email=data["email"],
+                civic_address=data["civic_address"], language=data["language"],
+                district=data["district"], topics=data["topics"], voice=data["voice"],
+                sms=data["sms"], actor=request.user, method=ConsentRecord.Method.STAFF,
+                consent_note=data["consent_note"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("%(name)s is registered.") % {"name": data["name"]})
+            return redirect("alertes_admin:subscribers")
+    return TemplateResponse(request, "alertes/admin/register.html", {"form": form})
+
+
+def import_residents(request):
+    """CSV import in two steps: the upload is always a dry run (what would be created,
+    the errors line by line, nothing written); "Import" writes the previewed file."""
+    if (denied := _registrar_or_home(request)) is not None:
+        return denied
+    context = {"form": ImportForm(), "max_mb": services.IMPORT_MAX_BYTES // (1024 * 1024)}
+    if request.method == "POST" and "content" in request.POST:
+        confirm = ImportConfirmForm(request.POST)
+        if confirm.is_valid():
+            try:
+                rows = services.parse_residents_csv(
+                    confirm.cleaned_data["content"].encode("utf-8"))
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+                return TemplateResponse(request, "alertes/admin/import.html", context)
+            result = services.import_residents(
+                rows, request.user, dry_run=False,
+                consent_note=confirm.cleaned_data["consent_note"])
+            messages.success(request, _("%(created)d residents registered, %(errors)d lines "
+                                        "with errors.") % {"created": result["created"],
+                                                            "errors": len(result["errors"])})
+            context.update(result=result)
+            return TemplateResponse(request, "alertes/admin/import.html", context)
+        messages.error(request, _("The preview expired: upload the file again."))
+    elif request.method == "POST":
+        form = ImportForm(request.POST, request.FILES)
+        context["form"] = form
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                if upload.size > services.IMPORT_MAX_BYTES:
+                    raise ValidationError(_("The file is larger than %(size)d MB.") % {
+                        "size": context["max_mb"]})
+                data = upload.read()
+                rows = services.parse_residents_csv(data)
+            except ValidationError as exc:
+                form.add_error("file", exc)
+            else:
+                result = services.import_residents(
+                    rows, request.user, dry_run=True,
+                    consent_note=form.cleaned_data["consent_note"])
+                context.update(preview=result, confirm=ImportConfirmForm(initial={
+                    "content": data.decode("utf-8-sig", errors="replace")
+                    if _is_utf8(data) else data.decode("cp1252"),
+                    "consent_note": form.cleaned_data["consent_note"]}))
+    return TemplateResponse(request, "alertes/admin/import.html", context)
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 @require_POST
@@ -109,10 +235,7 @@ def action(request, pk):
     alert = get_object_or_404(Alert, pk=pk)
     what = request.POST.get("action")
     try:
-        if what == "approve":
-            services.approve(alert, request.user)
-            messages.success(request, _("Alert approved."))
-        elif what == "send":
+        if what == "send":
             count = services.send(alert, request.user)
             if count:
                 messages.success(request, _("Alert sent to %(count)d addresses.") % {
@@ -158,7 +281,33 @@ def include_urls():
         path("envois/", sendings, name="sendings"),
         path("<int:pk>/rapport/", report, name="report"),
         path("<int:pk>/action/", action, name="action"),
+        path("<int:pk>/rapport.csv", report_csv, name="report_csv"),
+        path("abonnes/", subscribers, name="subscribers"),
+        path("abonnes/inscrire/", register_resident, name="register"),
+        path("abonnes/importer/", import_residents, name="import"),
     ], "alertes_admin"))
+
+
+@hooks.register("register_log_actions")
+def register_log_actions(actions):
+    actions.register_action("alertes.emergency_send", gettext_lazy("Emergency sent"),
+                            gettext_lazy("Emergency sent at once, without approval"))
+    actions.register_action("alertes.approved_send", gettext_lazy("Sent after approval"),
+                            gettext_lazy("Sent (or scheduled) after its approval"))
+    actions.register_action("alertes.not_sent", gettext_lazy("Not sent"),
+                            gettext_lazy("Approved but not sent: see the report"))
+
+
+class SubscribersMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm("alertes.view_subscriber")
+
+
+@hooks.register("register_admin_menu_item")
+def subscribers_menu_item():
+    return SubscribersMenuItem(gettext_lazy("Alert subscribers"),
+                               reverse("alertes_admin:subscribers"), icon_name="group",
+                               order=252)
 
 
 class SendingsMenuItem(MenuItem):

@@ -64,6 +64,8 @@ class FakeTwilio:
                 if self.headers.get("Authorization") != f"Basic {expected}":
                     return self._answer(401, {"code": 20003, "message": "auth"})
                 to = form.get("To", "")
+                if calls and fake.mode in ("ok", "429-then-ok"):
+                    return self._answer(*fake.create_call(form))
                 if fake.mode == "invalid":
                     return self._answer(400, {"code": 21211, "status": 400,
                                               "message": f"The 'To' number {to} is not a "
@@ -178,6 +180,33 @@ def officer(db):
 def second_officer(db):
     return make_user("communications2@example.com", is_staff=True,
                      groups=[roles.COMMUNICATIONS_OFFICERS])
+
+
+APPROVERS = "Approbateurs des alertes"  # created by alertes migration 0004
+
+
+@pytest.fixture
+def approver(db):
+    """A member of the alert approvers' group of the "Approbation des alertes" workflow."""
+    return make_user("approbation@example.com", is_staff=True, groups=[APPROVERS])
+
+
+def submit_for_approval(alert, submitter):
+    """What "Submit to Approbation des alertes" does in the admin: a revision, then the
+    model's workflow started on it."""
+    alert.save_revision(user=submitter)
+    workflow = alert.get_workflow()
+    assert workflow is not None and workflow.name == "Approbation des alertes"
+    return workflow.start(alert, submitter)
+
+
+def approve_through_workflow(alert, submitter, approver):
+    """Submit, then approve the task as ``approver`` (Wagtail's own task action)."""
+    state = submit_for_approval(alert, submitter)
+    task_state = state.current_task_state.specific
+    task_state.task.specific.on_action(task_state, approver, "approve")
+    alert.refresh_from_db()
+    return state
 
 
 def make_subscriber(*, email=None, sms=None, voice=None, topics=(), district=None,

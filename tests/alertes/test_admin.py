@@ -34,23 +34,6 @@ def test_officer_sends_an_emergency_from_the_report(client, officer, topics,
     assert "r@example.com" not in page  # the report counts, it does not list addresses
 
 
-def test_approval_then_send_by_officers(client, officer, second_officer, topics,
-                                        django_capture_on_commit_callbacks):
-    make_subscriber(email="r@example.com", topics=[topics["deneigement"]])
-    alert = make_draft(officer, topics, severity="notice")
-    client.force_login(officer)
-    client.post(f"/admin/alertes/{alert.pk}/action/", {"action": "send"})
-    client.post(f"/admin/alertes/{alert.pk}/action/", {"action": "approve"})
-    alert.refresh_from_db()
-    assert alert.status == "draft" and alert.approved_by is None
-    client.force_login(second_officer)
-    client.post(f"/admin/alertes/{alert.pk}/action/", {"action": "approve"})
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(f"/admin/alertes/{alert.pk}/action/", {"action": "send"})
-    alert.refresh_from_db()
-    assert alert.approved_by == second_officer and alert.status == "sent"
-
-
 def test_non_officers_cannot_send(client, citizen, agent_a, editor, officer, topics):
     make_subscriber(email="r@example.com", topics=[topics["deneigement"]])
     alert = make_draft(officer, topics)

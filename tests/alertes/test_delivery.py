@@ -6,11 +6,12 @@ from email import message_from_bytes
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
+from wagtail.actions.publish_revision import PublishPermissionError
 
 from modules.alertes import services
 from modules.alertes.models import Address, Alert, Delivery
 
-from .conftest import make_subscriber
+from .conftest import approve_through_workflow, make_subscriber
 
 
 def make_alert(officer, topics, *, severity="info", channels=("email", "sms"), **extra):
@@ -42,19 +43,20 @@ def resident(topics):
 
 
 def test_parking_ban_reaches_subscriber_on_both_channels_in_their_language(
-        officer, second_officer, topics, resident, smtp, twilio,
+        officer, approver, topics, resident, smtp, twilio,
         django_capture_on_commit_callbacks):
     alert = make_alert(officer, topics)
-    services.approve(alert, second_officer)
-    assert send_now(alert, officer, django_capture_on_commit_callbacks) == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_through_workflow(alert, officer, approver)
+    assert alert.sent_by == approver and alert.live
     rows = {d.channel: d for d in Delivery.objects.filter(alert=alert)}
     assert {c: d.status for c, d in rows.items()} == {"email": "sent", "sms": "sent"}
     assert rows["sms"].provider_id.startswith("SM") and rows["sms"].attempts == 1
     assert twilio.bodies("+14505551111") == ["No parking tonight"]
     assert twilio.requests[-1]["form"]["From"] == "+14505550000"
     assert twilio.requests[-1]["form"]["StatusCallback"].endswith("/fr/alertes/twilio/statut/")
-    [envelope] = smtp.messages
-    assert envelope.rcpt_tos == ["resident@example.com"]
+    # (Wagtail also emails the submitter and the approvers about the workflow.)
+    [envelope] = [m for m in smtp.messages if m.rcpt_tos == ["resident@example.com"]]
     message = message_from_bytes(envelope.content)
     assert message["Subject"] == "Parking ban"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -66,15 +68,16 @@ def test_parking_ban_reaches_subscriber_on_both_channels_in_their_language(
     assert alert.status == "sent" and alert.audience_size == 2
 
 
-def test_non_emergency_needs_a_second_officers_approval(officer, second_officer, citizen,
-                                                        agent_a, topics, resident):
+def test_non_emergency_is_only_sent_through_the_approval_workflow(
+        officer, second_officer, citizen, agent_a, topics, resident):
     alert = make_alert(officer, topics)
     with pytest.raises(services.AlertError):
-        services.send(alert, officer)
-    with pytest.raises(PermissionDenied):
-        services.approve(alert, officer)  # the author
-    with pytest.raises(PermissionDenied):
-        services.approve(alert, agent_a)
+        services.send(alert, officer)  # "send now" is for emergencies only
+    # An officer is not an approver: approving would publish, which they may not do.
+    with pytest.raises(PublishPermissionError):
+        approve_through_workflow(alert, officer, second_officer)
+    alert.refresh_from_db()
+    assert alert.status == "draft" and not alert.live and not Delivery.objects.exists()
     for outsider in (citizen, agent_a):
         with pytest.raises(PermissionDenied):
             services.send(alert, outsider)
@@ -256,13 +259,11 @@ def test_quiet_hours_delay_non_emergencies(officer, second_officer, topics):
     assert Delivery.objects.get(alert=emergency).not_before is None
 
 
-def test_scheduled_alert_is_sent_by_the_sweep(officer, second_officer, topics, resident, smtp,
+def test_scheduled_alert_is_sent_by_the_sweep(officer, approver, topics, resident, smtp,
                                               django_capture_on_commit_callbacks):
     alert = make_alert(officer, topics, channels=["email"],
                        send_at=timezone.now() + timedelta(hours=1))
-    services.approve(alert, second_officer)
-    assert services.send(alert, officer) == 0
-    alert.refresh_from_db()
+    approve_through_workflow(alert, officer, approver)
     assert alert.status == "scheduled" and not Delivery.objects.exists()
     with django_capture_on_commit_callbacks(execute=True):
         result = services.dispatch_due(now=timezone.now() + timedelta(hours=2))
