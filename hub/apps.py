@@ -16,3 +16,7 @@ class HubConfig(AppConfig):
         # Builds the plugin manager and runs check_pending(): a misspelled hook
         # implementation stops the start-up instead of being ignored.
         get_plugin_manager()
+        from hub import search
+
+        if search.elasticsearch_enabled():
+            search.connect_document_signals()

@@ -9,9 +9,14 @@ Accents and case never matter: "déneigement", "DENEIGEMENT" and "deneigement" m
 
 from __future__ import annotations
 
+import functools
+import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from django.conf import settings
 from django.db.models import Model, QuerySet
 from wagtail.models import Locale, Page
 from wagtail.search.backends import get_search_backend
@@ -105,3 +110,105 @@ def search(query: str, language: str = "fr", request=None, limit: int = 40) -> l
             if len(hits) >= limit:
                 return hits
     return hits
+
+
+# --- Elasticsearch documents contributed by modules (``hub_search_documents``) ----------
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class SearchDocumentSource:
+    """One index a module keeps: what ``hub_search_documents`` returns.
+
+    ``document`` is an ``elasticsearch.dsl.Document`` class; ``queryset()`` returns the
+    rows to index (with what ``to_document`` reads already selected, so a bulk run does
+    not query per row); ``to_document(row)`` builds the document with ``meta.id`` set.
+    """
+
+    document: type
+    model: type[Model]
+    queryset: Callable[[], QuerySet]
+    to_document: Callable[[Any], Any]
+
+
+def elasticsearch_enabled() -> bool:
+    return bool(getattr(settings, "ELASTICSEARCH_URL", ""))
+
+
+@functools.cache
+def _client(url: str, timeout: float):
+    from elasticsearch import Elasticsearch
+
+    return Elasticsearch(url, request_timeout=timeout, retry_on_timeout=False, max_retries=1)
+
+
+def elasticsearch_client():
+    """The process's client for ``ELASTICSEARCH_URL`` (one connection pool per process),
+    or ``None`` when no Elasticsearch is configured."""
+    if not elasticsearch_enabled():
+        return None
+    return _client(settings.ELASTICSEARCH_URL,
+                   float(getattr(settings, "ELASTICSEARCH_TIMEOUT", 5)))
+
+
+def document_sources() -> list[SearchDocumentSource]:
+    """The documents enabled modules keep indexed; none when Elasticsearch is off."""
+    if not elasticsearch_enabled():
+        return []
+    return [source for source in collect("hub_search_documents")
+            if isinstance(source, SearchDocumentSource)]
+
+
+def create_index(source: SearchDocumentSource, *, client=None, recreate: bool = False) -> None:
+    """Create the source's index with its mappings and analysis (kept when it exists,
+    unless ``recreate``)."""
+    client = client or elasticsearch_client()
+    index = source.document._index
+    if recreate and index.exists(using=client):
+        index.delete(using=client)
+    if not index.exists(using=client):
+        source.document.init(using=client)
+
+
+def index_all(source: SearchDocumentSource, *, client=None, chunk_size: int = 500) -> int:
+    """Bulk-index every row of ``source``; returns how many documents were sent."""
+    from elasticsearch.helpers import bulk
+
+    client = client or elasticsearch_client()
+    actions = (source.to_document(row).to_dict(include_meta=True)
+               for row in source.queryset().iterator(chunk_size=chunk_size))
+    sent, _errors = bulk(client, actions, chunk_size=chunk_size, refresh="wait_for")
+    return sent
+
+
+def _sync_row(source: SearchDocumentSource, pk) -> None:
+    """Index the row ``pk`` as it is now in the database, or remove it when it is gone.
+    A failing Elasticsearch is logged: the write that triggered this already committed,
+    and ``manage.py search_index`` catches the index up."""
+    try:
+        client = elasticsearch_client()
+        row = source.queryset().filter(pk=pk).first()
+        if row is None:
+            client.delete(index=source.document._index._name, id=str(pk), ignore_status=404)
+        else:
+            source.to_document(row).save(using=client)
+    except Exception:
+        logger.exception("Elasticsearch: could not update %s %s", source.model._meta.label, pk)
+
+
+def connect_document_signals() -> None:
+    """Keep every contributed index current: after a save or delete commits, the row is
+    re-indexed or removed.  Called at start-up when Elasticsearch is configured."""
+    from django.db import transaction
+    from django.db.models.signals import post_delete, post_save
+
+    for source in document_sources():
+        def changed(sender, instance, _source=source, **kwargs):
+            pk = instance.pk  # read now: Django clears it once a delete is done
+            transaction.on_commit(lambda: _sync_row(_source, pk))
+
+        post_save.connect(changed, sender=source.model, weak=False,
+                          dispatch_uid=f"hub.search.save.{source.model._meta.label}")
+        post_delete.connect(changed, sender=source.model, weak=False,
+                            dispatch_uid=f"hub.search.delete.{source.model._meta.label}")

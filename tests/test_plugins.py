@@ -240,6 +240,53 @@ def test_hook_hub_search_sources(db):
         assert manager.collect("hub_search_sources") == []
 
 
+def test_hook_hub_search_documents(db):
+    """Asked only when Elasticsearch is configured; requetes contributes its staff index,
+    and a disabled module's document is left out."""
+    from hub import search
+
+    with override_settings(ELASTICSEARCH_URL=""):
+        assert search.document_sources() == []
+    with override_settings(ELASTICSEARCH_URL="http://127.0.0.1:9200"):
+        sources = search.document_sources()
+        assert [s.model._meta.label for s in sources] == ["requetes.ServiceRequest"]
+        assert sources[0].document._index._name.endswith("_requetes")
+        with override_settings(HUB_DISABLED_MODULES=["requetes"]):
+            assert search.document_sources() == []
+
+
+def test_hook_hub_oauth_client_services(client, site, citizen):
+    """"Services using my account" names the city service behind a client when a module
+    knows it (liens_services), and falls back to the client's name without the module."""
+    import datetime
+
+    from django.utils import timezone
+    from oauth2_provider.models import get_access_token_model, get_application_model
+
+    from modules.liens_services.models import ServiceLink
+
+    application = get_application_model().objects.create(
+        name="client-roles", client_type="confidential",
+        authorization_grant_type="authorization-code",
+        redirect_uris="https://roles.example/cb", algorithm="RS256")
+    link = ServiceLink.objects.filter(locale__language_code="fr").first()
+    ServiceLink.objects.filter(translation_key=link.translation_key).update(
+        oidc_application=application)
+    get_access_token_model().objects.create(
+        user=citizen, application=application, token="hook-token", scope="openid",
+        expires=timezone.now() + datetime.timedelta(hours=1))
+    assert manager.collect("hub_oauth_client_services", application_ids=[application.pk]) == [
+        {"application_id": application.pk, "title": link.title, "url": link.url}]
+    client.force_login(citizen)
+    assert f"<h2>{link.title}</h2>" in client.get("/fr/compte/services-autorises/"
+                                                   ).content.decode()
+    with override_settings(HUB_DISABLED_MODULES=["liens_services"]):
+        assert manager.collect("hub_oauth_client_services",
+                               application_ids=[application.pk]) == []
+        assert "<h2>client-roles</h2>" in client.get("/fr/compte/services-autorises/"
+                                                      ).content.decode()
+
+
 def test_hook_hub_notification_channels():
     channels = manager.collect("hub_notification_channels")
     assert {"code": "throwaway", "label": "Throwaway"} in channels

@@ -10,6 +10,8 @@ from django.views.decorators.http import require_http_methods
 from oauth2_provider import views as oauth_views
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
+from hub.plugins.manager import collect
+
 from .scopes import SCOPES
 
 
@@ -28,7 +30,8 @@ class AuthorizationView(oauth_views.AuthorizationView):
 
 
 def granted_applications(user):
-    """Services holding a live token for ``user``, each with the scopes granted."""
+    """Services holding a live token for ``user``, each with the scopes granted and, when
+    a module knows the client (``hub_oauth_client_services``), the city service it is."""
     tokens = (get_access_token_model().objects.filter(user=user)
               .select_related("application").order_by("application__name"))
     grants: dict = {}
@@ -38,6 +41,11 @@ def granted_applications(user):
         entry = grants.setdefault(token.application.pk, {"application": token.application,
                                                          "scopes": set()})
         entry["scopes"].update(token.scope.split())
+    if grants:
+        for service in collect("hub_oauth_client_services", application_ids=list(grants)):
+            entry = grants.get(service.get("application_id"))
+            if entry is not None and "service" not in entry:
+                entry["service"] = service
     return list(grants.values())
 
 

@@ -121,6 +121,35 @@ def hub_search_sources() -> list[Any]:
 
 
 @hookspec
+def hub_search_documents() -> list[Any]:
+    """Declare Elasticsearch documents (``elasticsearch.dsl``) the module keeps indexed.
+    Called only when ``ELASTICSEARCH_URL`` is set: at start-up, to keep the indexes
+    current after each save and delete (after the transaction commits), and by
+    ``manage.py search_index``, which creates the indexes and bulk-indexes every row.
+
+    Return a list of :class:`hub.search.SearchDocumentSource`: ``document`` (an
+    ``elasticsearch.dsl.Document`` class whose ``Index`` carries the name and analysis),
+    ``model`` (the Django model whose rows it indexes), ``queryset`` (a callable returning
+    the rows to index, with what ``to_document`` needs selected) and ``to_document(row)``
+    (the document for one row, its ``meta.id`` set).  Staff-only data may be indexed: the
+    index is never exposed to the public, the module queries it for its staff screens.
+    """
+
+
+@hookspec
+def hub_oauth_client_services(application_ids: list[int]) -> list[dict[str, Any]]:
+    """Name the city services behind single sign-on clients.  Called when "Services
+    using my account" (``/fr/compte/services-autorises/``) renders, once, with the ids of
+    the OAuth2/OpenID Connect clients (``oauth2_provider.Application``) holding a token
+    for the signed-in resident.
+
+    Return a list of dicts: ``application_id`` (one of the ids), ``title`` (in the
+    current language) and ``url``; leave out the clients the module knows nothing about.
+    When several modules name the same client, the first (in module order) wins.
+    """
+
+
+@hookspec
 def hub_notification_channels() -> list[Any]:
     """Declare delivery channels (email, SMS, voice, push…).  Called when a module needs
     the list of available channels.

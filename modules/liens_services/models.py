@@ -84,6 +84,12 @@ class ServiceLink(TranslatableMixin, index.Indexed, models.Model):
     def __str__(self):
         return self.title
 
+    @property
+    def signs_in_with_city_account(self) -> bool:
+        """Shown on the directory: declared by the editor, or implied by a single
+        sign-on client."""
+        return self.uses_city_account or self.oidc_application_id is not None
+
 
 class Favourite(models.Model):
     """A citizen's favourite service, shown first in "My services"."""

@@ -81,3 +81,12 @@ def hub_demo_data():
     from . import demo
 
     demo.load()
+
+
+@hookimpl
+def hub_oauth_client_services(application_ids):
+    """The service link behind each single sign-on client, for "Services using my
+    account"."""
+    from . import services
+
+    return services.services_for_clients(application_ids)

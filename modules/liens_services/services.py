@@ -112,3 +112,20 @@ def export_user_data(user) -> dict | None:
 
 def erase_user_data(user) -> None:
     Favourite.objects.filter(user=user).delete()
+
+
+def services_for_clients(application_ids) -> list[dict]:
+    """The active service links tied to these single sign-on clients, in the current
+    language when translated (French otherwise), for "Services using my account"."""
+    links = (ServiceLink.objects.filter(oidc_application_id__in=list(application_ids),
+                                        is_active=True)
+             .select_related("locale").order_by("sort_order", "pk"))
+    language = (get_language() or "fr")[:2]
+    chosen: dict[int, ServiceLink] = {}
+    for link in links:
+        current = chosen.get(link.oidc_application_id)
+        if current is None or (link.locale.language_code == language
+                               and current.locale.language_code != language):
+            chosen[link.oidc_application_id] = link
+    return [{"application_id": app_id, "title": link.title, "url": link.url}
+            for app_id, link in chosen.items()]

@@ -13,7 +13,8 @@ class ServiceLinkViewSet(SnippetViewSet):
     menu_label = _("Online services")
     add_to_admin_menu = True
     menu_order = 310
-    list_display = ["title", "category", "uses_city_account", "is_active"]
+    list_display = ["title", "category", "uses_city_account", "oidc_application",
+                    "is_active"]
     list_filter = ["category", "is_active"]
     search_fields = ["title", "description"]
 

@@ -8,7 +8,7 @@ import uuid
 
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -58,9 +58,7 @@ def _filtered(request):
     if request.GET.get("reopened"):
         qs = qs.filter(reopened=True)
     query = (request.GET.get("q") or "").strip()[:100]
-    if query:
-        qs = qs.filter(Q(reference__icontains=query) | Q(address__icontains=query)
-                       | Q(description__icontains=query))
+    qs = services.search_requests(qs, query, request.user)
     sort = request.GET.get("sort", "recent")
     qs = qs.order_by(SORTS.get(sort, "-created_at"), "-pk")
     return qs, {"status": status, "category": category, "query": query, "sort": sort}

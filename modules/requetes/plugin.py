@@ -105,3 +105,11 @@ def hub_search_sources():
     from .models import Category
 
     return [Category.objects.filter(active=True)]
+
+
+@hookimpl
+def hub_search_documents():
+    """The staff service-request index (only asked when Elasticsearch is configured)."""
+    from .search_documents import SOURCE
+
+    return [SOURCE]

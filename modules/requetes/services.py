@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import io
+import logging
 import math
 import secrets
 import uuid
@@ -50,6 +51,8 @@ try:  # HEIC photos from phones; pillow-heif comes with Wagtail.
     HEIF_FORMATS = ("HEIF",)
 except ImportError:  # pragma: no cover - optional
     HEIF_FORMATS = ()
+
+logger = logging.getLogger(__name__)
 
 Status = ServiceRequest.Status
 Reason = ServiceRequest.ClosureReason
@@ -961,3 +964,31 @@ def post_open311_update(request: ServiceRequest, *, api_key: Open311ApiKey,
                       internal_note=note, closure_reason=closure_reason,
                       closure_note=message if closure_reason else "",
                       duplicate_of=duplicate_of)
+
+
+# --- staff search -----------------------------------------------------------------------
+
+def search_requests(queryset, text: str, user):
+    """Narrow the staff queue ``queryset`` (already limited to what ``user`` may see) to
+    the requests matching ``text``.  Elasticsearch when configured (ranked, stemmed
+    French); the database otherwise, or when Elasticsearch does not answer, so the queue
+    never breaks because the search cluster is down."""
+    from hub import search as hub_search
+
+    from . import text_search
+
+    text = (text or "").strip()[:text_search.MAX_QUERY]
+    if not text:
+        return queryset
+    if hub_search.elasticsearch_enabled():
+        from . import search_documents
+
+        departments = (None if is_administrator(user) or is_intake_agent(user)
+                       else list(user.departments.values_list("pk", flat=True)))
+        try:
+            ids = search_documents.matching_ids(text, department_ids=departments)
+        except Exception:
+            logger.exception("Elasticsearch request search failed; using the database")
+        else:
+            return queryset.filter(pk__in=ids)
+    return text_search.search(queryset, text)
