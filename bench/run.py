@@ -80,6 +80,9 @@ def main() -> None:
     from bench import alertes  # the alert fan-out: its own processes and databases
 
     alertes.main([])
+    from bench import surge  # gunicorn + wrk, 2,000 news pages, SQLite and PostgreSQL
+
+    surge.main([])
 
 
 if __name__ == "__main__":
