@@ -83,6 +83,9 @@ def main() -> None:
     from bench import surge  # gunicorn + wrk, 2,000 news pages, SQLite and PostgreSQL
 
     surge.main([])
+    from bench import requetes  # 200,000 service requests: its own processes and databases
+
+    requetes.run_all()
 
 
 if __name__ == "__main__":

@@ -141,7 +141,7 @@ def columns() -> list[tuple[str, str]]:
         ("resolve_median", _("Time to resolve, median (days)")),
         ("resolve_p90", _("Time to resolve, 90th percentile (days)")),
         ("within_level", _("Fixed within the service level")),
-        ("within_level_share", _("Fixed within the service level (% of closed)")),
+        ("within_level_share", _("Fixed within the service level (percent of closed)")),
     ]
 
 
