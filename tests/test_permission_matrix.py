@@ -163,19 +163,6 @@ EXACT: dict[str, Exact] = {
     "admin/requetes/tableau-de-bord/export.csv": Exact(
         "/admin/requetes/tableau-de-bord/export.csv",
         {**staff(200, citizens=LOGIN), "editor": 403}, "the same figures as CSV"),
-    # requetes open data: public, no personal data, the same for everyone
-    "fr/requetes/donnees-ouvertes.csv": Exact("/fr/requetes/donnees-ouvertes.csv",
-                                              every(200), "public open data"),
-    "fr/requetes/donnees-ouvertes.geojson": Exact(
-        "/fr/requetes/donnees-ouvertes.geojson", every(200), "public open data"),
-    # requetes management figures (Wagtail admin): administrators see every department,
-    # department agents their own; other staff get a plain 403; non-staff sign in.
-    "admin/requetes/tableau-de-bord/": Exact(
-        "/admin/requetes/tableau-de-bord/",
-        {**staff(200, citizens=LOGIN), "editor": 403}, "management figures"),
-    "admin/requetes/tableau-de-bord/export.csv": Exact(
-        "/admin/requetes/tableau-de-bord/export.csv",
-        {**staff(200, citizens=LOGIN), "editor": 403}, "the same figures as CSV"),
     # requetes app API: categories are public; requests need a session (403 for
     # anonymous, as DRF's session auth answers); another citizen's request is 404.
     "api/v1/request-categories/": Exact("/api/v1/request-categories/", every(200)),

@@ -102,42 +102,6 @@ def register_dashboard():
     return RequestDashboardViewSet()
 
 
-class _DashboardMenuItem(MenuItem):
-    def is_shown(self, request):
-        return dashboard_views.may_see_figures(request.user)
-
-
-class RequestDashboardViewSet(ViewSet):
-    """The management figures and their CSV export (see ``stats``)."""
-
-    name = "requetes_dashboard"
-    url_prefix = "requetes/tableau-de-bord"
-    icon = "table"
-    menu_label = _("Request figures")
-    menu_order = 201
-    add_to_admin_menu = True
-
-    @property
-    def menu_url(self):
-        return reverse("requetes_dashboard:index")
-
-    def get_menu_item(self, order=None):
-        return _DashboardMenuItem(self.menu_label, self.menu_url, name=self.menu_name,
-                                  icon_name=self.menu_icon,
-                                  order=order if order is not None else self.menu_order)
-
-    def get_urlpatterns(self):
-        return [
-            path("", dashboard_views.dashboard, name="index"),
-            path("export.csv", dashboard_views.export, name="export"),
-        ]
-
-
-@hooks.register("register_admin_viewset")
-def register_dashboard():
-    return RequestDashboardViewSet()
-
-
 @hooks.register("register_admin_viewset")
 def register_open311_keys():
     from .open311.admin import ApiKeyViewSet
