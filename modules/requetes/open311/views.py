@@ -42,7 +42,7 @@ DEFAULT_CONTACT = "Ville de Salaberry-de-Valleyfield, 311 / 450 370-4820"
 WINDOW = datetime.timedelta(days=90)
 MAX_ROWS = 1000
 MAX_IDS = 1000
-ATTRIBUTE = re.compile(r"^attribute\[([^\[\]]{1,64})\](\[\])?$")
+ATTRIBUTE = re.compile(r"^attribute\[([^\[\]]{1,200})\](\[\])?$")
 SUBMISSION_NAMESPACE = uuid.UUID("0b3b3f1c-5f0a-4c61-9d59-311000000311")
 
 Status = ServiceRequest.Status
