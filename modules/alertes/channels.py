@@ -5,6 +5,11 @@ speaks its provider's real protocol: SMTP through Django's email backend, Twilio
 API over HTTP.  ``send`` raises :class:`DeliveryError` with ``transient=True`` for errors
 worth retrying (HTTP 429/5xx, timeouts, SMTP 4xx) and ``transient=False`` otherwise
 (invalid number, hard bounce), ``address_failing=True`` when the address itself is bad.
+
+Voice calls (``voice.py``) and push notifications (``push.py``) follow the same contract.
+A channel may also say how its sends are paced: ``throttle(delivery)`` returns the
+``ratelimit.Throttle`` (bucket and rate) the worker waits on before ``send``; without it
+the bucket is the channel's code at ``ALERTES_RATE_LIMITS[code]`` (unlimited by default).
 """
 
 from __future__ import annotations

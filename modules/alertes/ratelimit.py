@@ -6,11 +6,14 @@ faster only earns 429s and queueing at the provider, so the worker waits instead
 
 The limiter hands out *slots*: time is cut into slots of ``1/rate`` seconds, and a send
 reserves the first free slot at or after now with the cache's atomic ``add`` (``SET NX``
-on Redis), then sleeps until that slot starts.  With Redis as the cache, every worker on
-every machine shares the same slots; with the per-process memory cache each process
-paces itself only.  A worker never waits more than ``max_wait`` seconds: past that it
-reserves nothing and says how long to wait, and the row goes back to the outbox for
-later instead of sitting in ``sending`` (where it could be taken for a crashed worker).
+on Redis), then sleeps until that slot starts.  So there is never more than one send
+per slot (``rate`` per second on the clock); two sends may be closer than ``1/rate``
+across a slot boundary, which the provider's own queue absorbs.  With Redis as the
+cache, every worker on every machine shares the same slots; with the per-process memory
+cache each process paces itself only.  A worker never waits more than ``max_wait``
+seconds: past that it reserves nothing and says how long to wait, and the row goes back
+to the outbox for later instead of sitting in ``sending`` (where it could be taken for a
+crashed worker).
 
 Rates are per second, configurable with ``ALERTES_RATE_LIMITS`` (merged over
 ``DEFAULT_RATES``; ``None`` means unlimited).  The clock and the sleep are injected, so

@@ -115,7 +115,7 @@ def _context(delivery: Delivery) -> dict:
     return {
         "say_language": SAY_LANGUAGES[language], "voice": voices.get(language, ""),
         "message": delivery.alert.voice(language),
-        "city": setting("ALERTES_CITY_NAME", getattr(settings, "HUB_CITY_NAME", "")),
+        "city": getattr(settings, "HUB_CITY_NAME", ""),
         "phone": setting("ALERTES_INTAKE_PHONE", getattr(settings, "HUB_INTAKE_PHONE", "")),
         "gather_url": tokens.absolute("alertes:voice_gather", language, pk=delivery.pk),
         "language": language,
