@@ -1,8 +1,11 @@
 """Scopes restrict what an OAuth2 bearer token may do on ``/api/v1/``.
 
-A view declares ``required_scopes`` (a list, or a dict by HTTP method); a request
-authenticated with an OAuth2 access token must hold all of them.  A view that declares
-none cannot be used with an OAuth2 token at all: access is opt-in, module by module.
+A view declares ``required_scopes`` (a list, or a dict by HTTP method, ``"*"`` for the
+other methods); a request authenticated with an OAuth2 access token must hold all of
+them.  An entry that is a tuple is satisfied by any one of its scopes (a public list
+that any token of the module may read: ``[("requetes:read", "requetes:write")]``).
+A view that declares none cannot be used with an OAuth2 token at all: access is
+opt-in, module by module.
 Session and app-token requests are not affected (they act as the signed-in user).
 """
 
@@ -25,6 +28,8 @@ class OAuth2TokenHasViewScopes(BasePermission):
         if not isinstance(token, AbstractAccessToken):
             return True
         required = view_scopes(view, request.method)
-        if not required:
+        if not required or not token.is_valid():
             return False
-        return token.is_valid(required)
+        held = set(token.scope.split())
+        return all(held.intersection(scope) if isinstance(scope, tuple) else scope in held
+                   for scope in required)

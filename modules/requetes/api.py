@@ -17,6 +17,8 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
+from hub.api.permissions import OAuth2TokenHasViewScopes
+
 from . import services
 from .models import Category, ServiceRequest
 
@@ -81,11 +83,17 @@ def request_dict(obj: ServiceRequest, *, mine: bool) -> dict:
     return data
 
 
-class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
-    """Active request categories with their questions (public)."""
+REFERENCE = OpenApiParameter("reference", str, OpenApiParameter.PATH,
+                             description="The request's reference, e.g. 2026-000123")
 
-    permission_classes = [AllowAny]
-    required_scopes = ["read"]
+
+class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    """Active request categories with their questions (public; a bearer token needs
+    either requetes scope, so an app that only submits can still show the form)."""
+
+    # Listed with the scope check: a view's own permission_classes replace the defaults.
+    permission_classes = [AllowAny, OAuth2TokenHasViewScopes]
+    required_scopes = [("requetes:read", "requetes:write")]
     serializer_class = CategorySerializer
     lookup_field = "service_code"
 
@@ -95,10 +103,12 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class ServiceRequestViewSet(viewsets.ViewSet):
-    """The signed-in citizen's requests."""
+    """The signed-in citizen's requests.  Bearer tokens: ``requetes:read`` to read
+    (list, retrieve, nearby), ``requetes:write`` to create, follow and comment."""
 
-    permission_classes = [IsAuthenticated]
-    required_scopes = {"GET": ["read"], "*": ["write"]}
+    permission_classes = [IsAuthenticated, OAuth2TokenHasViewScopes]
+    required_scopes = {"GET": ["requetes:read"], "HEAD": ["requetes:read"],
+                       "OPTIONS": ["requetes:read"], "*": ["requetes:write"]}
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     lookup_field = "reference"
 
@@ -110,13 +120,14 @@ class ServiceRequestViewSet(viewsets.ViewSet):
             raise Http404
         return obj
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(operation_id="requests_list", responses={200: dict})
     def list(self, request):
         qs = ServiceRequest.objects.filter(citizen=request.user).select_related(
             "category", "department")[:200]
         return Response([request_dict(obj, mine=True) for obj in qs])
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(operation_id="requests_retrieve", parameters=[REFERENCE],
+                   responses={200: dict})
     def retrieve(self, request, reference=None):
         obj = self._mine(request, reference)
         mine = obj.citizen_id == request.user.pk
@@ -142,7 +153,7 @@ class ServiceRequestViewSet(viewsets.ViewSet):
             channel=ServiceRequest.Channel.APP, submission_key=key)
         return Response(request_dict(obj, mine=True), status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses={200: dict})
+    @extend_schema(request=None, parameters=[REFERENCE], responses={200: dict})
     @action(detail=True, methods=["post", "delete"])
     def follow(self, request, reference=None):
         obj = ServiceRequest.objects.filter(reference=reference).first()
@@ -156,7 +167,7 @@ class ServiceRequestViewSet(viewsets.ViewSet):
         services.follow(obj, user=request.user)
         return Response({"following": True})
 
-    @extend_schema(request=CommentSerializer, responses={201: dict})
+    @extend_schema(request=CommentSerializer, parameters=[REFERENCE], responses={201: dict})
     @action(detail=True, methods=["post"])
     def comment(self, request, reference=None):
         obj = self._mine(request, reference)
