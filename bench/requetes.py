@@ -243,7 +243,7 @@ def measure(client, path: str, *, budget: float = 20.0, rounds: int = 200,
         get()
     timings = []
     deadline = time.perf_counter() + budget
-    while len(timings) < rounds and (len(timings) < 20 or time.perf_counter() < deadline):
+    while len(timings) < rounds and (len(timings) < 10 or time.perf_counter() < deadline):
         start = time.perf_counter()
         get()
         timings.append((time.perf_counter() - start) * 1000)

@@ -32,7 +32,16 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Aggregate, Count, F, FloatField, Func, Q
+from django.db.models import (
+    Aggregate,
+    Count,
+    DateField,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    Q,
+)
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -73,7 +82,7 @@ class Period:
 
     @classmethod
     def default(cls, today: datetime.date | None = None) -> Period:
-        today = today or timezone.localdate()
+        today = today or timezone.localdate(timezone=timezone.get_default_timezone())
         return cls(today - datetime.timedelta(days=DEFAULT_DAYS - 1), today)
 
     @property
@@ -99,7 +108,9 @@ class Period:
 
 
 def _midnight(day: datetime.date) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
+    """Midnight in the city's time zone (the figures are the city's, whoever asks)."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time()),
+                               timezone.get_default_timezone())
 
 
 @dataclass
@@ -277,44 +288,88 @@ def compute(period: Period, *, scope: frozenset[int] | None = None,
                      by_department=by_department, by_category=by_category, weeks=weeks)
 
 
-def _counts(qs, period: Period, start, end, weeks: list[Week]) -> dict[tuple, Figures]:
-    """One grouped query: every count for every (department, category) pair, and the
-    received/closed counts of every week."""
-    closed_in_period = Q(closed_at__gte=start, closed_at__lt=end)
-    open_at_end = Q(closed_at__isnull=True) | Q(closed_at__gte=end)
-    aggregates = {
-        "received": Count("pk", filter=Q(created_at__gte=start)),
-        "closed": Count("pk", filter=closed_in_period),
-        "backlog": Count("pk", filter=open_at_end),
-        "overdue": Count("pk", filter=open_at_end & Q(due_date__lt=period.end)),
-        "within": Count("pk", filter=closed_in_period & Q(closure_reason=Reason.FIXED)
-                        & Q(closed_day__lte=F("due_date"))),
-    }
-    for index, reason in enumerate(REASONS):
-        aggregates[f"reason{index}"] = Count(
-            "pk", filter=closed_in_period & Q(closure_reason=reason))
+class LocalDate(Func):
+    """The city's local calendar date of a datetime column.  On SQLite, the native
+    ``date(x, 'localtime')`` (Django sets the process time zone to ``TIME_ZONE``, and
+    SQLite applies its daylight-saving rules) instead of Django's per-row Python
+    function, which costs seconds over a year of closures."""
+
+    output_field = DateField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"date({sql}, 'localtime')", params
+
+    def as_sql(self, compiler, connection, **extra):
+        return compiler.compile(TruncDate(self.source_expressions[0],
+                                          tzinfo=timezone.get_default_timezone()))
+
+
+def _by_pair(qs):
+    """Grouped by (department, category) through ``+column`` expressions: with the plain
+    columns SQLite walks the whole department index to avoid one sort, a random read
+    per row instead of one pass over the table (~40 % slower with 200,000 rows)."""
+    return qs.annotate(
+        dep=Func(F("department_id"), template="+%(expressions)s", output_field=IntegerField()),
+        cat=Func(F("category_id"), template="+%(expressions)s", output_field=IntegerField()),
+    ).values("dep", "cat")
+
+
+def _week_counts(column: str, weeks: list[Week], prefix: str) -> dict:
+    counts = {}
     for index, week in enumerate(weeks):
         first = _midnight(week.first)
         after = _midnight(week.last + datetime.timedelta(days=1))
-        aggregates[f"wr{index}"] = Count("pk", filter=Q(created_at__gte=first,
-                                                        created_at__lt=after))
-        aggregates[f"wc{index}"] = Count("pk", filter=Q(closed_at__gte=first,
-                                                        closed_at__lt=after))
-    rows = (qs.filter(created_at__lt=end)
-            .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=start))
-            .alias(closed_day=TruncDate("closed_at", tzinfo=timezone.get_current_timezone()))
-            .values("department_id", "category_id").annotate(**aggregates))
-    result = {}
-    for row in rows:
-        figures = Figures(received=row["received"], closed=row["closed"],
-                          backlog=row["backlog"], overdue=row["overdue"],
-                          fixed_within_level=row["within"],
-                          by_reason={reason: row[f"reason{i}"]
-                                     for i, reason in enumerate(REASONS)})
-        figures.week_counts = {week.label: (row[f"wr{i}"], row[f"wc{i}"])
-                          for i, week in enumerate(weeks)}
-        result[(row["department_id"], row["category_id"])] = figures
-    return result
+        counts[f"{prefix}{index}"] = Count("pk", filter=Q(**{f"{column}__gte": first,
+                                                             f"{column}__lt": after}))
+    return counts
+
+
+def _counts(qs, period: Period, start, end, weeks: list[Week]) -> dict[tuple, Figures]:
+    """Three grouped queries, one per cohort so that each reads only its rows: the
+    received (the created_at index), the closed, and the backlog at the end (the status
+    index when the period ends today)."""
+    result: dict[tuple, Figures] = defaultdict(Figures)
+    received = (_by_pair(qs.filter(created_at__gte=start, created_at__lt=end))
+                .annotate(received=Count("pk"), **_week_counts("created_at", weeks, "w")))
+    for row in received:
+        figures = result[(row["dep"], row["cat"])]
+        figures.received = row["received"]
+        for index, week in enumerate(weeks):
+            figures.week_counts[week.label] = (row[f"w{index}"], 0)
+
+    reasons = {f"reason{i}": Count("pk", filter=Q(closure_reason=reason))
+               for i, reason in enumerate(REASONS)}
+    closed = (_by_pair(qs.filter(closed_at__gte=start, closed_at__lt=end)
+                       .alias(closed_day=LocalDate("closed_at")))
+              .annotate(closed=Count("pk"), within=Count("pk", filter=Q(
+                  closure_reason=Reason.FIXED, closed_day__lte=F("due_date"))),
+                  **reasons, **_week_counts("closed_at", weeks, "w")))
+    for row in closed:
+        figures = result[(row["dep"], row["cat"])]
+        figures.closed = row["closed"]
+        figures.fixed_within_level = row["within"]
+        figures.by_reason = {reason: row[f"reason{i}"] for i, reason in enumerate(REASONS)}
+        for index, week in enumerate(weeks):
+            received_count = figures.week_counts.get(week.label, (0, 0))[0]
+            figures.week_counts[week.label] = (received_count, row[f"w{index}"])
+
+    if end > timezone.now():
+        # Nothing can have been closed after the end yet: open now is open at the end.
+        open_at_end = Q(status__in=ServiceRequest.OPEN_STATUSES)
+    else:
+        open_at_end = Q(closed_at__isnull=True) | Q(closed_at__gte=end)
+    backlog = (_by_pair(qs.filter(open_at_end, created_at__lt=end))
+               .annotate(backlog=Count("pk"),
+                         overdue=Count("pk", filter=Q(due_date__lt=period.end))))
+    for row in backlog:
+        figures = result[(row["dep"], row["cat"])]
+        figures.backlog = row["backlog"]
+        figures.overdue = row["overdue"]
+    for figures in result.values():
+        for week in weeks:
+            figures.week_counts.setdefault(week.label, (0, 0))
+    return dict(result)
 
 
 def _cohorts(qs, start, end):
