@@ -21,6 +21,8 @@ from wagtail.search import index
 
 from hub.blocks import RICH_TEXT_FEATURES, CallToActionBlock
 
+from .rich_text import SafeRichTextBlock
+
 PAGE_SIZE = 10
 
 
@@ -76,8 +78,8 @@ class DocumentLinkBlock(blocks.StructBlock):
 
 
 class NewsBodyBlock(blocks.StreamBlock):
-    paragraph = blocks.RichTextBlock(label=_("Paragraph"), features=RICH_TEXT_FEATURES,
-                                     icon="pilcrow")
+    paragraph = SafeRichTextBlock(label=_("Paragraph"), features=RICH_TEXT_FEATURES,
+                                  icon="pilcrow")
     image = ImageBlock(label=_("Image"), template="hub/blocks/image.html")
     quote = QuoteBlock()
     video = VideoLinkBlock()

@@ -1,0 +1,128 @@
+"""News are written in French and translated to English through wagtail-localize's
+workflow: the editor submits the page for translation in the admin, the translator
+fills the strings (a PO file, as exported and imported by the translation editor), the
+English page is published and shows at /en/news/… and in the pages API."""
+
+from __future__ import annotations
+
+import datetime
+
+import polib
+import pytest
+from wagtail.models import Locale
+from wagtail_localize.models import Translation, TranslationSource
+
+from modules.actualites.models import NewsIndexPage, NewsPage
+
+ENGLISH = {
+    "Collecte des feuilles mortes": "Dead-leaf collection",
+    "collecte-feuilles-mortes": "dead-leaf-collection",
+    "Les sacs en papier seront ramassés du 20 au 31 octobre.":
+        "Paper bags will be picked up from October 20 to 31.",
+    "Déposez vos sacs en bordure de rue avant 7 h.":
+        "Put your bags at the curb before 7 a.m.",
+}
+
+
+@pytest.fixture
+def french_news(site):
+    index = NewsIndexPage.objects.get(locale__language_code="fr")
+    page = NewsPage(title="Collecte des feuilles mortes", slug="collecte-feuilles-mortes",
+                    lead="Les sacs en papier seront ramassés du 20 au 31 octobre.",
+                    date=datetime.date(2026, 10, 15), live=False,
+                    body=[("paragraph", "<p>Déposez vos sacs en bordure de rue avant 7 h.</p>")])
+    index.add_child(instance=page)
+    page.save_revision().publish()
+    page.refresh_from_db()
+    return page
+
+
+def test_english_translation_through_the_wagtail_localize_workflow(
+        client, french_news, administrator, django_capture_on_commit_callbacks):
+    en = Locale.objects.get(language_code="en")
+    client.force_login(administrator)
+
+    # 1. The editor submits the French page for translation (the admin's "Translate").
+    submit = f"/admin/localize/submit/page/{french_news.pk}/"
+    assert client.get(submit).status_code == 200
+    response = client.post(submit, {"locales": [en.pk]})
+    assert response.status_code == 302
+    source = TranslationSource.objects.get(object_id=french_news.translation_key)
+    translation = Translation.objects.get(source=source, target_locale=en)
+    draft = french_news.get_translation(en)
+    assert not draft.live  # a draft copy until the strings are translated and published
+
+    # 2. The translator downloads the strings, translates them and uploads them back.
+    po = polib.pofile(str(translation.export_po()))
+    assert {entry.msgid for entry in po} == set(ENGLISH)
+    for entry in po:
+        entry.msgstr = ENGLISH[entry.msgid]
+    translation.import_po(po, user=administrator)
+    assert translation.get_progress() == (len(ENGLISH), len(ENGLISH))
+
+    # 3. Publish the English page (the translation editor's "Publish").
+    with django_capture_on_commit_callbacks(execute=True):
+        translation.save_target(user=administrator, publish=True)
+    english = NewsPage.objects.get(pk=draft.pk)
+    assert english.live and english.locale == en
+    assert english.translation_key == french_news.translation_key
+    assert english.slug == "dead-leaf-collection"
+
+    client.logout()
+    page = client.get("/en/news/dead-leaf-collection/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Dead-leaf collection" in html
+    assert "Put your bags at the curb before 7 a.m." in html
+    assert "Collecte des feuilles" not in html
+    assert "Dead-leaf collection" in client.get("/en/news/").content.decode()
+    french = client.get(french_news.url).content.decode()
+    assert "Déposez vos sacs" in french
+
+    listing = client.get("/api/v2/pages/", {"type": "actualites.NewsPage", "locale": "en",
+                                            "fields": "lead,body"}).json()
+    item = next(i for i in listing["items"] if i["meta"]["slug"] == "dead-leaf-collection")
+    assert item["title"] == "Dead-leaf collection"
+    assert item["lead"] == "Paper bags will be picked up from October 20 to 31."
+    assert "curb before 7 a.m." in item["body"][0]["value"]
+    assert item["meta"]["locale"] == "en"
+    french_items = client.get("/api/v2/pages/", {"type": "actualites.NewsPage",
+                                                 "locale": "fr"}).json()["items"]
+    assert "dead-leaf-collection" not in {i["meta"]["slug"] for i in french_items}
+
+
+def test_translation_updates_follow_the_french_source(client, french_news, administrator,
+                                                     django_capture_on_commit_callbacks):
+    """A correction in French reaches the English page through "Sync translated pages"
+    (update the source): only the changed string needs a new translation."""
+    en = Locale.objects.get(language_code="en")
+    client.force_login(administrator)
+    client.post(f"/admin/localize/submit/page/{french_news.pk}/", {"locales": [en.pk]})
+    source = TranslationSource.objects.get(object_id=french_news.translation_key)
+    translation = Translation.objects.get(source=source, target_locale=en)
+    po = polib.pofile(str(translation.export_po()))
+    for entry in po:
+        entry.msgstr = ENGLISH[entry.msgid]
+    translation.import_po(po)
+    with django_capture_on_commit_callbacks(execute=True):
+        translation.save_target(publish=True)
+
+    new_lead = "Les sacs en papier seront ramassés du 20 octobre au 7 novembre."
+    french_news.lead = new_lead
+    french_news.save_revision().publish()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/admin/localize/update/{source.pk}/", {})
+    assert response.status_code == 302
+    translation.refresh_from_db()
+    po = polib.pofile(str(translation.export_po()))
+    pending = [entry for entry in po if not entry.msgstr]
+    assert [entry.msgid for entry in pending] == [new_lead]
+    assert all(entry.msgstr == ENGLISH[entry.msgid] for entry in po if entry.msgstr)
+    pending[0].msgstr = "Paper bags will be picked up from October 20 to November 7."
+    translation.import_po(po)
+    with django_capture_on_commit_callbacks(execute=True):
+        translation.save_target(publish=True)
+    client.logout()
+    html = client.get("/en/news/dead-leaf-collection/").content.decode()
+    assert "October 20 to November 7" in html
+    assert "Put your bags at the curb" in html
