@@ -3,10 +3,10 @@ channels (email, SMS, voice: ~150,000 deliveries), on SQLite and on PostgreSQL.
 
 Measured, per database:
 
-* the outbox build and enqueue (``services.send``: audience, bulk ``INSERT`` of the
-  deliveries in batches, the django-tasks rows): time and peak Python memory
-  (tracemalloc), for a 10,000-subscriber zone and for the whole city, to show that the
-  memory does not grow with the audience;
+* the outbox build and enqueue (``services.send``: audience count, the deliveries in
+  one ``INSERT … SELECT`` for an emergency, the django-tasks rows): time and peak Python
+  memory (tracemalloc), for a 10,000-subscriber zone and for the whole city, to show
+  that the memory does not grow with the audience;
 * the delay between "send" and the first message handed to a provider, with a worker
   already waiting (the real ``db_worker`` of django-tasks running the module's
   ``deliver_batch`` task);
