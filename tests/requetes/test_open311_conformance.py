@@ -219,7 +219,10 @@ def test_every_endpoint_in_both_formats(client, world, fmt):
     assert mine["agency_responsible"] == created.department.name
     assert mine["description"] == "Un chevreuil blessé"
     assert mine["media_url"] == "https://example.org/photo.jpg"
-    assert mine["expected_datetime"].startswith(created.due_date.isoformat())
+    expected = datetime.datetime.fromisoformat(mine["expected_datetime"])
+    assert timezone.localtime(expected).date() == created.due_date
+    requested = datetime.datetime.fromisoformat(mine["requested_datetime"])
+    assert abs(requested - created.created_at) < datetime.timedelta(seconds=1)
     other = records[-1]["service_request_id"]
     response = get(client, "requests", fmt, service_request_id=f"{reference},{other}",
                    status="closed", start_date="")

@@ -45,10 +45,12 @@ Endpoints (each in ``.xml``, the spec's required format, and ``.json``; content 
     ``services.post_open311_update`` with the rights of the administrator who issued the
     key.  Answers ``update_id``.
 
-``extensions=true`` on the request endpoints adds ``extended_attributes``: the intake
-``channel``, ``follower_count`` and the public ``timeline``.  ``jurisdiction_id`` is
-optional; another value than ``REQUETES_OPEN311_JURISDICTION`` (default
-``salaberry-de-valleyfield.ca``) is a 404.  Errors are the spec's list of
-``{code, description}`` (``<errors><error>``): 404 for what does not exist, 403 for a
-missing or bad ``api_key``, 400 otherwise.  Names and messages follow Accept-Language.
+Ids and codes are strings; datetimes are W3C datetimes in UTC (``2026-11-28T20:15:00Z``,
+the spec's own form).  ``extensions=true`` on the request endpoints adds
+``extended_attributes``: the intake ``channel``, ``follower_count`` and the public
+``timeline``.  ``jurisdiction_id`` is optional; another value than
+``REQUETES_OPEN311_JURISDICTION`` (default ``salaberry-de-valleyfield.ca``) is a 404.
+Errors are the spec's list of ``{code, description}`` (``<errors><error>``): 404 for
+what does not exist, 403 for a missing or bad ``api_key``, 400 otherwise.  Names and
+messages follow Accept-Language.
 """

@@ -42,21 +42,32 @@ def local_zone() -> ZoneInfo:
     return _tz
 
 
-def w3c(value: datetime.datetime | None) -> str | None:
-    """A W3C datetime in the city's zone with its offset (``2026-11-28T20:15:00-05:00``)."""
+def w3c(value: datetime.datetime | str | None) -> str | None:
+    """A W3C datetime in UTC (``2026-11-28T20:15:00Z``, the spec's own example form).
+    ``value`` is an aware datetime, or the naive UTC text SQLite stores
+    (``2026-11-28 20:15:00.123456``), which is sliced rather than parsed: a 1,000-row
+    answer has 2,000 of them."""
     if value is None:
         return None
-    return value.astimezone(local_zone()).isoformat(timespec="seconds")
+    if isinstance(value, str):
+        return f"{value[:10]}T{value[11:19]}Z"
+    if value.tzinfo is None:  # naive values from the database are UTC
+        value = value.replace(tzinfo=datetime.UTC)
+    return value.astimezone(datetime.UTC).replace(tzinfo=None).isoformat(
+        timespec="seconds") + "Z"
 
 
 @functools.lru_cache(maxsize=2048)
-def end_of_day(day: datetime.date | None) -> str | None:
-    """A due *date* as the datetime the request is expected by: the end of that day
-    (cached: a thousand rows share a few dozen due dates)."""
+def end_of_day(day: datetime.date | str | None) -> str | None:
+    """A due *date* (a date, or ISO text from a raw cursor) as the datetime the request
+    is expected by: the end of that day in the city's time zone, written in UTC like
+    the other datetimes (cached: a thousand rows share a few dozen due dates)."""
     if day is None:
         return None
-    return datetime.datetime.combine(day, datetime.time(23, 59, 59),
-                                     tzinfo=local_zone()).isoformat()
+    if isinstance(day, str):
+        day = datetime.date.fromisoformat(day)
+    return w3c(datetime.datetime.combine(day, datetime.time(23, 59, 59),
+                                         tzinfo=local_zone()))
 
 
 def _text(value: Any) -> str:
@@ -103,7 +114,8 @@ def to_xml(root: str, item: str | None, data: Any) -> bytes:
 
 
 def to_json(data: Any) -> bytes:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"),
+                      check_circular=False).encode("utf-8")
 
 
 def respond(fmt: str, root: str, item: str | None, data: Any, status: int = 200
