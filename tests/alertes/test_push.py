@@ -374,3 +374,12 @@ def test_bad_device_tokens_are_refused(db, token):
     with pytest.raises(push.ValidationError):
         push.add_device_token(subscriber, token)
     assert not Address.objects.exists()
+
+
+def test_the_page_lists_the_browser_without_showing_its_endpoint(client, citizen, service):
+    subscriber = Subscriber.objects.create(user=citizen)
+    address = browser(service, subscriber)
+    client.force_login(citizen)
+    page = client.get("/fr/alertes/abonnement/").content.decode()
+    assert address.value not in page  # a long opaque URL, meaningless to a resident
+    assert f'name="address" value="{address.pk}"' in page  # it can be removed
