@@ -250,7 +250,11 @@ def start_workers(n: int, args, overrides: dict) -> list[subprocess.Popen]:
     env = {**os.environ, "BENCH_OVERRIDES": json.dumps(overrides)}
     command = [sys.executable, __file__, "--worker", "--database-url", args.database_url,
                "--var-dir", args.var_dir]
-    return [subprocess.Popen(command, env=env, start_new_session=True)  # noqa: S603
+    # Own session (killed as a group) and no inherited pipes: a worker that outlives its
+    # stop cannot keep the parent waiting for the child's output.
+    return [subprocess.Popen(command, env=env, start_new_session=True,  # noqa: S603
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
             for _ in range(n)]
 
 
