@@ -4,6 +4,8 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.images.blocks import ImageBlock
 
+from .rich_text import SafeRichTextBlock
+
 
 class HeadingBlock(blocks.StructBlock):
     text = blocks.CharBlock(label=_("Heading"), max_length=160)
@@ -41,7 +43,7 @@ class CallToActionBlock(blocks.StructBlock):
 
 class FaqItemBlock(blocks.StructBlock):
     question = blocks.CharBlock(label=_("Question"), max_length=255)
-    answer = blocks.RichTextBlock(
+    answer = SafeRichTextBlock(
         label=_("Answer"), features=["bold", "italic", "link", "ul", "ol"]
     )
 
@@ -65,8 +67,8 @@ RICH_TEXT_FEATURES = ["h2", "h3", "bold", "italic", "link", "document-link", "ol
 
 class ContentStreamBlock(blocks.StreamBlock):
     heading = HeadingBlock()
-    paragraph = blocks.RichTextBlock(label=_("Paragraph"), features=RICH_TEXT_FEATURES,
-                                     icon="pilcrow")
+    paragraph = SafeRichTextBlock(label=_("Paragraph"), features=RICH_TEXT_FEATURES,
+                              icon="pilcrow")
     image = ImageBlock(label=_("Image"), template="hub/blocks/image.html")
     call_to_action = CallToActionBlock()
     faq = FaqBlock()
@@ -74,6 +76,6 @@ class ContentStreamBlock(blocks.StreamBlock):
 
 class IntroStreamBlock(blocks.StreamBlock):
     heading = HeadingBlock()
-    paragraph = blocks.RichTextBlock(label=_("Paragraph"), features=RICH_TEXT_FEATURES,
-                                     icon="pilcrow")
+    paragraph = SafeRichTextBlock(label=_("Paragraph"), features=RICH_TEXT_FEATURES,
+                              icon="pilcrow")
     call_to_action = CallToActionBlock()

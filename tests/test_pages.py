@@ -167,3 +167,22 @@ def test_demo_creates_groups_departments_districts_and_admin(site, client):
     assert admin.check_password(site.ADMIN_PASSWORD) and admin.is_superuser
     client.force_login(admin)
     assert client.get("/admin/").status_code == 200
+
+
+def test_hub_rich_text_is_cleaned_whatever_the_way_in():
+    """Hub pages' paragraphs use the same cleaning as the news, for values built in code
+    and for raw JSON stored as given."""
+    from hub.blocks import ContentStreamBlock
+    from hub.rich_text import SafeRichTextBlock
+
+    block = ContentStreamBlock()
+    assert isinstance(block.child_blocks["paragraph"], SafeRichTextBlock)
+    hostile = ('<p>Bonjour<script>alert(1)</script><img src=x onerror="alert(2)">'
+               '<a href="javascript:alert(3)">lien</a></p>')
+    paragraph = block.child_blocks["paragraph"]
+    stored = paragraph.get_prep_value(paragraph.to_python(hostile))
+    rendered = block.render(block.to_python([{"type": "paragraph", "value": hostile}]))
+    for html in (stored, str(rendered)):
+        assert "Bonjour" in html
+        for bad in ("<script", "alert(1)", "onerror", "javascript:", "<img"):
+            assert bad not in html

@@ -20,8 +20,7 @@ from wagtail.models import Page, TranslatableMixin
 from wagtail.search import index
 
 from hub.blocks import RICH_TEXT_FEATURES, CallToActionBlock
-
-from .rich_text import SafeRichTextBlock
+from hub.rich_text import SafeRichTextBlock
 
 PAGE_SIZE = 10
 

@@ -76,7 +76,7 @@ def request_dict(obj: ServiceRequest, *, mine: bool) -> dict:
         "department": {"name": obj.department.name, "phone": obj.department.phone,
                        "email": obj.department.email},
     }
-    if mine or obj.description_public:
+    if mine or (obj.description_public and not obj.description_redacted):
         data["description"] = obj.description
     if mine:
         data["answers"] = obj.answers
@@ -197,5 +197,6 @@ class ServiceRequestViewSet(viewsets.ViewSet):
             "reference": obj.reference, "status": obj.status,
             "created_at": obj.created_at.isoformat(), "address": obj.address,
             "distance_m": round(services.distance_m(lat, lon, obj.latitude, obj.longitude)),
-            "description": obj.description if obj.description_public else "",
+            "description": (obj.description if obj.description_public
+                            and not obj.description_redacted else ""),
         } for obj in services.nearby_open(category, lat, lon)])

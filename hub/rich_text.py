@@ -1,4 +1,5 @@
-"""Rich text is cleaned when it is stored, whatever the way in.
+"""Rich text is cleaned when it is stored, whatever the way in (hub pages and modules' news
+use the same block).
 
 Draftail only produces safe markup, but news also arrive by other paths (wagtail-localize
 translations, imports, scripts, a crafted form post): a ``<script>``, an ``onerror``
@@ -45,6 +46,11 @@ class SafeRichTextBlock(blocks.RichTextBlock):
 
     def get_prep_value(self, value):
         return clean(super().get_prep_value(value))
+
+    def to_python(self, value):
+        # Also on the way out: a StreamField assigned as raw JSON is stored as given
+        # (Wagtail keeps unaccessed raw items untouched), so it is cleaned when read.
+        return super().to_python(clean(value) if isinstance(value, str) else value)
 
     def deconstruct(self):
         # Stored exactly like Wagtail's block: cleaning is behaviour, not schema, so it
