@@ -437,3 +437,11 @@ LOGGING = {
 # City defaults shown before site settings are edited.
 HUB_CITY_NAME = os.environ.get("HUB_CITY_NAME", "Salaberry-de-Valleyfield")
 HUB_INTAKE_PHONE = os.environ.get("HUB_INTAKE_PHONE", "450 370-4820")
+
+# --- Modules' own settings from the environment -------------------------------------------
+# A module reads settings named after its slug (ALERTES_TWILIO_ACCOUNT_SID,
+# REQUETES_TERRITORY, …; each module's docstring lists them).  Every environment variable
+# `<SLUG>_<NAME>` of an installed module becomes that setting, so a deployment configures
+# modules the same way as the hub, without the hub knowing their settings.  A value that
+# is valid JSON (numbers, true/false, lists, objects) is decoded; anything else is text.
+globals().update(plugin_manager.settings_from_environment(os.environ))

@@ -317,3 +317,17 @@ def test_hook_hub_demo_data(site):
     throwaway.DEMO_RUNS.clear()
     demo.load()
     assert throwaway.DEMO_RUNS == [1]
+
+
+def test_modules_settings_come_from_the_environment():
+    """`<SLUG>_<NAME>` variables of installed modules become settings, JSON decoded."""
+    from hub.plugins.manager import settings_from_environment
+
+    found = settings_from_environment({
+        "ALERTES_TWILIO_FROM": "+14505550100", "ALERTES_VOICE_RETRY_DELAY": "120",
+        "ALERTES_RATE_LIMITS": '{"sms": 1}', "REQUETES_MAP_TILES_URL": "https://t/{z}.png",
+        "ALERTES_PUSH_ALLOW_LOOPBACK": "false", "NOTAMODULE_X": "1", "PATH": "/bin"})
+    assert found == {"ALERTES_TWILIO_FROM": "+14505550100", "ALERTES_VOICE_RETRY_DELAY": 120,
+                     "ALERTES_RATE_LIMITS": {"sms": 1},
+                     "REQUETES_MAP_TILES_URL": "https://t/{z}.png",
+                     "ALERTES_PUSH_ALLOW_LOOPBACK": False}

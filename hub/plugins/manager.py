@@ -13,6 +13,7 @@ This file must stay importable before Django is configured (settings import it).
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import os
 from dataclasses import dataclass
@@ -48,6 +49,22 @@ def discover() -> list[ModuleEntry]:
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         seen.setdefault(ep.name, ModuleEntry(slug=ep.name, plugin_path=ep.value))
     return sorted(seen.values(), key=lambda entry: entry.slug)
+
+
+def settings_from_environment(environ) -> dict:
+    """``ALERTES_TWILIO_FROM=+14505550100`` → ``{"ALERTES_TWILIO_FROM": "+14505550100"}``
+    for every installed module's slug; JSON values (``5``, ``true``, ``{"sms": 1}``) are
+    decoded so that numbers and mappings arrive typed."""
+    prefixes = tuple(f"{entry.slug.upper()}_" for entry in discover())
+    found = {}
+    for name, raw in environ.items():
+        if not prefixes or not name.startswith(prefixes) or not name[:1].isalpha():
+            continue
+        try:
+            found[name] = json.loads(raw)
+        except ValueError:
+            found[name] = raw
+    return found
 
 
 def parse_disabled(value: str | None) -> list[str]:
