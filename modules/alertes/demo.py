@@ -121,3 +121,9 @@ def _alert(spec: dict, topics: dict) -> None:
         error="HTTP 400 Twilio 21211: invalid 'To' phone number")
     Alert.objects.filter(pk=alert.pk).update(status="sent", sent_at=sent_at,
                                              audience_size=rows.count())
+    # Published in Wagtail's sense too, so the admin lists it as live with its revision.
+    alert.refresh_from_db()
+    revision = alert.save_revision(clean=False)
+    Alert.objects.filter(pk=alert.pk).update(
+        live=True, live_revision=revision, has_unpublished_changes=False,
+        first_published_at=sent_at, last_published_at=sent_at)
