@@ -54,6 +54,7 @@ than 30 s away sends the row back to ``queued`` for later, without counting an a
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -804,13 +805,19 @@ def deliver(ids: list[int]) -> dict[str, int]:
     counts = {"sent": 0, "failed": 0, "retry": 0, "skipped": 0}
     channels = available_channels()
     alert_ids = set()
-    for start in range(0, len(ids), CLAIM_SIZE):
-        chunk = ids[start:start + CLAIM_SIZE]
-        claimed = claim(chunk)
-        counts["skipped"] += len(chunk) - len(claimed)
-        for delivery in claimed:
-            alert_ids.add(delivery.alert_id)
-            counts[_deliver_one(delivery, channels.get(delivery.channel))] += 1
+    with contextlib.ExitStack() as sessions:
+        # A channel may keep one provider session for the batch (email: one SMTP
+        # connection instead of one per message).
+        for channel in channels.values():
+            if hasattr(channel, "batch"):
+                sessions.enter_context(channel.batch())
+        for start in range(0, len(ids), CLAIM_SIZE):
+            chunk = ids[start:start + CLAIM_SIZE]
+            claimed = claim(chunk)
+            counts["skipped"] += len(chunk) - len(claimed)
+            for delivery in claimed:
+                alert_ids.add(delivery.alert_id)
+                counts[_deliver_one(delivery, channels.get(delivery.channel))] += 1
     for alert_id in alert_ids:
         refresh_alert_status(alert_id)
     return counts

@@ -126,9 +126,11 @@ def twilio(settings):
 class SMTPSink:
     def __init__(self):
         self.messages: list = []
+        self.sessions: set = set()  # client (host, port) of each SMTP connection used
 
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(envelope)
+        self.sessions.add(session.peer)
         return "250 Message accepted for delivery"
 
 
