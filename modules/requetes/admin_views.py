@@ -120,9 +120,18 @@ def queue(request):
         target = reverse("requetes_admin:queue")
         return redirect(f"{target}?{query_string}" if query_string else target)
     qs, filters = _filtered(request)
-    qs = qs.select_related("category", "department", "assigned_to").annotate(
-        follower_count=Count("followers"))
+    qs = qs.select_related("category", "department", "assigned_to")
     page = Paginator(qs, 50).get_page(request.GET.get("p"))
+    # Followers are counted for the page's rows only: a COUNT annotation on the queue
+    # would group and sort the department's whole backlog before the LIMIT.
+    rows = list(page.object_list)
+    followers = dict(ServiceRequest.followers.through.objects
+                     .filter(servicerequest_id__in=[row.pk for row in rows])
+                     .values("servicerequest_id").annotate(n=Count("pk"))
+                     .values_list("servicerequest_id", "n"))
+    for row in rows:
+        row.follower_count = followers.get(row.pk, 0)
+    page.object_list = rows
     params = request.GET.copy()
     params.pop("p", None)
     return render(request, "requetes/admin/queue.html", {
