@@ -186,3 +186,11 @@ def test_hub_rich_text_is_cleaned_whatever_the_way_in():
         assert "Bonjour" in html
         for bad in ("<script", "alert(1)", "onerror", "javascript:", "<img"):
             assert bad not in html
+
+
+def test_home_page_query_budget(client, site, django_assert_max_num_queries):
+    """The page every resident opens in an emergency: at most 12 queries uncached (the
+    news tile reads view restrictions once and joins the locale)."""
+    client.get("/fr/")
+    with django_assert_max_num_queries(12):
+        assert client.get("/fr/").status_code == 200

@@ -2,6 +2,7 @@
 
 from django.template.loader import render_to_string
 from django.urls import include, path
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from hub.plugins import hookimpl
@@ -44,16 +45,15 @@ def _index_url(request) -> str | None:
 
 @hookimpl
 def hub_home_tiles(request):
-    url = _index_url(request)
-    if url is None:
+    index, latest = services.news_for_home_tile((get_language() or "fr")[:2])
+    if index is None:
         return []  # no news list published yet: nothing to point residents to
-    latest = services.latest_news(limit=1)
-    description = (_("Latest: %(title)s") % {"title": latest[0].title} if latest
+    description = (_("Latest: %(title)s") % {"title": latest.title} if latest
                    else _("Announcements, works, events and decisions of the city council."))
     return [{
         "title": _("City news"),
         "description": description,
-        "url": url,
+        "url": index.get_url(request),
         "icon": "news",
         "order": 30,
     }]
