@@ -215,6 +215,9 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Espace citoyen"
+# One 30-second step either side (RFC 6238 §5.2): a code typed as the period turns is
+# still accepted; allauth refuses a code used twice.
+MFA_TOTP_TOLERANCE = 1
 HUB_REQUIRE_STAFF_MFA = env_bool("HUB_REQUIRE_STAFF_MFA", PRODUCTION)
 
 # django-axes: lock out after repeated failures, same message whether the account exists.

@@ -37,8 +37,10 @@ def post(client, raw, fmt="json", **fields):
             "long": INSIDE[1], "description": "Lampadaire éteint",
             "attribute[poteau]": "12"}
     data.update(fields)
+    # Error texts follow Accept-Language (French by default); the assertions read English.
     return client.post(f"{BASE}/requests.{fmt}", {k: v for k, v in data.items()
-                                                   if v is not None})
+                                                   if v is not None},
+                       HTTP_ACCEPT_LANGUAGE="en")
 
 
 def error_texts(response) -> str:
@@ -300,7 +302,8 @@ def test_bad_get_parameters_are_400(client, lighting, params, named):
     for fmt in ("json", "xml"):
         response = client.get(f"{BASE}/requests.{fmt}", params)
         assert response.status_code == 400, (fmt, response.content)
-    assert named in error_texts(client.get(f"{BASE}/requests.json", params))
+    assert named in error_texts(client.get(f"{BASE}/requests.json", params,
+                                           HTTP_ACCEPT_LANGUAGE="en"))
 
 
 def test_redacted_description_is_hidden(client, lighting, api_key):
@@ -309,6 +312,12 @@ def test_redacted_description_is_hidden(client, lighting, api_key):
     assert client.get(f"{BASE}/requests/{reference}.json").json()[0]["description"]
     ServiceRequest.objects.filter(reference=reference).update(description_redacted=True)
     assert client.get(f"{BASE}/requests/{reference}.json").json()[0]["description"] == ""
+
+
+def test_errors_are_french_by_default(client, lighting):
+    response = client.get(f"{BASE}/requests.json", {"status": "pending"})
+    assert response.status_code == 400
+    assert "status" in error_texts(response) and "doit" in error_texts(response)
 
 
 def test_names_follow_accept_language(client, lighting):
@@ -336,7 +345,8 @@ def open311_request(client, lighting, api_key):
 def update(client, raw, reference, **fields):
     data = {"api_key": raw, "service_request_id": reference, **fields}
     return client.post(f"{BASE}/servicerequestupdates.json",
-                       {k: v for k, v in data.items() if v is not None})
+                       {k: v for k, v in data.items() if v is not None},
+                       HTTP_ACCEPT_LANGUAGE="en")
 
 
 def test_back_office_updates_move_the_request(client, open311_request, api_key,
