@@ -1,5 +1,6 @@
 """Idempotent demo data: locales, site and settings, FR + EN home pages, groups, an
-administrator for local use, a few departments and districts, then every module's
+administrator for local use, a few departments and districts, civic addresses in them
+(``hub.demo_addresses``), then every module's
 ``hub_demo_data``."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from wagtail.models import Locale, Page, Site
 
+from hub import demo_addresses
 from hub.models import Department, District, HomePage, SiteSettings
 from hub.plugins.manager import hooks
 
@@ -131,5 +133,6 @@ def load(admin_email: str = ADMIN_EMAIL, admin_password: str = ADMIN_PASSWORD) -
     for slug, name, geometry in DISTRICTS:
         District.objects.update_or_create(slug=slug, defaults={"name": name,
                                                                "geometry": geometry})
+    demo_addresses.load()
     _admin(admin_email, admin_password)
     hooks().hub_demo_data()

@@ -19,6 +19,7 @@ from hub.api.wagtail_api import api_router as wagtail_api_router
 from hub.oidc import views as oidc_views
 from hub.plugins.manager import collect
 from hub.views import account as account_views
+from hub.views import addresses as address_views
 from hub.views import errors
 from hub.views import search as search_views
 from hub.views.dashboard import MonEspaceView
@@ -32,6 +33,7 @@ hub_patterns = (
     [
         path("mon-espace/", MonEspaceView.as_view(), name="mon_espace"),
         path("recherche/", search_views.search_page, name="search"),
+        path("adresses/suggestions/", address_views.suggestions, name="address_suggestions"),
         path("compte/profil/", account_views.profile, name="profile"),
         path("compte/confidentialite/", account_views.privacy, name="privacy"),
         path("compte/confidentialite/export.json", account_views.export_data,

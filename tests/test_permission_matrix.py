@@ -120,6 +120,9 @@ EXACT: dict[str, Exact] = {
                               "throwaway test module: a machine endpoint at the site root"),
     "api/v1/search/": Exact("/api/v1/search/?q=neige", every(200), "public content only"),
     "fr/recherche/": Exact("/fr/recherche/?q=neige", every(200), "public content only"),
+    "fr/adresses/suggestions/": Exact(
+        "/fr/adresses/suggestions/?q=rue+victoria", every(200),
+        "public civic address register (no one's personal data), rate-limited per client"),
     "(?:api|open311)/": Exact("/api/inconnu/", every(404),
                               "unknown API paths: JSON 404, never an HTML redirect"),
     "i18n/setlang/": Exact("/i18n/setlang/", every(Redirect("/")),

@@ -1,5 +1,7 @@
-"""The hub's shared nouns: the account, departments, districts, pages and site settings."""
+"""The hub's shared nouns: the account, departments, districts, the civic address register,
+pages and site settings."""
 
+from .addresses import CivicAddress
 from .heartbeat import WorkerHeartbeat
 from .organisation import Department, District
 from .pages import ContentPage, HomePage
@@ -7,5 +9,6 @@ from .site_settings import SiteSettings
 from .user import User
 
 __all__ = [
-    "ContentPage", "Department", "District", "HomePage", "SiteSettings", "User", "WorkerHeartbeat",
+    "CivicAddress", "ContentPage", "Department", "District", "HomePage", "SiteSettings", "User",
+    "WorkerHeartbeat",
 ]

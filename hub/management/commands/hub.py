@@ -1,13 +1,15 @@
-"""``manage.py hub modules`` lists the modules; ``manage.py hub demo`` loads demo data."""
+"""``manage.py hub modules`` lists the modules; ``manage.py hub demo`` loads demo data;
+``manage.py hub addresses import <csv>`` loads the civic address register (docs/addresses.md);
+``manage.py hub addresses relocate`` recomputes addresses' districts."""
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from hub import demo
+from hub import addresses, demo
 from hub.plugins.manager import registered_modules
 
 
 class Command(BaseCommand):
-    help = "Espace citoyen hub: list modules, load demo data."
+    help = "Espace citoyen hub: list modules, load demo data, import civic addresses."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -15,6 +17,21 @@ class Command(BaseCommand):
         demo_parser = sub.add_parser("demo", help="Create or refresh the demo data (idempotent).")
         demo_parser.add_argument("--admin-email", default=demo.ADMIN_EMAIL)
         demo_parser.add_argument("--admin-password", default=demo.ADMIN_PASSWORD)
+        addr = sub.add_parser("addresses", help="The civic address register.")
+        addr_sub = addr.add_subparsers(dest="addresses_action", required=True)
+        imp = addr_sub.add_parser("import", help="Import or update addresses from a CSV file "
+                                                 "(format: docs/addresses.md).")
+        imp.add_argument("csv", help="Path of the CSV file (UTF-8, comma or semicolon).")
+        imp.add_argument("--dry-run", action="store_true",
+                         help="Check every line and count, write nothing.")
+        imp.add_argument("--municipality", default="",
+                         help="Municipality for lines without a municipalite column.")
+        imp.add_argument("--encoding", default="utf-8-sig",
+                         help="File encoding (default UTF-8; cp1252 for old Excel files).")
+        imp.add_argument("--max-errors", type=int, default=50,
+                         help="How many line errors to print (all are counted).")
+        addr_sub.add_parser("relocate", help="Recompute every address's district (after "
+                                             "districts' boundaries changed).")
 
     def handle(self, *args, action, **options):
         if action == "modules":
@@ -23,6 +40,34 @@ class Command(BaseCommand):
             demo.load(admin_email=options["admin_email"],
                       admin_password=options["admin_password"])
             self.stdout.write(self.style.SUCCESS("Demo data ready."))
+        elif action == "addresses":
+            self.addresses(options)
+
+    def addresses(self, options):
+        if options["addresses_action"] == "relocate":
+            changed = addresses.relocate_all()
+            self.stdout.write(self.style.SUCCESS(f"{changed} addresses changed district."))
+            return
+        try:
+            result = addresses.import_csv(options["csv"], dry_run=options["dry_run"],
+                                          municipality=options["municipality"],
+                                          encoding=options["encoding"])
+        except FileNotFoundError as exc:
+            raise CommandError(f"No such file: {options['csv']}") from exc
+        except LookupError as exc:
+            raise CommandError(str(exc)) from exc
+        except addresses.ImportError_ as exc:
+            raise CommandError(str(exc)) from exc
+        for line, message in result.errors[:options["max_errors"]]:
+            self.stderr.write(f"line {line}: {message}")
+        if len(result.errors) > options["max_errors"]:
+            self.stderr.write(f"… and {len(result.errors) - options['max_errors']} more "
+                              "line errors.")
+        prefix = "Dry run (nothing written): would create" if result.dry_run else "Created"
+        self.stdout.write(self.style.SUCCESS(
+            f"{prefix} {result.created}, {'update' if result.dry_run else 'updated'} "
+            f"{result.updated}; {len(result.errors)} lines in error; {result.outside} "
+            "addresses outside every district."))
 
     def list_modules(self):
         modules = registered_modules()
