@@ -134,17 +134,60 @@ def emergency_topics():
     return Topic.objects.filter(is_emergency=True)
 
 
+def place_resident(civic_address: str = "", point=None):
+    """Where a resident lives, from the civic address register (``hub.addresses``):
+    ``(address as stored, district)``.  A point ``(latitude, longitude)`` wins over the
+    address; an address not in the register (or in no district) is a ``ValidationError``
+    on ``civic_address``, unless the city has loaded no register yet (the typed text is
+    kept, no district)."""
+    from hub import addresses
+    from hub.models import CivicAddress
+
+    civic_address = " ".join((civic_address or "").split())[:255]
+    if point is not None:
+        district = addresses.district_for_point(*point)
+        if district is None:
+            raise ValidationError({"latitude": _(
+                "This point is in none of the city's districts: place it where you live, "
+                "in the city.")})
+        return civic_address, district
+    if not civic_address:
+        return "", None
+    found = addresses.geocode(civic_address)
+    if found is None:
+        if not CivicAddress.objects.exists():
+            return civic_address, None
+        raise ValidationError({"civic_address": _(
+            "This address is not in the city's address register. Check the civic number "
+            "and the street (for example: 41 rue Victoria), or place a point on the map.")})
+    if found.district_id is None:
+        raise ValidationError({"civic_address": _(
+            "This address is in none of the city's districts.")})
+    return found.label, found.district
+
+
 @transaction.atomic
 def update_preferences(subscriber: Subscriber, *, topics: Iterable[Topic], language: str,
                        district=None, quiet_start=None, quiet_end=None, method: str = "web",
-                       actor=None) -> Subscriber:
+                       actor=None, civic_address: str | None = None,
+                       point: tuple[float, float] | None = None) -> Subscriber:
     """Set the topics (emergency topics are always kept), language, zone and quiet
-    hours; every topic added or removed is a consent record."""
+    hours; every topic added or removed is a consent record.  With ``civic_address``
+    (or a map ``point``), the zone is the district of that address in the civic address
+    register (``place_resident``) unless ``district`` is given (staff override); an
+    address not found is an error and nothing changes.  ``civic_address=None`` leaves the
+    stored address alone."""
     if language not in ("fr", "en"):
         raise ValidationError({"language": _("Choose French or English.")})
     if (quiet_start is None) != (quiet_end is None):
         raise ValidationError({"quiet_end": _("Give both the start and the end of the "
                                               "quiet hours, or neither.")})
+    if civic_address is not None or point is not None:
+        stored, placed = place_resident(civic_address or "", point)
+        if civic_address is not None:
+            subscriber.civic_address = stored
+        if district is None:
+            district = placed
     wanted = {t.pk: t for t in topics} | {t.pk: t for t in emergency_topics()}
     current = set(TopicSubscription.objects.filter(subscriber=subscriber)
                   .values_list("topic_id", flat=True))
@@ -194,13 +237,16 @@ def register_resident(*, name: str, phone: str = "", email: str = "", civic_addr
                       consent_note: str = "") -> Subscriber:
     """Staff register a resident without an account (e.g. a senior with a landline) who
     gave their consent (by phone, at the counter): the consent is recorded with its
-    circumstances, the addresses count as verified by the staff member."""
+    circumstances, the addresses count as verified by the staff member.  Without a
+    ``district``, the civic address places the resident (``place_resident``)."""
     if actor is None or not can_register(actor):
         raise PermissionDenied(_("You may not register residents."))
     if not (phone or email):
         raise ValidationError(_("Give a phone number or an email address."))
     if language not in ("fr", "en"):
         raise ValidationError(_("Choose French or English."))
+    if district is None and civic_address:  # placed in a zone from the address register
+        civic_address, district = place_resident(civic_address)
     subscriber = Subscriber.objects.create(name=name[:150], civic_address=civic_address[:255],
                                            language=language, district=district,
                                            registered_by=actor)
@@ -225,7 +271,9 @@ def import_residents(rows: Iterable[dict], actor, *, dry_run: bool = True,
                      consent_note: str = "") -> dict:
     """Import residents from CSV rows (``name``, ``phone``, ``email``, ``address``,
     ``language``, ``district`` slug, ``topics`` slugs separated by ``;``).  Each line is
-    checked; ``dry_run`` shows what would happen without writing anything.  Returns
+    checked; ``dry_run`` shows what would happen without writing anything.  An empty
+    district is found from the address in the civic address register (a line whose
+    address is not found is an error).  Returns
     ``{"created": n, "errors": [(line, message), …]}``."""
     from hub.models import District
 

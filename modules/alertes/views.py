@@ -60,6 +60,19 @@ def detail(request, pk):
                                                        references=alert)})
 
 
+def _zone_choice(form, subscriber):
+    """The ``district`` for ``update_preferences``: a staff member's explicit change of the
+    list wins; ``None`` lets the address (or point) place the subscriber — or clears the
+    zone when they removed their address; otherwise the current zone stays (a point is
+    not stored, so saving again without one keeps the zone it gave)."""
+    data = form.cleaned_data
+    if "district" in form.fields and data.get("district") != subscriber.district:
+        return data.get("district")
+    if data["civic_address"] or form.point is not None or subscriber.civic_address:
+        return None
+    return subscriber.district
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def subscription(request):
@@ -67,9 +80,10 @@ def subscription(request):
     action = request.POST.get("action", "") if request.method == "POST" else ""
     initial = {"topics": subscriber.topics.filter(is_emergency=False),
                "language": subscriber.language, "district": subscriber.district,
+               "civic_address": subscriber.civic_address,
                "quiet_start": subscriber.quiet_start, "quiet_end": subscriber.quiet_end}
     preferences = PreferencesForm(request.POST if action == "preferences" else None,
-                                  initial=initial)
+                                  initial=initial, staff=request.user.is_staff)
     address_form = AddressForm(request.POST if action == "add_address" else None)
     code_form = CodeForm(request.POST if action == "verify_code" else None)
     own = subscriber.addresses.all()
@@ -78,8 +92,10 @@ def subscription(request):
         try:
             services.update_preferences(
                 subscriber, topics=data["topics"], language=data["language"],
-                district=data["district"], quiet_start=data["quiet_start"],
-                quiet_end=data["quiet_end"], actor=request.user)
+                district=_zone_choice(preferences, subscriber),
+                civic_address=data["civic_address"], point=preferences.point,
+                quiet_start=data["quiet_start"], quiet_end=data["quiet_end"],
+                actor=request.user)
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 for error in errors:

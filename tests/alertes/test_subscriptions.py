@@ -22,7 +22,7 @@ def test_preferences_keep_emergencies_and_record_consent(citizen_client, citizen
                                                          districts):
     response = citizen_client.post(URL, {
         "action": "preferences", "topics": [topics["deneigement"].pk], "language": "en",
-        "district": districts[0].pk, "quiet_start": "22:00", "quiet_end": "07:00"})
+        "latitude": "45.25", "longitude": "-74.15", "quiet_start": "22:00", "quiet_end": "07:00"})
     assert response.status_code == 302
     subscriber = Subscriber.objects.get(user=citizen)
     assert set(subscriber.topics.values_list("slug", flat=True)) == {"urgences", "deneigement"}
