@@ -103,6 +103,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Anonymous public pages answer here, before any session, CSRF or CSP work.
+    "hub.cache.AnonymousPublicCacheMiddleware",
     "csp.middleware.CSPMiddleware",
     "hub.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -116,7 +118,6 @@ MIDDLEWARE = [
     "hub.middleware.StaffMFARequiredMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     "axes.middleware.AxesMiddleware",
-    "hub.cache.AnonymousPublicCacheMiddleware",
 ]
 
 ROOT_URLCONF = "hub.urls"

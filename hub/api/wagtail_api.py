@@ -1,16 +1,60 @@
 """Wagtail API v2 (``/api/v2/``): pages (``?locale=en``), images and documents."""
 
+from django.utils.functional import SimpleLazyObject
 from rest_framework.permissions import AllowAny
+from wagtail.api.querysets import get_public_pages_queryset
 from wagtail.api.v2.router import WagtailAPIRouter
-from wagtail.api.v2.views import PagesAPIViewSet
+from wagtail.api.v2.utils import BadRequestError, page_models_from_string
+from wagtail.api.v2.views import BaseAPIViewSet, PagesAPIViewSet
 from wagtail.documents.api.v2.views import DocumentsAPIViewSet
 from wagtail.images.api.v2.views import ImagesAPIViewSet
 
 
 class PublicPagesAPIViewSet(PagesAPIViewSet):
-    """Live, public pages only (Wagtail's own filtering); readable without signing in."""
+    """Live, public pages only (Wagtail's own filtering); readable without signing in.
+
+    The news listing is what apps poll in an emergency, so its queries are bounded:
+
+    * the queryset (view restrictions, site, its translations: three queries) is built
+      once per request, not again for the serializer class, and the serializer context's
+      base queryset (only the detail view's ``meta.parent`` reads it) is built on use;
+    * ``?type=app.Model`` filters that model's table directly (a join) instead of
+      ``pk IN (SELECT … FROM wagtailcore_page …)``, which the pagination's ``COUNT`` and
+      the page of rows each evaluated in full;
+    * every row's locale (``meta.locale``) is joined, not read once per row.
+    """
 
     permission_classes = [AllowAny]
+
+    def get_base_queryset(self):
+        if not hasattr(self, "_hub_base_queryset"):
+            self._hub_base_queryset = super().get_base_queryset()
+        return self._hub_base_queryset
+
+    def get_serializer_context(self):
+        context = BaseAPIViewSet.get_serializer_context(self)
+        context["base_queryset"] = SimpleLazyObject(self.get_base_queryset)
+        return context
+
+    def get_queryset(self):
+        if not hasattr(self, "_hub_queryset"):
+            self._hub_queryset = self._build_queryset()
+        return self._hub_queryset
+
+    def _build_queryset(self):
+        try:
+            models_type = self.request.GET.get("type")
+            models = page_models_from_string(models_type) if models_type else []
+        except (LookupError, ValueError) as e:
+            raise BadRequestError("type doesn't exist") from e
+        if len(models) == 1:
+            try:
+                queryset = get_public_pages_queryset(self.request, model=models[0])
+            except ValueError as e:
+                raise BadRequestError(str(e)) from e
+        else:
+            queryset = super().get_queryset()
+        return queryset.select_related("locale")
 
 
 class PublicImagesAPIViewSet(ImagesAPIViewSet):
