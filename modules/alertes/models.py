@@ -185,7 +185,9 @@ class Alert(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, models
 
     Non-emergency alerts are sent by being *published*: the "Approbation des alertes"
     workflow (migration 0004) ends with the approver publishing, and ``publish`` hands
-    the alert to ``services`` to send.  Emergencies skip the workflow (``services.send``
+    the alert to ``services`` to send.  The approver is never the submitter (a four-eyes
+    task, ``approval.FourEyesApprovalTask``, migration 0005), and the editor offers no
+    "Publish" for an alert not yet sent.  Emergencies skip the workflow (``services.send``
     by an officer, logged in the history).  ``status`` stays the sending state; Wagtail's
     ``live`` only tells whether a version was published.
     """
@@ -356,3 +358,7 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.alert_id}/{self.channel}/{self.pk}"
+
+
+# The alert workflow's approval task (four-eyes rule), a model of this app.
+from .approval import FourEyesApprovalTask  # noqa: E402,F401

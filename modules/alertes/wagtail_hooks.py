@@ -2,8 +2,10 @@
 its CSV), the subscribers and the registration of residents without an account.
 
 Non-emergency alerts go through Wagtail's workflow ("Approbation des alertes", migration
-0004): the officer submits, an approver approves, which publishes the alert, and
-publishing sends it (``Alert.publish`` → ``services.alert_published``).  Emergencies can
+0004): the officer submits, another approver approves (a four-eyes task, migration 0005:
+nobody approves what they submitted), which publishes the alert, and publishing sends it
+(``Alert.publish`` → ``services.alert_published``); the editor offers no "Publish" for an
+alert not yet sent, since that would skip the approval.  Emergencies can
 be sent at once by any officer from the report ("Send the emergency now"); the sending is
 written in the alert's history.
 """
@@ -25,9 +27,15 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.snippets.models import register_snippet
-from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+from wagtail.snippets.views.snippets import (
+    CopyView,
+    CreateView,
+    EditView,
+    SnippetViewSet,
+    SnippetViewSetGroup,
+)
 
-from . import services, sms
+from . import approval, services, sms
 from .admin_forms import AlertForm, ImportConfirmForm, ImportForm, ResidentForm
 from .models import Alert, Channel, ConsentRecord, Delivery, Topic
 
@@ -42,8 +50,55 @@ class TopicViewSet(SnippetViewSet):
               FieldPanel("is_emergency"), FieldPanel("order")]
 
 
+class NoSendingByPublishMixin:
+    """Publishing a draft alert sends it, so the editor's "Publish" is not offered for an
+    alert that has not been sent (nor for a new one): it is sent once another approver
+    approves it in the workflow (four-eyes rule, ``approval.FourEyesApprovalTask``), or as
+    an emergency from its report.  A forged ``action-publish`` only saves the draft."""
+
+    def _publish_would_send(self) -> bool:
+        if not hasattr(self, "_would_send"):
+            alert = getattr(self, "object", None)
+            self._would_send = alert is None or alert.pk is None or Alert.objects.filter(
+                pk=alert.pk, status=Alert.Status.DRAFT).exists()
+        return self._would_send
+
+    def get_available_actions(self):
+        actions = super().get_available_actions()
+        if "publish" in actions and self._publish_would_send():
+            actions = [name for name in actions if name != "publish"]
+        return actions
+
+    def get_action(self, request):
+        action = super().get_action(request)
+        if request.POST.get("action-publish") and action != "publish":
+            messages.error(request, _(
+                "Publishing would send this alert: it is sent once another approver has "
+                "approved it. Submit it for approval instead."))
+        return action
+
+
+class AlertCreateView(NoSendingByPublishMixin, CreateView):
+    pass
+
+
+class AlertCopyView(NoSendingByPublishMixin, CopyView):
+    pass
+
+
+class AlertEditView(NoSendingByPublishMixin, EditView):
+    def get(self, request, *args, **kwargs):
+        reason = approval.refusal_for(self.object, request.user)
+        if reason:  # an approver looking at what they submitted: say why nothing is offered
+            messages.warning(request, reason)
+        return super().get(request, *args, **kwargs)
+
+
 class AlertViewSet(SnippetViewSet):
     model = Alert
+    add_view_class = AlertCreateView
+    copy_view_class = AlertCopyView
+    edit_view_class = AlertEditView
     icon = "warning"
     menu_label = gettext_lazy("Alerts")
     list_display = ["title_fr", "severity", "kind", "status", "sent_at"]
@@ -107,6 +162,7 @@ def report(request, pk):
         "audience": audience, "statuses": Delivery.Status.choices,
         "can_send": services.can_send(request.user),
         "workflow_state": alert.current_workflow_state,
+        "four_eyes": approval.refusal_for(alert, request.user),
         "edit_url": reverse("wagtailsnippets_alertes_alert:edit", args=[alert.pk]),
     })
 
@@ -286,6 +342,19 @@ def include_urls():
         path("abonnes/inscrire/", register_resident, name="register"),
         path("abonnes/importer/", import_residents, name="import"),
     ], "alertes_admin"))
+
+
+@hooks.register("construct_snippet_action_menu")
+def hide_publish_of_unsent_alerts(menu_items, request, context):
+    """No "Publish" in the editor of an alert that publishing would send (see
+    ``NoSendingByPublishMixin``, which refuses it server-side)."""
+    if context.get("model") is not Alert:
+        return
+    instance = context.get("instance")
+    if instance is not None and instance.pk is not None and not Alert.objects.filter(
+            pk=instance.pk, status=Alert.Status.DRAFT).exists():
+        return
+    menu_items[:] = [item for item in menu_items if item.name != "action-publish"]
 
 
 @hooks.register("register_log_actions")

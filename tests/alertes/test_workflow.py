@@ -26,7 +26,7 @@ def test_the_workflow_is_assigned_to_alerts(db):
                                            content_type__model="alert")
     assert link.workflow.name == "Approbation des alertes" and link.workflow.active
     [task] = [t.specific for t in link.workflow.tasks]
-    assert type(task).__name__ == "GroupApprovalTask"
+    assert type(task).__name__ == "FourEyesApprovalTask"  # migration 0005
     assert set(task.groups.values_list("name", flat=True)) == {
         "Approbateurs des alertes", "Administrateurs"}
 
