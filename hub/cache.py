@@ -82,10 +82,11 @@ def _key(request) -> str:
 
 
 def _cacheable(request, response) -> bool:
+    # A page holding a CSRF token (a form) always sends the CSRF cookie again (Django
+    # renews it whenever the token is used), so ``response.cookies`` keeps it out too.
     if response.status_code != 200 or response.cookies or response.streaming:
         return False
-    if request.META.get("CSRF_COOKIE_USED") or getattr(request, "_hub_uncacheable", False):
-        # The page holds a CSRF token (a form): it is tied to this visitor's secret.
+    if getattr(request, "_hub_uncacheable", False):
         return False
     control = response.get("Cache-Control", "")
     if any(word in control for word in ("private", "no-store", "no-cache")):
