@@ -22,12 +22,11 @@ import json
 import re
 import smtplib
 import threading
-import urllib.error
-import urllib.parse
-import urllib.request
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.message import make_msgid
+from django.core.mail.utils import DNS_NAME
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -49,67 +48,144 @@ def setting(name: str, default=None):
     return getattr(settings, name, default)
 
 
+# Placeholders reversed once per URL name and language, then replaced per message:
+# ``reverse`` under a language override costs more than the rest of building an SMS.
+_URL_TEMPLATES: dict[tuple, str] = {}
+_INT_PLACEHOLDER = 918273645546372819
+_STR_PLACEHOLDER = "zq0PLACEHOLDER0qz"
+
+
+def url(name: str, language: str = "fr", **kwargs) -> str:
+    """``tokens.absolute(name, language, **kwargs)``, reversed once per name, language
+    and keyword names (the values are put in place of placeholders)."""
+    key = (settings.BASE_URL, name, language, tuple(sorted(
+        (k, isinstance(v, int)) for k, v in kwargs.items())))
+    template = _URL_TEMPLATES.get(key)
+    if template is None:
+        placeholders = {k: (_INT_PLACEHOLDER + i if isinstance(v, int)
+                            else f"{_STR_PLACEHOLDER}{i}")
+                        for i, (k, v) in enumerate(sorted(kwargs.items()))}
+        template = tokens.absolute(name, language, **placeholders)
+        if len(_URL_TEMPLATES) > 1000:
+            _URL_TEMPLATES.clear()
+        _URL_TEMPLATES[key] = template
+    for i, (_k, v) in enumerate(sorted(kwargs.items())):
+        placeholder = str(_INT_PLACEHOLDER + i if isinstance(v, int)
+                          else f"{_STR_PLACEHOLDER}{i}")
+        template = template.replace(placeholder, str(v), 1)
+    return template
+
+
+def unsubscribe_url(subscriber_id: int, language: str = "fr") -> str:
+    """``tokens.unsubscribe_url`` with the path reversed once per language."""
+    return url("alertes:unsubscribe", language, token=tokens.unsubscribe_token(subscriber_id))
+
+
 class EmailChannel:
     """Email through Django's email backend (SMTP in production), HTML and plain text,
-    with RFC 8058 one-click unsubscribe headers."""
+    with RFC 8058 one-click unsubscribe headers.
+
+    Sending threads: within a worker's batch (``batch()``) every sending thread keeps
+    its own SMTP session, opened at its first email and closed when the batch ends; the
+    texts are rendered once per alert and language, only the unsubscribe link differs.
+    """
 
     code = "email"
     label = _("Email")
+    concurrent = True  # send() touches no database: the worker may call it from threads
 
     def __init__(self):
         self._local = threading.local()
+        self._batch = None
 
     @contextlib.contextmanager
     def batch(self):
-        """One SMTP session for a worker's whole batch.  A new connection (and TLS
-        handshake) per message costs about a tenth of a second, which would cap a worker
-        at ten emails a second in an emergency; nothing connects until the first email."""
-        self._local.connection = get_connection(fail_silently=False)
-        self._local.opened = False
+        """One SMTP session per sending thread for a worker's whole batch.  A new
+        connection (and TLS handshake) per message costs about a tenth of a second,
+        which would cap a worker at ten emails a second in an emergency; nothing
+        connects until the first email."""
+        state = {"lock": threading.Lock(), "connections": [], "rendered": {}}
+        previous, self._batch = self._batch, state
         try:
             yield
         finally:
-            connection, self._local.connection = self._local.connection, None
-            if self._local.opened:
+            self._batch = previous
+            for connection in state["connections"]:
                 with contextlib.suppress(smtplib.SMTPException, OSError):
                     connection.close()
 
+    def _session(self):
+        """This thread's SMTP connection for the current batch (``None`` outside one)."""
+        state = self._batch
+        if state is None:
+            return None
+        local = self._local
+        if getattr(local, "state", None) is not state:
+            local.state = state
+            local.connection = get_connection(fail_silently=False)
+            local.opened = False
+            with state["lock"]:
+                state["connections"].append(local.connection)
+        return local.connection
+
     def _send_message(self, message) -> None:
-        connection = getattr(self._local, "connection", None)
+        connection = self._session()
         if connection is None:  # outside a batch (a test send): one connection per email
             get_connection(fail_silently=False).send_messages([message])
             return
+        local = self._local
         try:
-            if not self._local.opened:
+            if not local.opened:
                 connection.open()
-                self._local.opened = True
+                local.opened = True
             connection.send_messages([message])
         except (smtplib.SMTPServerDisconnected, OSError):
-            # The session is gone: the next email of the batch opens a new one.
+            # The session is gone: the next email of this thread opens a new one.
             with contextlib.suppress(smtplib.SMTPException, OSError):
                 connection.close()
-            self._local.opened = False
+            local.opened = False
             raise
+
+    def _texts(self, alert, language: str) -> tuple[str, str, str]:
+        """Subject, plain text and HTML of an alert in a language, with a placeholder
+        where the unsubscribe link goes; cached for the batch."""
+        state = self._batch
+        key = (alert.pk, language)
+        if state is not None and key in state["rendered"]:
+            return state["rendered"][key]
+        with translation.override(language):
+            context = {
+                "alert": alert, "title": alert.title(language), "body": alert.body(language),
+                "unsubscribe_url": _STR_PLACEHOLDER,
+                "alert_url": url("alertes:detail", language, pk=alert.pk),
+            }
+            text = render_to_string("alertes/email/alert.txt", context)
+            html = render_to_string("alertes/email/alert.html", context)
+            context["unsubscribe_url"] = ""
+            bare = (render_to_string("alertes/email/alert.txt", context),
+                    render_to_string("alertes/email/alert.html", context))
+        texts = (alert.title(language), text, html, *bare)
+        if state is not None:
+            state["rendered"][key] = texts
+        return texts
 
     def message(self, delivery) -> EmailMultiAlternatives:
         alert = delivery.alert
         language = delivery.language
-        unsubscribe = (tokens.unsubscribe_url(delivery.subscriber_id, language)
-                       if delivery.subscriber_id else "")
-        with translation.override(language):
-            context = {
-                "alert": alert, "title": alert.title(language), "body": alert.body(language),
-                "unsubscribe_url": unsubscribe,
-                "alert_url": tokens.absolute("alertes:detail", language, pk=alert.pk),
-            }
-            text = render_to_string("alertes/email/alert.txt", context)
-            html = render_to_string("alertes/email/alert.html", context)
+        subject, text, html, bare_text, bare_html = self._texts(alert, language)
         headers = {}
-        if unsubscribe:
+        if delivery.subscriber_id:
+            # The link holds only URL-safe characters (the signed token is base64url), so
+            # it reads the same escaped for HTML or not.
+            unsubscribe = unsubscribe_url(delivery.subscriber_id, language)
+            text = text.replace(_STR_PLACEHOLDER, unsubscribe)
+            html = html.replace(_STR_PLACEHOLDER, unsubscribe)
             headers["List-Unsubscribe"] = f"<{unsubscribe}>"
             headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        else:
+            text, html = bare_text, bare_html
         message = EmailMultiAlternatives(
-            subject=alert.title(language), body=text,
+            subject=subject, body=text,
             from_email=setting("ALERTES_FROM_EMAIL", settings.DEFAULT_FROM_EMAIL),
             to=[delivery.address], headers=headers,
         )
@@ -118,7 +194,7 @@ class EmailChannel:
 
     def send(self, delivery) -> str:
         message = self.message(delivery)
-        message_id = message.message()["Message-ID"]
+        message_id = make_msgid(domain=DNS_NAME)
         message.extra_headers["Message-ID"] = message_id
         try:
             self._send_message(message)
@@ -153,6 +229,7 @@ class TwilioSMSChannel:
 
     code = "sms"
     label = _("Text message (SMS)")
+    concurrent = True  # send() touches no database
     timeout = 10
 
     def configured(self) -> bool:
@@ -166,8 +243,7 @@ class TwilioSMSChannel:
     def send_text(self, to: str, body: str) -> str:
         if not self.configured():
             raise DeliveryError("SMS provider not configured", transient=False)
-        fields = {"To": to, "Body": body,
-                  "StatusCallback": tokens.absolute("alertes:twilio_status")}
+        fields = {"To": to, "Body": body, "StatusCallback": url("alertes:twilio_status")}
         if setting("ALERTES_TWILIO_MESSAGING_SERVICE_SID"):
             fields["MessagingServiceSid"] = setting("ALERTES_TWILIO_MESSAGING_SERVICE_SID")
         else:
@@ -196,10 +272,30 @@ class TwilioSMSChannel:
         return ratelimit.Throttle(key=f"twilio:{sid}:sms:{sender}", rate=ratelimit.rate(kind))
 
 
+_http = threading.local()
+
+
+def http_session():
+    """This thread's ``requests`` session: its connections to the provider are kept
+    alive between messages (a worker's sending threads each keep their own)."""
+    import requests
+
+    session = getattr(_http, "session", None)
+    if session is None:
+        session = _http.session = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=4,
+                                                max_retries=0)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+    return session
+
+
 def twilio_post(resource: str, fields: dict, *, timeout: float = 10) -> dict:
-    """``POST /2010-04-01/Accounts/{sid}/{resource}`` with HTTP basic auth; the JSON
-    answer, or :class:`DeliveryError` (429/5xx/network: transient; other 4xx: permanent,
-    ``address_failing`` for Twilio's bad-number codes)."""
+    """``POST /2010-04-01/Accounts/{sid}/{resource}`` with HTTP basic auth over a kept-alive
+    connection; the JSON answer, or :class:`DeliveryError` (429/5xx/network: transient;
+    other 4xx: permanent, ``address_failing`` for Twilio's bad-number codes)."""
+    import requests
+
     sid = setting("ALERTES_TWILIO_ACCOUNT_SID")
     base = setting("ALERTES_TWILIO_BASE_URL", "https://api.twilio.com").rstrip("/")
     if not base.startswith(("https://", "http://")):
@@ -207,31 +303,32 @@ def twilio_post(resource: str, fields: dict, *, timeout: float = 10) -> dict:
                             transient=False)
     url = f"{base}/2010-04-01/Accounts/{sid}/{resource}"
     auth = base64.b64encode(f"{sid}:{setting('ALERTES_TWILIO_AUTH_TOKEN')}".encode())
-    request = urllib.request.Request(  # noqa: S310 (scheme checked above)
-        url, data=urllib.parse.urlencode(fields).encode(), method="POST",
-        headers={"Authorization": f"Basic {auth.decode()}",
-                 "Content-Type": "application/x-www-form-urlencoded",
-                 "Accept": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            return json.loads(response.read() or b"{}")
-    except urllib.error.HTTPError as exc:
-        status = exc.code
-        try:
-            data = json.loads(exc.read() or b"{}")
-        except ValueError:
-            data = {}
-        code = data.get("code")
-        message = f"HTTP {status} Twilio {code or ''}: {data.get('message', '')}"[:400]
-        if status == 429 or status >= 500:
-            raise DeliveryError(message, transient=True) from exc
-        raise DeliveryError(message, transient=False,
-                            address_failing=code in TWILIO_BAD_NUMBER) from exc
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        response = http_session().post(
+            url, data=fields, timeout=timeout, allow_redirects=False,
+            headers={"Authorization": f"Basic {auth.decode()}",
+                     "Accept": "application/json"})
+        content = response.content
+    except requests.RequestException as exc:
         raise DeliveryError(f"Twilio unreachable: {exc}"[:400], transient=True) from exc
-    except ValueError as exc:
-        raise DeliveryError("Twilio answered something that is not JSON",
-                            transient=True) from exc
+    status = response.status_code
+    if 200 <= status < 300:
+        try:
+            return json.loads(content or b"{}")
+        except ValueError as exc:
+            raise DeliveryError("Twilio answered something that is not JSON",
+                                transient=True) from exc
+    try:
+        data = json.loads(content or b"{}")
+    except ValueError:
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    code = data.get("code")
+    message = f"HTTP {status} Twilio {code or ''}: {data.get('message', '')}"[:400]
+    if status == 429 or status >= 500 or status < 200:
+        raise DeliveryError(message, transient=True)
+    raise DeliveryError(message, transient=False, address_failing=code in TWILIO_BAD_NUMBER)
 
 
 def available_channels() -> dict:

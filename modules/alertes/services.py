@@ -58,12 +58,15 @@ import contextlib
 import hashlib
 import hmac
 import logging
+import math
 import random
 import re
 import secrets
+import threading
 import unicodedata
 import uuid
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -71,7 +74,20 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import connection, transaction
-from django.db.models import CharField, Count, Exists, F, Max, Min, OuterRef, Q, Value
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -97,7 +113,7 @@ MAX_CODE_ATTEMPTS = 5
 CODE_RESEND_AFTER = timedelta(seconds=60)
 CODE_VALID_FOR = timedelta(minutes=30)
 BATCH_SIZE = 500
-CLAIM_SIZE = 50
+CLAIM_SIZE = 100
 INSERT_BATCH = 2000
 REACHABLE_UNVERIFIED = (Channel.VOICE, Channel.PUSH)  # no link or code to verify with
 
@@ -849,13 +865,20 @@ def claim(ids: list[int], *, now: datetime | None = None) -> list[Delivery]:
 
 
 def deliver(ids: list[int]) -> dict[str, int]:
-    """Send the given deliveries (a task's batch).  Returns counts per outcome."""
+    """Send the given deliveries (a task's batch).  Returns counts per outcome.
+
+    The batch is claimed ``CLAIM_SIZE`` rows at a time; each claimed chunk is sent
+    concurrently by a small pool of sending threads (``ALERTES_SEND_THREADS``, default
+    8) — only for channels that say ``concurrent = True`` (their ``send`` touches no
+    database), and never more at once per provider bucket than its rate allows — then
+    the outcomes are written in a few bulk ``UPDATE``s (one per kind of outcome), still
+    conditioned on this worker's claim."""
     counts = {"sent": 0, "failed": 0, "retry": 0, "skipped": 0}
     channels = available_channels()
     alert_ids = set()
     with contextlib.ExitStack() as sessions:
-        # A channel may keep one provider session for the batch (email: one SMTP
-        # connection instead of one per message).
+        # A channel may keep provider sessions for the batch (email: one SMTP connection
+        # per sending thread instead of one per message).
         for channel in channels.values():
             if hasattr(channel, "batch"):
                 sessions.enter_context(channel.batch())
@@ -863,63 +886,166 @@ def deliver(ids: list[int]) -> dict[str, int]:
             chunk = ids[start:start + CLAIM_SIZE]
             claimed = claim(chunk)
             counts["skipped"] += len(chunk) - len(claimed)
-            for delivery in claimed:
-                alert_ids.add(delivery.alert_id)
-                counts[_deliver_one(delivery, channels.get(delivery.channel))] += 1
+            if not claimed:
+                continue
+            alert_ids.update(d.alert_id for d in claimed)
+            for outcome, n in _record(claimed, _send_all(claimed, channels)).items():
+                counts[outcome] += n
     for alert_id in alert_ids:
         refresh_alert_status(alert_id)
     return counts
 
 
-def _deliver_one(delivery: Delivery, channel) -> str:
-    mine = Delivery.objects.filter(pk=delivery.pk, claim=delivery.claim,
-                                   status=Delivery.Status.SENDING)
-    now = timezone.now()
+_pool = None
+_pool_lock = threading.Lock()
+
+
+def _sending_pool() -> ThreadPoolExecutor:
+    """The worker process's sending threads (kept between batches, so each keeps its
+    provider connections alive)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=max(1, int(setting(
+                "ALERTES_SEND_THREADS", 8))), thread_name_prefix="alertes-send")
+        return _pool
+
+
+def _send_all(claimed: list[Delivery], channels: dict) -> list[tuple]:
+    """Hand every claimed row to its channel; ``(delivery, outcome, value)`` per row.
+
+    Rows are grouped by provider bucket (``ratelimit.throttle_for``): a bucket paced at
+    ``rate`` per second gets at most ``ceil(rate)`` lanes (one for Twilio's 1 SMS/s per
+    long code), an unpaced one up to the pool's size; each lane sends its rows one
+    after the other.  Channels that are not ``concurrent`` are sent from this thread."""
+    lanes: list[list[Delivery]] = []
+    here: list[Delivery] = []
+    threads = max(1, int(setting("ALERTES_SEND_THREADS", 8)))
+    buckets: dict[tuple, list[Delivery]] = {}
+    for delivery in claimed:
+        channel = channels.get(delivery.channel)
+        if channel is None or not getattr(channel, "concurrent", False) or threads == 1:
+            here.append(delivery)
+            continue
+        throttle = ratelimit.throttle_for(channel, delivery)
+        buckets.setdefault((throttle.key, throttle.rate), []).append(delivery)
+    for (_key, rate), rows in buckets.items():
+        width = min(threads, len(rows), math.ceil(rate) if rate else threads)
+        lanes += [rows[i::width] for i in range(width)]
+    futures = [_sending_pool().submit(_send_lane, lane, channels) for lane in lanes]
+    results = _send_lane(here, channels)
+    for future in futures:
+        results += future.result()
+    return results
+
+
+def _send_lane(rows: list[Delivery], channels: dict) -> list[tuple]:
+    """Send rows one after the other.  Once the bucket is busy past the allowed wait,
+    the rest of the lane goes back to the outbox without trying."""
+    results = []
+    busy_for = None
+    for delivery in rows:
+        if busy_for is not None:
+            results.append((delivery, "busy", busy_for))
+            continue
+        outcome = _attempt(delivery, channels.get(delivery.channel))
+        if outcome[0] == "busy":
+            busy_for = outcome[1]
+        results.append((delivery, *outcome))
+    return results
+
+
+def _attempt(delivery: Delivery, channel) -> tuple[str, object]:
+    """Wait for the provider's rate, then send; no database access here (threads)."""
     if channel is None:
-        mine.update(status=Delivery.Status.FAILED, failed_at=now,
-                    error=f"no channel {delivery.channel!r} installed")
-        return "failed"
+        return ("failed", f"no channel {delivery.channel!r} installed")
     throttle = ratelimit.throttle_for(channel, delivery)
     try:
         ratelimit.limiter.acquire(throttle.key, throttle.rate)
     except ratelimit.Busy as busy:  # the provider's rate is taken: back to the outbox
-        retry_at = timezone.now() + timedelta(seconds=busy.retry_in)
-        mine.update(status=Delivery.Status.QUEUED, not_before=retry_at, claim="",
-                    attempts=F("attempts") - 1)
-        _schedule_retry(delivery.pk, retry_at)
-        return "retry"
+        return ("busy", busy.retry_in)
     try:
-        provider_id = channel.send(delivery)
+        return ("sent", channel.send(delivery))
     except DeliveryError as exc:
-        if exc.transient and delivery.attempts < MAX_ATTEMPTS:
-            retry_at = timezone.now() + backoff(delivery.attempts)
-            mine.update(status=Delivery.Status.QUEUED, not_before=retry_at, claim="",
-                        error=str(exc)[:500])
-            _schedule_retry(delivery.pk, retry_at)
-            return "retry"
-        mine.update(status=Delivery.Status.FAILED, failed_at=timezone.now(),
-                    error=str(exc)[:500])
-        if exc.address_failing:
-            Address.objects.filter(channel=delivery.channel, value=delivery.address).update(
-                failing=True, failing_reason=str(exc)[:255])
-        return "failed"
+        return ("error", exc)
     except Exception as exc:  # a bug or an unknown provider answer: maybe sent, a person checks
         logger.exception("Delivery %s: unexpected error", delivery.pk)
-        mine.update(status=Delivery.Status.REVIEW, error=f"unexpected: {exc}"[:500])
-        return "failed"
-    mine.update(status=Delivery.Status.SENT, sent_at=timezone.now(),
-                provider_id=str(provider_id or "")[:120], error="")
-    return "sent"
+        return ("review", f"unexpected: {exc}"[:500])
 
 
-def _schedule_retry(delivery_id: int, retry_at: datetime) -> None:
-    """With a backend that defers (database, RQ), enqueue the retry for ``retry_at``;
-    otherwise ``dispatch_due()`` picks the row up once ``not_before`` has passed."""
+def _by_pk(pairs: list[tuple[int, object]], output_field) -> Case:
+    return Case(*[When(pk=pk, then=Value(value)) for pk, value in pairs],
+                output_field=output_field)
+
+
+def _record(claimed: list[Delivery], results: list[tuple]) -> dict[str, int]:
+    """Write the outcomes of a claimed chunk in bulk: one ``UPDATE`` per outcome kind,
+    only on rows this worker still holds (same claim, still ``sending``)."""
+    token = claimed[0].claim
+    now = timezone.now()
+
+    def mine(rows):
+        return Delivery.objects.filter(pk__in=[d.pk for d, *_ in rows], claim=token,
+                                       status=Delivery.Status.SENDING)
+
+    kinds: dict[str, list] = {}
+    for row in results:
+        delivery, outcome, value = row
+        if outcome == "error":
+            if value.transient and delivery.attempts < MAX_ATTEMPTS:
+                outcome = "transient"
+            else:
+                outcome = "permanent"
+        kinds.setdefault(outcome, []).append(row)
+    counts = {"sent": 0, "failed": 0, "retry": 0}
+    char = CharField()
+    if rows := kinds.get("sent"):
+        mine(rows).update(status=Delivery.Status.SENT, sent_at=now, error="",
+                          provider_id=_by_pk([(d.pk, str(v or "")[:120]) for d, _, v in rows],
+                                             char))
+        counts["sent"] += len(rows)
+    if rows := kinds.get("busy"):
+        retry_at = now + timedelta(seconds=max(v for _, _, v in rows))
+        mine(rows).update(status=Delivery.Status.QUEUED, not_before=retry_at, claim="",
+                          attempts=F("attempts") - 1)
+        _schedule_retry([d.pk for d, *_ in rows], retry_at)
+        counts["retry"] += len(rows)
+    if rows := kinds.get("transient"):
+        retries = [(d.pk, now + backoff(d.attempts)) for d, *_ in rows]
+        mine(rows).update(status=Delivery.Status.QUEUED, claim="",
+                          not_before=_by_pk(retries, DateTimeField()),
+                          error=_by_pk([(d.pk, str(v)[:500]) for d, _, v in rows], char))
+        _schedule_retry([pk for pk, _ in retries], max(at for _, at in retries))
+        counts["retry"] += len(rows)
+    if rows := kinds.get("permanent"):
+        mine(rows).update(status=Delivery.Status.FAILED, failed_at=now,
+                          error=_by_pk([(d.pk, str(v)[:500]) for d, _, v in rows], char))
+        for delivery, _, exc in rows:
+            if exc.address_failing:
+                Address.objects.filter(channel=delivery.channel, value=delivery.address) \
+                    .update(failing=True, failing_reason=str(exc)[:255])
+        counts["failed"] += len(rows)
+    if rows := kinds.get("failed"):  # no such channel installed
+        mine(rows).update(status=Delivery.Status.FAILED, failed_at=now,
+                          error=_by_pk([(d.pk, str(v)[:500]) for d, _, v in rows], char))
+        counts["failed"] += len(rows)
+    if rows := kinds.get("review"):
+        mine(rows).update(status=Delivery.Status.REVIEW,
+                          error=_by_pk([(d.pk, str(v)[:500]) for d, _, v in rows], char))
+        counts["failed"] += len(rows)
+    return counts
+
+
+def _schedule_retry(delivery_ids: int | list[int], retry_at: datetime) -> None:
+    """With a backend that defers (database, RQ), enqueue the retry for ``retry_at``
+    (one task for the rows given); otherwise ``dispatch_due()`` picks the rows up once
+    ``not_before`` has passed."""
     from .tasks import deliver_batch
 
-    if getattr(deliver_batch.get_backend(), "supports_defer", False):
+    ids = [delivery_ids] if isinstance(delivery_ids, int) else list(delivery_ids)
+    if ids and getattr(deliver_batch.get_backend(), "supports_defer", False):
         transaction.on_commit(
-            lambda: deliver_batch.using(run_after=retry_at).enqueue([delivery_id]))
+            lambda: deliver_batch.using(run_after=retry_at).enqueue(ids))
 
 
 def refresh_alert_status(alert_id: int) -> None:

@@ -37,7 +37,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from . import ratelimit, tokens
-from .channels import DeliveryError, setting, twilio_post
+from .channels import DeliveryError, setting, twilio_post, url
 from .models import Address, Alert, Channel, Delivery
 
 logger = logging.getLogger(__name__)
@@ -72,6 +72,7 @@ class TwilioVoiceChannel:
 
     code = "voice"
     label = _("Phone call")
+    concurrent = True  # send() touches no database: the worker may call it from threads
     timeout = 10
 
     def sender(self) -> str:
@@ -95,9 +96,9 @@ class TwilioVoiceChannel:
         language = delivery.language
         fields = {
             "To": delivery.address, "From": self.sender(),
-            "Url": tokens.absolute("alertes:voice_twiml", language, pk=delivery.pk),
+            "Url": url("alertes:voice_twiml", language, pk=delivery.pk),
             "Method": "POST",
-            "StatusCallback": tokens.absolute("alertes:voice_status", language),
+            "StatusCallback": url("alertes:voice_status", language),
             "StatusCallbackMethod": "POST",
             "MachineDetection": "DetectMessageEnd",
         }

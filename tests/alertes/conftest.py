@@ -43,9 +43,15 @@ class FakeTwilio:
         self.requests: list[dict] = []
         self.seen: set[str] = set()
         self.calls: list[dict] = []
+        self.keep_alive = False  # HTTP/1.1 persistent connections when True
+        self.connections: set = set()  # client (host, port) of each connection used
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            @property
+            def protocol_version(self):
+                return "HTTP/1.1" if fake.keep_alive else "HTTP/1.0"
+
             def log_message(self, *args):
                 pass
 
@@ -54,6 +60,7 @@ class FakeTwilio:
                 form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
                 if fake.delay:
                     time.sleep(fake.delay)
+                fake.connections.add(self.client_address)
                 fake.requests.append({"path": self.path, "form": form,
                                       "auth": self.headers.get("Authorization", "")})
                 calls = self.path.endswith(f"/2010-04-01/Accounts/{SID}/Calls.json")

@@ -1,0 +1,129 @@
+"""The worker's fan-out mechanics: sending threads, kept-alive provider sessions, URLs
+reversed once, outcomes written in bulk — each message still sent once and recorded on
+its own row."""
+
+from collections import Counter
+from email import message_from_bytes
+
+from django.utils import timezone
+
+from modules.alertes import channels, services, tokens
+from modules.alertes.models import Alert, Delivery
+
+from .conftest import SID, make_subscriber
+
+
+def emergency(channel_list):
+    return Alert.objects.create(title_fr="Fuite de gaz", body_fr="Évacuez la rue.",
+                                sms_fr="Fuite de gaz", voice_fr="Fuite de gaz.",
+                                severity="emergency", channels=list(channel_list),
+                                status="sending")
+
+
+def test_many_emails_share_a_few_smtp_sessions(db, smtp):
+    for n in range(30):
+        make_subscriber(email=f"r{n}@example.com", language="en" if n % 3 else "fr")
+    alert = emergency(["email"])
+    services.build_outbox(alert)
+    ids = list(Delivery.objects.values_list("pk", flat=True))
+    assert services.deliver(ids) == {"sent": 30, "failed": 0, "retry": 0, "skipped": 0}
+    assert Counter(e.rcpt_tos[0] for e in smtp.messages) == {
+        f"r{n}@example.com": 1 for n in range(30)}
+    # One session per sending thread for the batch, not one per email.
+    assert 1 <= len(smtp.sessions) <= 8
+    rows = list(Delivery.objects.all())
+    assert all(r.status == "sent" for r in rows)
+    # Each row holds its own message's id.
+    ids_sent = {message_from_bytes(e.original_content)["Message-ID"].strip("<>")
+                for e in smtp.messages}
+    assert {r.provider_id for r in rows} == ids_sent
+
+
+def test_each_email_has_its_own_unsubscribe_link_in_text_html_and_headers(db, smtp):
+    first = make_subscriber(email="a@example.com", language="fr")
+    second = make_subscriber(email="b@example.com", language="en")
+    alert = emergency(["email"])
+    services.build_outbox(alert)
+    services.deliver(list(Delivery.objects.values_list("pk", flat=True)))
+    by_address = {e.rcpt_tos[0]: message_from_bytes(e.original_content)
+                  for e in smtp.messages}
+    for subscriber, address in ((first, "a@example.com"), (second, "b@example.com")):
+        message = by_address[address]
+        link = "".join(message["List-Unsubscribe"].split()).strip("<>")
+        token = link.rstrip("/").rsplit("/", 1)[1]
+        assert tokens.read_unsubscribe_token(token) == subscriber.pk
+        parts = {p.get_content_type(): p.get_payload(decode=True).decode()
+                 for p in message.walk() if not p.is_multipart()}
+        assert link in parts["text/plain"] and link in parts["text/html"]
+        assert "PLACEHOLDER" not in parts["text/plain"] + parts["text/html"]
+    assert "/en/" in by_address["b@example.com"]["List-Unsubscribe"]
+
+
+def test_cached_urls_match_reverse(db, settings):
+    assert channels.url("alertes:voice_twiml", "en", pk=12) == \
+        tokens.absolute("alertes:voice_twiml", "en", pk=12)
+    assert channels.url("alertes:voice_twiml", "fr", pk=918273645546372819 + 3) == \
+        tokens.absolute("alertes:voice_twiml", "fr", pk=918273645546372819 + 3)
+    assert channels.url("alertes:twilio_status") == tokens.absolute("alertes:twilio_status")
+    settings.BASE_URL = "https://autre.example"
+    assert channels.url("alertes:twilio_status").startswith("https://autre.example/")
+    assert channels.unsubscribe_url(7, "en") == tokens.unsubscribe_url(7, "en")
+
+
+def test_a_chunk_with_mixed_outcomes_is_recorded_row_by_row(db, smtp, twilio):
+    """One claimed chunk: emails accepted, SMS answered 429 (retried later), a number
+    Twilio calls invalid on the second pass; each row gets its own outcome."""
+    twilio.mode = "429-then-ok"
+    for n in range(12):
+        make_subscriber(email=f"m{n}@example.com", sms=f"+1450555{n:04d}")
+    alert = emergency(["email", "sms"])
+    services.build_outbox(alert)
+    ids = list(Delivery.objects.order_by("pk").values_list("pk", flat=True))
+    counts = services.deliver(ids)
+    assert counts == {"sent": 12, "failed": 0, "retry": 12, "skipped": 0}
+    sms = Delivery.objects.filter(channel="sms")
+    assert {(r.status, r.attempts, r.claim) for r in sms} == {("queued", 1, "")}
+    assert all(r.not_before > timezone.now() and "429" in r.error for r in sms)
+    assert len({r.not_before for r in sms}) > 1  # jitter per row
+    # Retry time reached: every SMS leaves once more, with its own sid.
+    sms.update(not_before=timezone.now())
+    assert services.deliver(ids)["sent"] == 12
+    rows = list(Delivery.objects.filter(channel="sms"))
+    assert all(r.status == "sent" and r.error == "" for r in rows)
+    assert len({r.provider_id for r in rows}) == 12
+    assert all(r.provider_id.startswith("SM") for r in rows)
+    sent_to = Counter(r["form"]["To"] for r in twilio.requests
+                      if r["path"].endswith("Messages.json"))
+    assert set(sent_to.values()) == {2}  # the 429 and the accepted message, nothing more
+    # A third pass sends nothing: every row is done.
+    assert services.deliver(ids)["skipped"] == 24
+
+
+def test_permanent_failures_in_a_chunk_mark_only_their_addresses(db, twilio):
+    twilio.mode = "invalid"
+    for n in range(5):
+        make_subscriber(sms=f"+1450556{n:04d}")
+    alert = emergency(["sms"])
+    services.build_outbox(alert)
+    ids = list(Delivery.objects.values_list("pk", flat=True))
+    assert services.deliver(ids)["failed"] == 5
+    rows = list(Delivery.objects.all())
+    assert all(r.status == "failed" and "21211" in r.error for r in rows)
+    from modules.alertes.models import Address
+
+    assert Address.objects.filter(channel="sms", failing=True).count() == 5
+
+
+def test_twilio_connections_are_kept_alive(db, twilio):
+    """Several messages of a batch reuse the sending threads' HTTP connections."""
+    twilio.keep_alive = True
+    for n in range(20):
+        make_subscriber(sms=f"+1450557{n:04d}")
+    alert = emergency(["sms"])
+    services.build_outbox(alert)
+    services.deliver(list(Delivery.objects.values_list("pk", flat=True)))
+    assert len(twilio.requests) == 20
+    assert all(r["auth"] for r in twilio.requests)
+    assert len(twilio.connections) < 20
+    assert all(r["path"] == f"/2010-04-01/Accounts/{SID}/Messages.json"
+               for r in twilio.requests)
