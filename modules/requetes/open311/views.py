@@ -23,19 +23,19 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django.db import connections
-from django.db.models import Count, TextField
-from django.db.models.functions import Cast
+from django.db.models import Case, Count, F, TextField, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.formats import date_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from .. import services
 from ..models import Category, RequestEvent, ServiceRequest
-from .rendering import end_of_day, errors, respond, w3c
+from .rendering import DateText, W3CText, end_of_day, errors, respond, w3c, w3c_text
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-11-28T00:00:00-05:00"
@@ -63,11 +63,6 @@ UPDATE_STATUSES = {
     "DUPLICATE": (Status.CLOSED, ServiceRequest.ClosureReason.DUPLICATE),
 }
 
-REQUEST_FIELDS = ("id", "reference", "status", "closure_reason", "category_id",
-                  "department_id", "description", "description_public",
-                  "description_redacted", "created_at", "updated_at", "closed_at",
-                  "due_date", "address", "latitude", "longitude", "media_url")
-TEXT_COLUMNS = ("created_at", "updated_at", "closed_at", "due_date")
 
 
 class Open311Error(Exception):
@@ -186,13 +181,18 @@ def _csv(text: str | None) -> list[str]:
 
 def _category_maps() -> tuple[dict, dict]:
     """Every category (id -> code, name) and department (id -> name): two small tables,
-    read once instead of joined into each of up to 1,000 rows."""
+    read once (one query, no model instances) instead of joined into each of up to
+    1,000 rows."""
+    english = (get_language() or "fr").startswith("en")
     categories = {}
     departments = {}
-    for category in Category.objects.select_related("department").only(
-            "service_code", "name_fr", "name_en", "department__name"):
-        categories[category.pk] = (category.service_code, category.name)
-        departments[category.department_id] = category.department.name
+    for pk, code, name_fr, name_en, department_id, department in (
+            Category.objects.order_by().values_list(
+                "pk", "service_code", "name_fr", "name_en", "department_id",
+                "department__name")):
+        # Category.name's rule: English when asked for and filled in, French otherwise.
+        categories[pk] = (code, (english and name_en) or name_fr)
+        departments[department_id] = department
     return categories, departments
 
 
@@ -207,58 +207,67 @@ def _department_names(ids) -> dict:
     return dict(Department.objects.filter(pk__in=set(ids)).values_list("pk", "name"))
 
 
-def _fetch_rows(qs, limit: int) -> list[dict]:
-    """The first ``limit`` rows of ``qs`` (filtered and ordered) as dicts of
-    ``REQUEST_FIELDS``, through the database cursor: no model instances and no per-value
-    converters.  On SQLite the dates are selected as text, because the driver's
-    declared-type converters would parse each of them with a regular expression (the
-    largest cost of a 1,000-row answer); ``rendering.w3c`` writes that UTC text and
-    PostgreSQL's aware datetimes alike."""
-    names = list(REQUEST_FIELDS)
-    if connections[qs.db].vendor == "sqlite":
-        qs = qs.annotate(**{f"{name}_text": Cast(name, TextField()) for name in TEXT_COLUMNS})
-        names = [f"{name}_text" if name in TEXT_COLUMNS else name for name in names]
-    sql, params = qs.values_list(*names)[:limit].query.sql_with_params()
+# The columns of a ``request`` record, in the order ``_fetch_rows`` selects them.
+ROW_COLUMNS = ("id", "reference", "status", "closure_reason", "category_id",
+               "department_id", "public_description", "created_text", "updated_text",
+               "closed_text", "due_text", "address", "latitude", "longitude", "media_url")
+
+
+def _fetch_rows(qs, limit: int) -> list[tuple]:
+    """The first ``limit`` rows of ``qs`` (filtered and ordered) as tuples of
+    ``ROW_COLUMNS``, through the database cursor: no model instances and no per-value
+    converters.  The database writes the datetimes as W3C text (``W3CText``), the due
+    date as ISO text, and blanks a description that may not be shown, so that the
+    Python side only copies values into records."""
+    qs = qs.annotate(
+        public_description=Case(
+            When(description_public=True, description_redacted=False,
+                 then=F("description")),
+            default=Value(""), output_field=TextField()),
+        created_text=W3CText("created_at"), updated_text=W3CText("updated_at"),
+        closed_text=W3CText("closed_at"), due_text=DateText("due_date"))
+    sql, params = qs.values_list(*ROW_COLUMNS)[:limit].query.sql_with_params()
     with connections[qs.db].cursor() as cursor:
         cursor.execute(sql, params)
-        keys = [column[0].removesuffix("_text") for column in cursor.description]
-        return [dict(zip(keys, row, strict=True)) for row in cursor.fetchall()]
+        return cursor.fetchall()
 
 
-def _service_request_rows(rows: list[dict], *, extended: bool) -> list[dict]:
-    """The spec's ``request`` records from ``.values()`` rows (no model instances; two
-    extra queries for the small category and department tables, two more with
-    ``extensions=true``)."""
+def _service_request_rows(rows: list[tuple], *, extended: bool) -> list[dict]:
+    """The spec's ``request`` records from ``_fetch_rows``' tuples (two extra queries at
+    most for the small category and department tables, three more with
+    ``extensions=true``).  One dict per row and dictionary look-ups only: no
+    translation, date or URL work per row."""
     categories, departments = _category_maps()
-    unknown_departments = {row["department_id"] for row in rows} - set(departments)
+    unknown_departments = {row[5] for row in rows} - set(departments)
     if unknown_departments:
         departments.update(_department_names(unknown_departments))
     statuses, reasons = _status_labels()
+    no_category = ("", "")
     result = []
-    for row in rows:
-        code, name = categories.get(row["category_id"], ("", ""))
-        closed = row["status"] == Status.CLOSED
-        public = row["description_public"] and not row["description_redacted"]
-        result.append({
-            "service_request_id": row["reference"],
+    append = result.append
+    for (_pk, reference, status, reason, category_id, department_id, description,
+         created, updated, closed_at, due, address, latitude, longitude,
+         media_url) in rows:
+        code, name = categories.get(category_id, no_category)
+        closed = status == "closed"
+        append({
+            "service_request_id": reference,
             "status": "closed" if closed else "open",
-            "status_notes": (reasons.get(row["closure_reason"], "") if closed
-                             else statuses.get(row["status"], "")),
+            "status_notes": reasons.get(reason, "") if closed else statuses.get(status, ""),
             "service_name": name,
             "service_code": code,
-            "description": row["description"] if public else "",
-            "agency_responsible": departments.get(row["department_id"], ""),
+            "description": description,
+            "agency_responsible": departments.get(department_id, ""),
             "service_notice": "",
-            "requested_datetime": w3c(row["created_at"]),
-            "updated_datetime": w3c(row["closed_at"] if closed and row["closed_at"]
-                                    else row["updated_at"]),
-            "expected_datetime": end_of_day(row["due_date"]),
-            "address": row["address"],
+            "requested_datetime": w3c_text(created),
+            "updated_datetime": w3c_text(closed_at if closed and closed_at else updated),
+            "expected_datetime": end_of_day(due),
+            "address": address,
             "address_id": "",
             "zipcode": "",
-            "lat": row["latitude"],
-            "long": row["longitude"],
-            "media_url": row["media_url"],
+            "lat": latitude,
+            "long": longitude,
+            "media_url": media_url,
         })
     if extended and rows:
         _add_extensions(rows, result)
@@ -268,7 +277,7 @@ def _service_request_rows(rows: list[dict], *, extended: bool) -> list[dict]:
 def _add_extensions(rows: list[dict], result: list[dict]) -> None:
     """``extended_attributes``: intake channel, follower count and the public timeline
     (status moves, and the messages staff wrote for the public)."""
-    ids = [row["id"] for row in rows]
+    ids = [row[0] for row in rows]
     channels = dict(ServiceRequest.objects.filter(pk__in=ids).values_list("pk", "channel"))
     followers = dict(ServiceRequest.objects.filter(pk__in=ids).annotate(
         n=Count("followers")).values_list("pk", "n"))
@@ -290,9 +299,9 @@ def _add_extensions(rows: list[dict], result: list[dict]) -> None:
         })
     for row, record in zip(rows, result, strict=True):
         record["extended_attributes"] = {
-            "channel": channels.get(row["id"], ""),
-            "follower_count": followers.get(row["id"], 0),
-            "timeline": timeline.get(row["id"], []),
+            "channel": channels.get(row[0], ""),
+            "follower_count": followers.get(row[0], 0),
+            "timeline": timeline.get(row[0], []),
         }
 
 
@@ -573,8 +582,9 @@ def _list_updates(request, fmt):
                       kind__in=(Kind.STATUS, Kind.COMMENT, Kind.REOPENED, Kind.MERGED),
                       by_staff=True)
               .order_by("created_at", "pk")
+              .annotate(created_text=W3CText("created_at"))
               .values_list("pk", "request__reference", "request__status", "to_status",
-                           "public_message", "created_at")[:MAX_ROWS])
+                           "public_message", "created_text")[:MAX_ROWS])
     rows = []
     for pk, reference, current, to_status, message, created_at in events:
         status = to_status or current
@@ -582,7 +592,7 @@ def _list_updates(request, fmt):
             "update_id": str(pk),
             "service_request_id": reference,
             "status": "closed" if status == Status.CLOSED else "open",
-            "updated_datetime": w3c(created_at),
+            "updated_datetime": w3c_text(created_at),
             "description": message,
             "media_url": "",
         })

@@ -1,0 +1,139 @@
+"""The read paths measured by bench/requetes.py: what their speed-ups rely on stays
+exact (datetimes written by the database, the XML writer), and their query counts do not
+grow with the rows shown (Open311 requests, the department queue)."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from lxml import etree
+
+from modules.requetes.models import ServiceRequest
+from modules.requetes.open311.rendering import (
+    DateText,
+    W3CText,
+    end_of_day,
+    to_xml,
+    w3c,
+    w3c_text,
+)
+
+from .conftest import INSIDE
+
+BASE = "/open311/v2"
+pytestmark = pytest.mark.django_db
+
+
+def _bulk(category, n, *, start, first=0, step=datetime.timedelta(minutes=7), **extra):
+    ServiceRequest.objects.bulk_create([ServiceRequest(
+        reference=f"2026-{800000 + first + i:06d}", category=category,
+        description=f"Lampe {i}", description_public=bool(i % 2),
+        latitude=INSIDE[0] + i / 10000, longitude=INSIDE[1], department=category.department,
+        created_at=start - i * step, due_date=(start - i * step).date(), **extra)
+        for i in range(n)])
+
+
+# --- datetimes and dates written by the database ------------------------------------------
+
+@pytest.mark.parametrize("moment", [
+    datetime.datetime(2026, 3, 8, 6, 59, 59, 999999, tzinfo=datetime.UTC),  # DST change
+    datetime.datetime(2026, 11, 28, 20, 15, 0, tzinfo=datetime.UTC),
+    datetime.datetime(2025, 12, 31, 23, 59, 59, 500000, tzinfo=datetime.UTC),
+    datetime.datetime(2026, 7, 1, 4, 0, 0, 1, tzinfo=datetime.UTC),
+])
+def test_w3c_text_from_the_database_is_what_python_writes(lighting, moment):
+    ServiceRequest.objects.create(
+        reference="2026-000001", category=lighting, description="x", latitude=INSIDE[0],
+        longitude=INSIDE[1], department=lighting.department, created_at=moment,
+        closed_at=moment - datetime.timedelta(microseconds=1),
+        due_date=moment.date())
+    row = ServiceRequest.objects.annotate(
+        created=W3CText("created_at"), closed=W3CText("closed_at"),
+        acknowledged=W3CText("acknowledged_at"), due=DateText("due_date"),
+    ).values("created", "closed", "acknowledged", "due").get()
+    assert row["created"] == w3c(moment)
+    assert row["closed"] == w3c(moment - datetime.timedelta(microseconds=1))
+    assert row["acknowledged"] is None  # NULL stays NULL
+    assert row["due"] == moment.date().isoformat()
+    assert end_of_day(row["due"]) == end_of_day(moment.date())
+    # A value that is not text yet (another database) is still formatted.
+    assert w3c_text(moment) == w3c(moment) and w3c_text(None) is None
+
+
+def test_the_answer_has_the_stored_times(client, lighting):
+    now = timezone.now().replace(microsecond=654321)
+    _bulk(lighting, 3, start=now)
+    closed_at = now + datetime.timedelta(seconds=61)
+    ServiceRequest.objects.filter(reference="2026-800001").update(
+        status="closed", closure_reason="fixed", closed_at=closed_at)
+    rows = {row["service_request_id"]: row
+            for row in client.get(f"{BASE}/requests.json").json()}
+    stored = {obj.reference: obj for obj in ServiceRequest.objects.all()}
+    for reference, row in rows.items():
+        obj = stored[reference]
+        assert row["requested_datetime"] == w3c(obj.created_at)
+        expected_update = obj.closed_at if obj.status == "closed" else obj.updated_at
+        assert row["updated_datetime"] == w3c(expected_update)
+        assert row["expected_datetime"] == end_of_day(obj.due_date)
+        assert row["description"] == (obj.description if obj.description_public else "")
+    assert rows["2026-800001"]["updated_datetime"] == w3c(closed_at)
+
+
+# --- the XML writer ---------------------------------------------------------------------
+
+def test_xml_writer_escapes_drops_forbidden_characters_and_keeps_types():
+    body = to_xml("service_requests", "request", [
+        {"service_request_id": "2026-000001", "description": "<b>a & b</b>\x00\x1f ok",
+         "lat": 45.2556, "count": 3, "flag": True, "other": False, "empty": "",
+         "none": None, "extended_attributes": {"timeline": [{"type": "created"}],
+                                               "channel": "web"}},
+        {"service_request_id": "2026-000002", "description": "plain"},
+    ])
+    assert b"\x00" not in body and b"\x1f" not in body
+    root = etree.fromstring(body)
+    first, second = root.findall("request")
+    assert first.findtext("description") == "<b>a & b</b> ok"
+    assert first.findtext("lat") == "45.2556" and first.findtext("count") == "3"
+    assert first.findtext("flag") == "true" and first.findtext("other") == "false"
+    assert first.find("empty").text is None and first.find("none").text is None
+    assert first.find("extended_attributes/timeline/event/type").text == "created"
+    assert second.findtext("description") == "plain"
+    assert to_xml("discovery", None, {"changeset": "x", "formats": ["a", "b"]}).endswith(
+        b"<discovery><changeset>x</changeset><formats><format>a</format>"
+        b"<format>b</format></formats></discovery>")
+
+
+# --- query counts -------------------------------------------------------------------------
+
+def _count(client, url, params=None):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, params or {})
+    assert response.status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize("params", [{}, {"extensions": "true"},
+                                    {"service_code": "eclairage,animaux",
+                                     "status": "open"}])
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_open311_requests_query_count_does_not_grow_with_rows(client, lighting, animals,
+                                                             citizen, fmt, params):
+    url = f"{BASE}/requests.{fmt}"
+    now = timezone.now()
+    _bulk(lighting, 1, start=now)
+    client.get(url, params)  # warm caches
+    few = _count(client, url, params)
+    _bulk(lighting, 40, start=now - datetime.timedelta(minutes=1), first=100)
+    _bulk(animals, 40, start=now - datetime.timedelta(minutes=2), first=200)
+    # A request handed to another department than its category's.
+    ServiceRequest.objects.filter(reference="2026-800200").update(
+        department=lighting.department)
+    for obj in ServiceRequest.objects.all()[:30]:
+        obj.followers.add(citizen)
+    many = _count(client, url, params)
+    assert many == few
+    assert len(client.get(f"{BASE}/requests.json", params).json()) == 81
