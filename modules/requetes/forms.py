@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from .models import Question, ServiceRequest
@@ -29,14 +30,53 @@ class MultipleFileField(forms.FileField):
 
 
 class LocationForm(forms.Form):
-    """Where: latitude and longitude (filled by the map, or typed), civic address."""
+    """Where: a civic address, and/or latitude and longitude (filled by the map, or
+    typed).  An address alone is placed from the hub's civic address register
+    (``hub.addresses.geocode``), so the form works without JavaScript; with it, the
+    address field autocompletes and moves the map's pin.  Typed coordinates win."""
 
-    latitude = forms.CharField(label=_("Latitude"), max_length=32,
+    address = forms.CharField(
+        label=_("Civic address"), max_length=255, required=False,
+        help_text=_("For example: 41 rue Victoria. Without the map, the address alone is "
+                    "enough."))
+    latitude = forms.CharField(label=_("Latitude"), max_length=32, required=False,
                                help_text=_("For example 45.2556. The map fills it in."))
-    longitude = forms.CharField(label=_("Longitude"), max_length=32,
+    longitude = forms.CharField(label=_("Longitude"), max_length=32, required=False,
                                 help_text=_("For example -74.1320. The map fills it in."))
-    address = forms.CharField(label=_("Civic address (optional)"), max_length=255,
-                              required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["address"].widget.attrs.update({
+            "autocomplete": "street-address", "data-address-autocomplete": "",
+            "data-url": reverse("hub:address_suggestions"),
+            "data-lat-field": "id_latitude", "data-lon-field": "id_longitude"})
+
+    def clean(self):
+        from hub import addresses
+
+        data = super().clean()
+        latitude = (data.get("latitude") or "").strip()
+        longitude = (data.get("longitude") or "").strip()
+        address = " ".join((data.get("address") or "").split())
+        data["address"] = address
+        if latitude or longitude:
+            return data  # the services validate the coordinates and the territory
+        if not address:
+            if not self.has_error("address"):
+                self.add_error("latitude", _("Place the pin on the map, type the latitude "
+                                             "and longitude, or give the civic address."))
+            return data
+        found = addresses.geocode(address)
+        if found is None:
+            self.add_error("address", _(
+                "This address is not in the city's address register: check the civic "
+                "number and the street (for example: 41 rue Victoria), or place the pin on "
+                "the map."))
+            return data
+        data["latitude"] = f"{found.latitude:.6f}"
+        data["longitude"] = f"{found.longitude:.6f}"
+        data["address"] = found.label
+        return data
 
 
 class ReportForm(LocationForm):
