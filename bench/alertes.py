@@ -52,6 +52,7 @@ def _twilio_server(port, count, first, ready):
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body leave at once, as from Twilio
 
         def log_message(self, *args):
             pass
@@ -96,6 +97,53 @@ def _smtp_server(port, count, first, ready):
     ready.set()
     while True:
         time.sleep(3600)
+
+
+def provider_ceiling(providers, seconds: float = 3.0, threads: int = 8) -> dict:
+    """The local providers' own ceiling: messages a second they take from minimal
+    clients (kept-alive HTTP posts, raw SMTP sessions) in ``threads`` threads, with none
+    of the hub's work — what the end-to-end rate is to be compared with."""
+    import smtplib
+    import threading
+
+    import requests
+
+    def blast(send, counter):
+        deadline = time.perf_counter() + seconds
+        n = 0
+        while time.perf_counter() < deadline:
+            send()
+            n += 1
+        counter.append(n)
+
+    def http_client():
+        session = requests.Session()
+        url = f"http://127.0.0.1:{providers.http_port}/2010-04-01/Accounts/{SID}/Messages.json"
+        body = b"To=%2B14505550000&From=%2B14505550001&Body=ceiling"
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        return lambda: session.post(url, data=body, headers=headers).raise_for_status()
+
+    def smtp_client():
+        session = smtplib.SMTP("127.0.0.1", providers.smtp_port)
+        message = b"Subject: ceiling\r\n\r\nceiling\r\n"
+        return lambda: session.sendmail("a@banc.example", ["b@banc.example"], message)
+
+    result = {}
+    for name, make in (("http", http_client), ("smtp", smtp_client)):
+        counter: list[int] = []
+        clients = [make() for _ in range(threads)]
+        workers = [threading.Thread(target=blast, args=(c, counter)) for c in clients]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        result[name] = sum(counter) / seconds
+    for count in providers.counts:  # the ceiling's messages are not the alert's
+        with count.get_lock():
+            count.value = 0
+    for first in providers.firsts:
+        first.value = 0.0
+    return result
 
 
 def free_port() -> int:
@@ -288,7 +336,8 @@ def child(args) -> dict:
     from modules.alertes.models import Alert, Delivery
     from modules.alertes.services import alert_channels
 
-    result = {"database": connection.vendor, "subscribers": args.subscribers}
+    result = {"database": connection.vendor, "subscribers": args.subscribers,
+              "ceiling": provider_ceiling(providers)}
     call_command("migrate", verbosity=0)
     clear_tasks()
     officer = User.objects.filter(email="banc@example.com").first() or \
@@ -353,6 +402,10 @@ def report(result: dict) -> None:
     print(f"  1 worker         : {result['rate_1']:8.0f} deliveries/s")
     print(f"  2 workers        : {result['rate_2']:8.0f} deliveries/s   target >= "
           f"{TARGETS['rate_2']:.0f}: {mark(result['rate_2'] >= TARGETS['rate_2'])}")
+    ceiling = result["ceiling"]
+    print(f"  local providers  : {ceiling['http']:8.0f} HTTP posts/s, {ceiling['smtp']:.0f} "
+          f"SMTP messages/s (their own ceiling, 8 bare client threads; the machine's "
+          f"{os.cpu_count()} cores are shared with the hub's workers)")
     print(f"  process max RSS  : {result['maxrss_mb']:.0f} MB; rows by status at the end: "
           f"{result['statuses']}")
 

@@ -9,22 +9,37 @@ Sending an alert writes the outbox first: one ``Delivery`` row per recipient add
 channel, in bulk, with a unique ``(alert, channel, address)`` constraint, so an address
 appears once per alert whatever the overlap of topics, zones or subscribers.  Only then,
 in ``transaction.on_commit``, are batches of delivery **ids** enqueued with django-tasks
-(never addresses).  A worker *claims* rows atomically (``queued → sending``:
+(never addresses).  An emergency's outbox is written in chunks (``build_in_chunks``:
+ranges of subscriber ids, one ``INSERT … SELECT`` each, growing from 1,000 to 8,000
+subscribers), each committed and enqueued before the next is written, so the first
+messages leave within a second of "send"; until the last chunk is written the alert's
+``audience_size`` stays 0, which keeps it ``sending`` and lets ``dispatch_due()`` finish
+a build whose process died (the build is idempotent).
+
+A worker *claims* rows atomically, ``CLAIM_SIZE`` at a time (``queued → sending``:
 ``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL, a conditional ``UPDATE … WHERE
-status='queued'`` elsewhere, marking the rows with a claim token), hands each to its
-channel, then marks it ``sent`` (with the provider id) or ``failed``.
+status='queued'`` elsewhere, marking the rows with a claim token), hands them to their
+channels — concurrently, from a few sending threads, for channels whose ``send`` touches
+no database (``concurrent = True``), never more lanes per provider bucket than its rate
+allows — then records the outcomes in a few bulk ``UPDATE``s (``sent`` with each row's
+provider id, ``failed``, back to ``queued``), each still conditioned on the claim.
 
 * Broker down, task lost, or worker killed before the claim: the rows stay ``queued``;
   ``dispatch_due()`` (``manage.py alertes dispatch``, run every minute) enqueues them
   again.  A duplicate task is harmless: only one worker wins the claim.
-* Worker killed after the claim: the row stays ``sending``.  Nobody can know whether the
-  provider got it, so it is never resent silently: after ``ALERTES_STUCK_AFTER`` seconds
-  (default 900) ``dispatch_due()`` moves it to ``review`` for a person to check in the
-  alert's report (``resolve_review`` resends it or records it as sent).
+* Worker killed after the claim: the row stays ``sending`` (the whole claimed chunk,
+  up to ``CLAIM_SIZE`` rows, whose outcomes were not yet recorded).  Nobody can know
+  whether the provider got it, so it is never resent silently: after
+  ``ALERTES_STUCK_AFTER`` seconds (default 900) ``dispatch_due()`` moves it to
+  ``review`` for a person to check in the alert's report (``resolve_review`` resends it
+  or records it as sent).
 * Transient provider errors (HTTP 429, 5xx, timeouts, SMTP 4xx) put the row back in
   ``queued`` with ``not_before`` = now + exponential backoff with jitter, up to
   ``MAX_ATTEMPTS``; permanent ones (invalid number, hard bounce) fail the row at once and
   mark the address as failing, so later alerts skip it.
+* Process killed while writing an emergency's outbox: the chunks written are already
+  enqueued (or found by the sweep as ``queued``); the sweep writes the missing chunks
+  after ``ALERTES_BUILD_RESUME_AFTER`` seconds (default 120).
 
 Per channel:
 
@@ -49,7 +64,13 @@ Per channel:
 
 Pacing: before each send the worker takes a slot of the provider's rate
 (``ratelimit.py``: per sender number for SMS, per account for calls); a slot further
-than 30 s away sends the row back to ``queued`` for later, without counting an attempt.
+than 30 s away sends the row back to ``queued`` for later, without counting an attempt
+(and the rest of that sending lane with it).
+
+Throughput (``bench/alertes.py``): the provider sessions are kept for the batch (one
+SMTP session per sending thread, kept-alive HTTP connections to Twilio), an email's
+texts are rendered once per alert and language, and the URLs reversed once per name
+and language; what is left per message is the provider's own protocol.
 """
 
 from __future__ import annotations
@@ -610,6 +631,11 @@ def audience_size(alert: Alert) -> int:
     return _audience_rows(alert).order_by().values("channel", address).distinct().count()
 
 
+def has_audience(alert: Alert) -> bool:
+    """Whether anybody would receive it (the database stops at the first row)."""
+    return _audience_rows(alert).order_by().exists()
+
+
 def _quiet_until(now: datetime, start, end) -> datetime | None:
     """End of the quiet hours if ``now`` falls inside them."""
     if start is None or end is None:
@@ -654,13 +680,17 @@ OUTBOX_COLUMNS = ["alert_id", "subscriber_id", "channel", "address", "language",
                   "answered_by"]
 
 
-def _insert_outbox(alert: Alert, now: datetime) -> int:
+def _insert_outbox(alert: Alert, now: datetime,
+                   subscribers: tuple[int, int] | None = None) -> int:
     """An emergency's outbox in one ``INSERT … SELECT`` (no quiet hours to compute per
     row): the rows never travel through Python, so the time is the database's and the
     memory does not depend on the audience.  Ordered by subscriber so that, as in the
     batched path, an address shared by two subscribers is written once, for the first."""
-    rows = _audience_rows(alert).values_list(
-        "subscriber_id", "channel", "value", "subscriber__language").order_by()
+    rows = _audience_rows(alert)
+    if subscribers is not None:  # one chunk: subscriber ids in [start, end)
+        rows = rows.filter(subscriber_id__gte=subscribers[0], subscriber_id__lt=subscribers[1])
+    rows = rows.values_list("subscriber_id", "channel", "value",
+                            "subscriber__language").order_by()
     select, params = rows.query.sql_with_params()
     quote = connection.ops.quote_name
     stamp = connection.ops.adapt_datetimefield_value(now)
@@ -680,9 +710,10 @@ def _insert_outbox(alert: Alert, now: datetime) -> int:
 
 
 def enqueue_deliveries(alert_id: int | None = None, ids: Iterable[int] | None = None,
-                       *, now: datetime | None = None) -> int:
-    """Enqueue the ready ``queued`` rows (of one alert, or the given ids) in batches of
-    ids.  Call inside ``transaction.on_commit``."""
+                       *, now: datetime | None = None, after_pk: int | None = None) -> int:
+    """Enqueue the ready ``queued`` rows (of one alert, or the given ids; only those with
+    an id above ``after_pk``: a chunk just written) in batches of ids.  Call inside
+    ``transaction.on_commit``."""
     from .tasks import deliver_batch
 
     now = now or timezone.now()
@@ -692,6 +723,8 @@ def enqueue_deliveries(alert_id: int | None = None, ids: Iterable[int] | None = 
         rows = rows.filter(alert_id=alert_id)
     if ids is not None:
         rows = rows.filter(pk__in=list(ids))
+    if after_pk is not None:
+        rows = rows.filter(pk__gt=after_pk)
     batch: list[int] = []
     count = 0
     for pk in rows.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=5000):
@@ -772,8 +805,7 @@ def _send_checked(alert: Alert, user, now: datetime) -> int:
         alert.sent_by = user
         alert.save(update_fields=["status", "sent_by"])
         return 0
-    size = audience_size(alert)
-    if size == 0:
+    if not has_audience(alert):
         raise AlertError(_("Nobody would receive this alert: no subscriber matches its "
                            "topics, zones and channels. Nothing was sent."))
     return _start(alert, user, now)
@@ -784,19 +816,71 @@ def _start(alert: Alert, user, now: datetime) -> int:
         locked = Alert.objects.select_for_update().get(pk=alert.pk)
         if locked.status not in (Alert.Status.DRAFT, Alert.Status.SCHEDULED):
             raise AlertError(_("This alert was already sent or cancelled."))
-        count = build_outbox(locked, now=now)
+        chunked = _in_chunks(locked)
+        count = 0 if chunked else build_outbox(locked, now=now)
         locked.status = Alert.Status.SENDING
         locked.sent_by = user or locked.sent_by
         locked.sent_at = now
+        # 0 while a chunked build runs: the sweep finishes a build that stopped halfway,
+        # and the alert cannot be taken for done before its last chunk is written.
         locked.audience_size = count
         locked.save(update_fields=["status", "sent_by", "sent_at", "audience_size"])
         if locked.kind == Alert.Kind.CANCEL and locked.references_id:
             Alert.objects.filter(pk=locked.references_id).update(status=Alert.Status.CANCELLED)
-        logger.info("Alert %s (%s) sent by %s to %d addresses", locked.pk, locked.severity,
-                    getattr(user, "pk", None), count)
-        transaction.on_commit(lambda: enqueue_deliveries(locked.pk, now=now))
+        if not chunked:
+            transaction.on_commit(lambda: enqueue_deliveries(locked.pk, now=now))
+    if chunked:
+        count = build_in_chunks(locked, now)
+    logger.info("Alert %s (%s) sent by %s to %d addresses", locked.pk, locked.severity,
+                getattr(user, "pk", None), count)
     alert.refresh_from_db()
     return count
+
+
+def _in_chunks(alert: Alert) -> bool:
+    """An emergency to the current subscribers is built with ``INSERT … SELECT`` chunk
+    by chunk, each committed and enqueued before the next (a correction, or an alert
+    with quiet hours, is built in one transaction)."""
+    return (alert.is_emergency and not alert.references_id
+            and connection.vendor in ("postgresql", "sqlite"))
+
+
+OUTBOX_FIRST_CHUNK = 1000   # subscribers in the first chunk: handed over within a second
+OUTBOX_MAX_CHUNK = 8000     # the chunks double up to this size
+
+
+def build_in_chunks(alert: Alert, now: datetime) -> int:
+    """Write an emergency's outbox by ranges of subscriber ids, growing from
+    ``OUTBOX_FIRST_CHUNK`` to ``OUTBOX_MAX_CHUNK``; each range is one ``INSERT … SELECT``
+    committed on its own, and its rows are enqueued at once, so the first messages leave
+    while the rest of the outbox is still being written.  Ranges go up in subscriber
+    order, so an address shared by two subscribers still goes to the first.
+
+    Idempotent (the unique constraint): the sweep calls it again for an alert whose
+    build stopped halfway (``audience_size`` still 0), which writes the missing rows
+    and enqueues them.  Returns the alert's number of deliveries, then recorded as its
+    ``audience_size``."""
+    bounds = Subscriber.objects.aggregate(low=Min("pk"), high=Max("pk"))
+    low, high = bounds["low"] or 0, bounds["high"] or -1
+    step = OUTBOX_FIRST_CHUNK
+    start = low
+    while start <= high:
+        end = start + step
+        floor = Delivery.objects.aggregate(top=Max("pk"))["top"] or 0
+        with transaction.atomic():
+            _insert_outbox(alert, now, subscribers=(start, end))
+            transaction.on_commit(
+                lambda floor=floor: enqueue_deliveries(alert.pk, now=now, after_pk=floor))
+        start = end
+        step = min(step * 2, OUTBOX_MAX_CHUNK)
+    total = Delivery.objects.filter(alert_id=alert.pk).count()
+    if total:
+        Alert.objects.filter(pk=alert.pk).update(audience_size=total)
+        refresh_alert_status(alert.pk)  # a fast worker may have finished every chunk
+    else:  # everybody left between the audience check and the build: nothing to send
+        Alert.objects.filter(pk=alert.pk, status=Alert.Status.SENDING).update(
+            status=Alert.Status.SENT)
+    return total
 
 
 @transaction.atomic
@@ -1051,9 +1135,9 @@ def _schedule_retry(delivery_ids: int | list[int], retry_at: datetime) -> None:
 def refresh_alert_status(alert_id: int) -> None:
     pending = Delivery.objects.filter(alert_id=alert_id, status__in=[
         Delivery.Status.QUEUED, Delivery.Status.SENDING]).exists()
-    if not pending:
-        Alert.objects.filter(pk=alert_id, status=Alert.Status.SENDING).update(
-            status=Alert.Status.SENT)
+    if not pending:  # audience_size is 0 while the outbox is still being written
+        Alert.objects.filter(pk=alert_id, status=Alert.Status.SENDING,
+                             audience_size__gt=0).update(status=Alert.Status.SENT)
 
 
 def dispatch_due(now: datetime | None = None) -> dict[str, int]:
@@ -1065,7 +1149,7 @@ def dispatch_due(now: datetime | None = None) -> dict[str, int]:
     result = {"scheduled": 0, "review": 0, "requeued": 0}
     for alert in Alert.objects.filter(status=Alert.Status.SCHEDULED, send_at__lte=now):
         try:
-            if audience_size(alert):
+            if has_audience(alert):
                 _start(alert, None, now)
                 result["scheduled"] += 1
             else:
@@ -1073,6 +1157,15 @@ def dispatch_due(now: datetime | None = None) -> dict[str, int]:
                 Alert.objects.filter(pk=alert.pk).update(status=Alert.Status.DRAFT)
         except AlertError:
             logger.warning("Scheduled alert %s could not start", alert.pk, exc_info=True)
+    # An emergency whose chunked outbox build stopped halfway (the process died): the
+    # missing chunks are written and enqueued (``build_in_chunks`` is idempotent).
+    resume_before = now - timedelta(seconds=setting("ALERTES_BUILD_RESUME_AFTER", 120))
+    for alert in Alert.objects.filter(status=Alert.Status.SENDING, audience_size=0,
+                                      sent_at__lt=resume_before):
+        if _in_chunks(alert):
+            logger.warning("Alert %s: outbox build resumed", alert.pk)
+            build_in_chunks(alert, alert.sent_at or now)
+            result["resumed"] = result.get("resumed", 0) + 1
     stuck_after = timedelta(seconds=setting("ALERTES_STUCK_AFTER", 900))
     requeue_after = timedelta(seconds=setting("ALERTES_REQUEUE_AFTER", 300))
     stuck = Delivery.objects.filter(status=Delivery.Status.SENDING,

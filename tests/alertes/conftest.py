@@ -48,6 +48,8 @@ class FakeTwilio:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            disable_nagle_algorithm = True
+
             @property
             def protocol_version(self):
                 return "HTTP/1.1" if fake.keep_alive else "HTTP/1.0"

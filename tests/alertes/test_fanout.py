@@ -3,8 +3,10 @@ reversed once, outcomes written in bulk — each message still sent once and rec
 its own row."""
 
 from collections import Counter
+from datetime import timedelta
 from email import message_from_bytes
 
+import pytest
 from django.utils import timezone
 
 from modules.alertes import channels, services, tokens
@@ -127,3 +129,71 @@ def test_twilio_connections_are_kept_alive(db, twilio):
     assert len(twilio.connections) < 20
     assert all(r["path"] == f"/2010-04-01/Accounts/{SID}/Messages.json"
                for r in twilio.requests)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_an_emergency_outbox_is_written_and_enqueued_chunk_by_chunk(
+        twilio, officer, monkeypatch):
+    """Each chunk is committed, then enqueued (the test backend runs the task at once):
+    the first messages leave before the rest of the outbox is written."""
+    monkeypatch.setattr(services, "OUTBOX_FIRST_CHUNK", 2)
+    monkeypatch.setattr(services, "OUTBOX_MAX_CHUNK", 4)
+    for n in range(11):
+        make_subscriber(sms=f"+1450558{n:04d}")
+    # The same number given by a later subscriber (another chunk) is sent once.
+    make_subscriber(sms="+14505580000")
+    enqueued = []
+    original = services.enqueue_deliveries
+
+    def spy(*args, **kwargs):
+        enqueued.append(original(*args, **kwargs))
+        return enqueued[-1]
+
+    monkeypatch.setattr(services, "enqueue_deliveries", spy)
+    alert = emergency(["sms"])
+    Alert.objects.filter(pk=alert.pk).update(status="draft")
+    alert.refresh_from_db()
+    assert services.send(alert, officer) == 11
+    assert enqueued == [2, 4, 4, 1]  # subscribers 1-2, 3-6, 7-10, 11-12 (12 a duplicate)
+    alert.refresh_from_db()
+    assert alert.status == "sent" and alert.audience_size == 11
+    assert Counter(r["form"]["To"] for r in twilio.requests) == {
+        f"+1450558{n:04d}": 1 for n in range(11)}
+    owner = Delivery.objects.get(address="+14505580000").subscriber
+    assert owner.addresses.get().value == "+14505580000" and owner.pk == min(
+        Delivery.objects.values_list("subscriber_id", flat=True))
+
+
+def test_a_build_stopped_halfway_is_finished_by_the_sweep(
+        db, twilio, monkeypatch, django_capture_on_commit_callbacks):
+    monkeypatch.setattr(services, "OUTBOX_FIRST_CHUNK", 3)
+    subscribers = [make_subscriber(sms=f"+1450559{n:04d}") for n in range(8)]
+    alert = emergency(["sms"])
+    sent_at = timezone.now() - timedelta(minutes=10)
+    # The sending process died after its first chunk was committed and handed over.
+    Alert.objects.filter(pk=alert.pk).update(audience_size=0, sent_at=sent_at)
+    services._insert_outbox(alert, sent_at, subscribers=(subscribers[0].pk,
+                                                         subscribers[3].pk))
+    services.deliver(list(Delivery.objects.values_list("pk", flat=True)))
+    assert Delivery.objects.filter(status="sent").count() == 3
+    # Every row of that chunk is done, yet the alert is not: the build is unfinished.
+    services.refresh_alert_status(alert.pk)
+    alert.refresh_from_db()
+    assert alert.status == "sending"
+    with django_capture_on_commit_callbacks(execute=True):
+        result = services.dispatch_due()
+    assert result["resumed"] == 1
+    alert.refresh_from_db()
+    assert alert.status == "sent" and alert.audience_size == 8
+    assert Counter(r["form"]["To"] for r in twilio.requests) == {
+        f"+1450559{n:04d}": 1 for n in range(8)}
+    # Nothing left to resume.
+    assert "resumed" not in services.dispatch_due()
+
+
+def test_a_recent_build_is_left_to_its_process(db, twilio):
+    make_subscriber(sms="+14505560001")
+    alert = emergency(["sms"])
+    Alert.objects.filter(pk=alert.pk).update(audience_size=0, sent_at=timezone.now())
+    assert "resumed" not in services.dispatch_due()
+    assert not Delivery.objects.exists()
