@@ -241,6 +241,10 @@ EXACT: dict[str, Exact] = {
     "fr/alertes/abonnement/notifications/": Exact(
         "/fr/alertes/abonnement/notifications/", signed_in(405),
         "stores a push subscription for request.user's subscriber: POST only"),
+    "fr/alertes/abonnement/notifications/changement/": Exact(
+        "/fr/alertes/abonnement/notifications/changement/", every(405),
+        "the service worker's renewed push subscription: POST only, authorised by the "
+        "previous subscription's auth secret (no session, no CSRF token)"),
     "alertes/sw.js": Exact("/alertes/sw.js", every(200), "public push service worker"),
     "fr/alertes/flux.atom": Exact("/fr/alertes/flux.atom", every(200),
                                   "public Atom feed of the alerts in force"),
@@ -434,8 +438,8 @@ ADMIN_SPECIAL = {
     # it; other staff see it or are sent back to the dashboard, per their permissions.
     "admin/snippets/": {"administrator": 200},
     "admin/redirects/import/process/": {"administrator": 405},
-    "admin/workflows/tasks/select_type/": {
-        "administrator": Redirect("/admin/workflows/tasks/add/wagtailcore/groupapprovaltask/")},
+    # Two task types (Wagtail's group approval, alertes' four-eyes approval): a chooser.
+    "admin/workflows/tasks/select_type/": {"administrator": 200},
 }
 
 # Settings screens only administrators reach (Wagtail's permission denied: back to /admin/).

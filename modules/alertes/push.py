@@ -8,7 +8,9 @@ module does not speak FCM or APNs itself; a plugin implementing ``alertes_app_pu
 does (see ``hookspecs``), and without one such deliveries fail saying so.
 
 Web Push answers: 201 → ``sent`` (the push service took it; no delivery receipt exists);
-404/410 → the subscription is gone: the address is deleted and the delivery failed;
+404/410 → the subscription is gone: the delivery failed and the address is marked failing
+(no alert tries it again; it is kept so that the service worker's
+``pushsubscriptionchange`` can replace it, see ``replace_subscription``);
 429/5xx/network errors → retried by the outbox; 403 → the subscription was made for
 another VAPID key (the address is marked failing).
 
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import ipaddress
 import json
 import logging
@@ -267,9 +270,10 @@ class PushChannel:
             status = exc.response.status_code if exc.response is not None else None
             message = f"Web Push HTTP {status}"
             if status in (404, 410):
-                forget(endpoint, message)
-                raise DeliveryError(f"{message}: subscription gone, address removed",
-                                    transient=False) from exc
+                # Marked failing, not deleted: the browser's ``pushsubscriptionchange``
+                # proves it owned this one to replace it (``replace_subscription``).
+                raise DeliveryError(f"{message}: subscription gone, address marked failing",
+                                    transient=False, address_failing=True) from exc
             if status is None or status == 429 or status >= 500:
                 raise DeliveryError(message, transient=True) from exc
             raise DeliveryError(message, transient=False,
@@ -307,3 +311,71 @@ def send_app_push(delivery) -> str:
         raise DeliveryError(f"{prefix}: {result['error']}"[:400],
                             transient=bool(result.get("retry")))
     return str(result.get("id") or f"{prefix}:sent")[:120]
+
+
+# --- a browser's subscription renewed: ``pushsubscriptionchange`` ----------------------------
+
+def keys_match(address: Address, keys: dict) -> bool:
+    """``keys`` (normalised by ``validate_keys``) are this address's ``p256dh`` and
+    ``auth``, compared in constant time: the 16-byte ``auth`` secret, which only the
+    browser and this server know, is what proves the browser owns the subscription."""
+    stored = address.push_keys or {}
+    return all(isinstance(stored.get(name), str)
+               and hmac.compare_digest(stored[name].encode(), keys[name].encode())
+               for name in ("p256dh", "auth"))
+
+
+@transaction.atomic
+def replace_subscription(old_endpoint, old_keys, new_endpoint, new_keys) -> Address:
+    """The browser renewed its push subscription (the service worker's
+    ``pushsubscriptionchange``): the stored address with ``old_endpoint`` *and* its keys
+    gets ``new_endpoint`` and ``new_keys``, failing or not, and stays its subscriber's.
+
+    No session is needed (a service worker's request may have none): knowing the old
+    subscription's ``auth`` secret is the authorisation.  Refused (``ValidationError``,
+    nothing changed): an unknown old subscription or keys that do not match (one
+    message for both, so nobody learns which endpoints exist), an invalid new endpoint or
+    keys, a new endpoint already stored for another subscriber.  Deliveries still queued
+    for the old endpoint follow it."""
+    if not isinstance(old_endpoint, str) or not old_endpoint or len(old_endpoint) > 500:
+        raise ValidationError(_("Give the previous subscription's endpoint."), code="old")
+    try:
+        old_keys = validate_keys(old_keys)
+    except ValidationError:
+        raise ValidationError(_("The previous subscription's keys are invalid."),
+                              code="old") from None
+    new_endpoint = validate_endpoint(new_endpoint)
+    new_keys = validate_keys(new_keys)
+    unknown = ValidationError(_("This push subscription is not known here: turn "
+                                "notifications on again from the subscription page."),
+                              code="old")
+    candidates = list(Address.objects.select_for_update().filter(
+        channel=Channel.PUSH, value=old_endpoint.strip()).order_by("pk"))
+    owned = [address for address in candidates if keys_match(address, old_keys)]
+    if not owned:
+        raise unknown
+    address = owned[0]
+    if Address.objects.filter(channel=Channel.PUSH, value=new_endpoint).exclude(
+            subscriber_id=address.subscriber_id).exists():
+        raise ValidationError(_("This new subscription belongs to someone else."),
+                              code="taken")
+    existing = (Address.objects.select_for_update().filter(
+        subscriber_id=address.subscriber_id, channel=Channel.PUSH, value=new_endpoint)
+        .exclude(pk=address.pk).first())
+    queued = Delivery.objects.filter(channel=Channel.PUSH, address=address.value,
+                                     status=Delivery.Status.QUEUED)
+    if address.value != new_endpoint:
+        # Not for an alert that already has a row for the new endpoint (one per address).
+        queued.exclude(alert_id__in=Delivery.objects.filter(
+            channel=Channel.PUSH, address=new_endpoint).values("alert_id")) \
+            .update(address=new_endpoint)
+    if existing is not None:  # renewed twice, or subscribed again from the page meanwhile
+        address.delete()
+        address = existing
+    address.value, address.push_keys = new_endpoint, new_keys
+    address.failing, address.failing_reason = False, ""
+    address.verified_at = address.verified_at or timezone.now()
+    address.save(update_fields=["value", "push_keys", "failing", "failing_reason",
+                                "verified_at"])
+    logger.info("Push subscription renewed for address %s", address.pk)
+    return address

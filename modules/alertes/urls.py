@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>/", views.detail, name="detail"),
     path("abonnement/", views.subscription, name="subscription"),
     path("abonnement/notifications/", views.push_subscribe, name="push_subscribe"),
+    path("abonnement/notifications/changement/", views.push_change, name="push_change"),
     path("abonnement/courriel/<str:token>/", views.verify_email, name="verify_email"),
     path("desabonnement/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("twilio/entrant/", views.twilio_inbound, name="twilio_inbound"),

@@ -7,10 +7,12 @@ Public pages never show a subscriber; the subscription page only ever reads
 from __future__ import annotations
 
 import json
+import time
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseForbidden, JsonResponse
@@ -23,7 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import cap, push, services, tokens, voice
-from .channels import twilio_signature
+from .channels import setting, twilio_signature
 from .forms import AddressForm, CodeForm, PreferencesForm
 from .models import PUBLISHED, Alert, Channel, Delivery, Topic
 
@@ -185,11 +187,82 @@ def push_subscribe(request):
                                                         "browser.")}, status=201)
 
 
+PUSH_CHANGE_MAX_BYTES = 4096
+
+
+def _push_change_wait(request) -> int:
+    """Seconds this client must wait before renewing a push subscription again (0: go
+    on): ``ALERTES_PUSH_CHANGE_RATE`` requests (default 20) per ``ALERTES_PUSH_CHANGE_WINDOW``
+    seconds (default an hour) per client address (``REMOTE_ADDR``: behind a proxy, have
+    it set the client's), counting refused ones."""
+    rate = int(setting("ALERTES_PUSH_CHANGE_RATE", 20))
+    window = max(1, int(setting("ALERTES_PUSH_CHANGE_WINDOW", 3600)))
+    now = int(time.time())
+    slot = now // window
+    ip = request.META.get("REMOTE_ADDR", "")[:64]
+    key = f"alertes:push-change:{ip}:{slot}"
+    cache.add(key, 0, timeout=window + 10)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window + 10)
+        count = 1
+    return (slot + 1) * window - now if count > rate else 0
+
+
+def _push_error(field: str, messages_, status: int = 400) -> JsonResponse:
+    return JsonResponse({"errors": {field: list(messages_)}}, status=status)
+
+
+@csrf_exempt
+@require_POST
+def push_change(request):
+    """The service worker's ``pushsubscriptionchange``: the browser renewed its push
+    subscription and sends ``{"old": {"endpoint", "keys": {"p256dh", "auth"}}, "new":
+    {...}}`` (``PushSubscription.toJSON()`` twice).  The stored address of the old
+    subscription becomes the new one (``push.replace_subscription``).
+
+    No session and no CSRF token: a service worker's request may carry neither.  The old
+    subscription's ``auth`` secret, known only to the browser and to this server, is the
+    authorisation, so a forged cross-site request cannot change anything either.  Rate
+    limited per client address (429); bad input answers 400 with the reason, and changes
+    nothing."""
+    wait = _push_change_wait(request)
+    if wait:
+        response = _push_error("subscription", [_("Too many requests: try again later.")],
+                               status=429)
+        response["Retry-After"] = str(wait)
+        return response
+    if len(request.body) > PUSH_CHANGE_MAX_BYTES:
+        return _push_error("subscription", [_("The request is too large.")])
+    try:
+        data = json.loads(request.body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        data = None
+    if not isinstance(data, dict) or not isinstance(data.get("old"), dict) \
+            or not isinstance(data.get("new"), dict):
+        return _push_error("subscription", [_(
+            "Send a JSON object with the previous subscription (old) and the new one "
+            "(new).")])
+    old, new = data["old"], data["new"]
+    try:
+        address = push.replace_subscription(old.get("endpoint"), old.get("keys"),
+                                            new.get("endpoint"), new.get("keys"))
+    except ValidationError as exc:
+        field = {"endpoint": "new", "keys": "new"}.get(exc.code, exc.code or "subscription")
+        return _push_error(field, exc.messages)
+    return JsonResponse({"id": address.pk, "message": _("Notifications stay on for this "
+                                                        "browser.")})
+
+
 @require_GET
 def service_worker(request):
-    """The push service worker, at ``/alertes/sw.js`` (scope ``/alertes/``)."""
-    response = render(request, "alertes/sw.js", content_type="application/javascript; "
-                                                              "charset=utf-8")
+    """The push service worker, at ``/alertes/sw.js`` (scope ``/alertes/``), with the
+    VAPID public key and the address it sends renewed subscriptions to."""
+    response = render(request, "alertes/sw.js", {
+        "vapid_public_key": push.public_key(),
+        "push_change_url": reverse("alertes:push_change"),
+    }, content_type="application/javascript; charset=utf-8")
     response["Cache-Control"] = "no-cache"
     response["Service-Worker-Allowed"] = "/alertes/"
     return response

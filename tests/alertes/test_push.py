@@ -236,17 +236,21 @@ def _topic():
 
 
 @pytest.mark.parametrize("status", [410, 404])
-def test_a_gone_subscription_removes_the_device(service, vapid, status):
+def test_a_gone_subscription_marks_the_device_failing(service, vapid, status):
+    """Marked failing (not deleted): kept with its keys so that the browser's
+    ``pushsubscriptionchange`` can still replace it (test_push_subscription_change.py)."""
     subscriber = Subscriber.objects.create(language="fr")
-    browser(service, subscriber, status=status)
+    dead = browser(service, subscriber, status=status)
     kept = browser(service, subscriber)
     alert = push_alert()
     counts = send(alert)
     assert counts["sent"] == 1 and counts["failed"] == 1
     gone = Delivery.objects.get(alert=alert, status="failed")
-    assert str(status) in gone.error and "removed" in gone.error and gone.attempts == 1
-    assert list(Address.objects.values_list("pk", flat=True)) == [kept.pk]
-    # The next alert does not try the removed device again.
+    assert str(status) in gone.error and "failing" in gone.error and gone.attempts == 1
+    dead.refresh_from_db()
+    assert dead.failing and str(status) in dead.failing_reason
+    assert not Address.objects.get(pk=kept.pk).failing
+    # The next alert does not try the gone device again.
     send(push_alert(title_fr="Deuxième"))
     assert len(service.refused) == 1
 

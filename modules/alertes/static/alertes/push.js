@@ -43,6 +43,10 @@
       return registration.pushManager.subscribe({
         userVisibleOnly: true,
         applicationServerKey: keyBytes(form.getAttribute("data-key"))
+      }).then(function (subscription) {
+        // The worker keeps a copy, to prove it owned it if the browser renews it.
+        registration.active.postMessage("alertes:remember-subscription");
+        return subscription;
       });
     }).then(function (subscription) {
       return fetch(form.action, {
