@@ -36,6 +36,37 @@ def _generation() -> int:
     return cache.get_or_set(GENERATION_KEY, 1, timeout=None)
 
 
+generation = _generation
+_MISSING = object()
+
+
+def memoize_public(name: str, parts, compute):
+    """``compute()``, kept ``HUB_FRAGMENT_CACHE_SECONDS`` in the cache under ``name`` and
+    ``parts`` (language, page id…) and the public-cache generation.
+
+    For what every anonymous page needs and changes rarely: the news tile, the modules'
+    banners, the language switch links.  Publishing a page or saving the city settings
+    (a new generation) makes them fresh at once; anything else (an alert being sent, a
+    view restriction) shows within the TTL, a few seconds.  ``0`` computes every time.
+    """
+    seconds = getattr(settings, "HUB_FRAGMENT_CACHE_SECONDS", 0)
+    if not seconds:
+        return compute()
+    key = f"hub:fragment:{_generation()}:{name}:" + ":".join(str(part) for part in parts)
+    value = cache.get(key, _MISSING)
+    if value is _MISSING:
+        value = compute()
+        cache.set(key, value, timeout=seconds)
+    return value
+
+
+def is_anonymous_request(request) -> bool:
+    """No session cookie and no credentials: nobody is signed in (without a session
+    there is no user), whatever the middleware has run so far."""
+    return (settings.SESSION_COOKIE_NAME not in request.COOKIES
+            and not request.META.get("HTTP_AUTHORIZATION"))
+
+
 def invalidate_public_cache() -> None:
     """Make every cached public response stale (cheap: one counter increment)."""
     try:
@@ -56,10 +87,7 @@ def _is_candidate(request) -> bool:
     path = request.path_info
     if path.startswith(PRIVATE_PREFIXES) or any(s in path for s in PRIVATE_SEGMENTS):
         return False
-    cookies = request.COOKIES
-    if settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies:
-        return False
-    return not request.META.get("HTTP_AUTHORIZATION")
+    return "messages" not in request.COOKIES and is_anonymous_request(request)
 
 
 def _language_part(request) -> str:

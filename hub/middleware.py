@@ -8,6 +8,8 @@ scripts and styles are not nonced by Wagtail.
 
 from __future__ import annotations
 
+import time
+import weakref
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -71,6 +73,58 @@ class SecurityHeadersMiddleware:
             "Permissions-Policy", "camera=(), microphone=(), payment=(), geolocation=(self)"
         )
         response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        return response
+
+
+class SiteLookupCacheMiddleware:
+    """Wagtail finds the request's site with a query on every request (routing, settings,
+    URLs, the API's site filter).  Sites change almost never: their fields are kept per
+    process for ``SITE_CACHE_SECONDS`` (and dropped at once, in this process, when a site
+    is saved or deleted) and a fresh ``Site`` instance is handed to Wagtail through the
+    attribute ``Site.find_for_request`` reads, so nothing related (the root page) is
+    ever served from memory."""
+
+    SITE_CACHE_SECONDS = 60
+    FIELDS = ("id", "hostname", "port", "site_name", "root_page_id", "is_default_site")
+
+    def __init__(self, get_response):
+        from django.db.models.signals import post_delete, post_save
+        from wagtail.models import Site
+
+        self.get_response = get_response
+        self._sites: dict[tuple[str, int], tuple[float, tuple | None]] = {}
+        self._site_model = Site
+        post_save.connect(self._forget, sender=Site, weak=False,
+                          dispatch_uid="hub-site-lookup-cache-save")
+        post_delete.connect(self._forget, sender=Site, weak=False,
+                            dispatch_uid="hub-site-lookup-cache-delete")
+        SiteLookupCacheMiddleware._instances.add(self)
+
+    _instances: weakref.WeakSet = weakref.WeakSet()
+
+    @classmethod
+    def _forget(cls, **kwargs):
+        for instance in cls._instances:
+            instance._sites.clear()
+
+    def __call__(self, request):
+        from django.http.request import split_domain_port
+
+        key = (split_domain_port(request._get_raw_host())[0], request.get_port())
+        now = time.monotonic()
+        found = self._sites.get(key)
+        if found is not None and found[0] >= now:
+            values = found[1]
+            request._wagtail_site = None if values is None else self._site_model(
+                **dict(zip(self.FIELDS, values, strict=True)))
+            return self.get_response(request)
+        # Not known yet: Wagtail looks the site up if this request needs it (a request
+        # that never does, like the API schema, makes no query) and it is kept then.
+        response = self.get_response(request)
+        if "_wagtail_site" in request.__dict__:
+            site = request._wagtail_site
+            values = None if site is None else tuple(getattr(site, f) for f in self.FIELDS)
+            self._sites[key] = (now + self.SITE_CACHE_SECONDS, values)
         return response
 
 

@@ -105,6 +105,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Anonymous public pages answer here, before any session, CSRF or CSP work.
     "hub.cache.AnonymousPublicCacheMiddleware",
+    "hub.middleware.SiteLookupCacheMiddleware",
     "csp.middleware.CSPMiddleware",
     "hub.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -152,7 +153,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Persistent too (CONN_MAX_AGE): opening the file, setting WAL and registering
+    # Django's SQL functions cost about a millisecond on every request.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
@@ -277,6 +279,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Public page cache (hub.cache) ---------------------------------------------------
 HUB_PUBLIC_CACHE_SECONDS = int(os.environ.get("HUB_PUBLIC_CACHE_SECONDS", "0" if DEBUG else "60"))
+# Parts every anonymous page needs (city settings, news tile, modules' banners, language
+# links, the pages API's restricted paths) kept this long (hub.cache.memoize_public);
+# publishing, saving the city settings or a view restriction refreshes them at once.
+HUB_FRAGMENT_CACHE_SECONDS = int(os.environ.get("HUB_FRAGMENT_CACHE_SECONDS",
+                                                "0" if DEBUG else "10"))
 FRONTEND_CACHE_PURGE_URL = os.environ.get("FRONTEND_CACHE_PURGE_URL", "")
 if FRONTEND_CACHE_PURGE_URL:
     # A reverse proxy (Varnish, nginx) purged by Wagtail when pages are published.

@@ -84,6 +84,13 @@ def connect_public_cache_invalidation():
     page_unpublished.connect(_invalidate, dispatch_uid="hub-cache-unpublished")
     post_delete.connect(_invalidate, sender=Page, dispatch_uid="hub-cache-page-deleted")
     post_save.connect(_invalidate, sender=SiteSettings, dispatch_uid="hub-cache-settings")
+    # A page made private (or public again) must leave the shared cache at once.
+    from wagtail.models import PageViewRestriction
+
+    post_save.connect(_invalidate, sender=PageViewRestriction,
+                      dispatch_uid="hub-cache-restriction-saved")
+    post_delete.connect(_invalidate, sender=PageViewRestriction,
+                        dispatch_uid="hub-cache-restriction-deleted")
 
 
 @receiver(setting_changed)

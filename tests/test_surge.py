@@ -159,3 +159,113 @@ def test_csrf_is_still_enforced_on_posts(site):
     strict = Client(enforce_csrf_checks=True)
     response = strict.post("/fr/compte/login/", {"login": "x@example.org", "password": "y"})
     assert response.status_code == 403
+
+
+# --- per-process and short-lived caches of the uncached path ------------------------------
+
+def test_site_lookup_is_cached_fresh_instances_and_dropped_on_save(
+        rf, site, django_assert_num_queries):
+    from wagtail.models import Site
+
+    from hub.middleware import SiteLookupCacheMiddleware
+
+    seen = []
+    middleware = SiteLookupCacheMiddleware(lambda request: seen.append(
+        Site.find_for_request(request)) or HttpResponse())
+    untouched = SiteLookupCacheMiddleware(lambda request: HttpResponse())
+    with django_assert_num_queries(0):  # a view that needs no site: no lookup
+        untouched(rf.get("/api/schema/", HTTP_HOST="127.0.0.1"))
+    middleware(rf.get("/fr/", HTTP_HOST="127.0.0.1"))
+    with django_assert_num_queries(0):
+        middleware(rf.get("/fr/", HTTP_HOST="127.0.0.1"))
+    assert seen[0] is not seen[1] and seen[0].pk == seen[1].pk
+    assert "root_page" not in seen[1]._state.fields_cache  # related rows never kept
+    default = Site.objects.get(is_default_site=True)
+    default.site_name = "Ville renommée"
+    default.save()
+    middleware(rf.get("/fr/", HTTP_HOST="127.0.0.1"))
+    assert seen[2].site_name == "Ville renommée"
+
+
+def _emergency(title):
+    from django.utils import timezone
+
+    from hub.models import User
+    from modules.alertes.models import Alert
+
+    author = User.objects.create_user(email="redaction@example.com", password="x" * 20)
+    return Alert.objects.create(title_fr=title, title_en=title, body_fr="Texte",
+                                body_en="Text", severity="emergency", channels=["email"],
+                                status="sent", sent_at=timezone.now(), created_by=author)
+
+
+@override_settings(HUB_FRAGMENT_CACHE_SECONDS=10)
+def test_banners_are_kept_seconds_for_anonymous_visitors_only(client, site, citizen):
+    from django.test import Client
+
+    cache.clear()
+    client.get("/fr/")
+    _emergency("Fuite de gaz rue Victoria")
+    # within the TTL anonymous visitors still get the banners computed a moment ago …
+    assert "Fuite de gaz rue Victoria" not in client.get("/fr/").content.decode()
+    # … a signed-in resident's page calls the hook for them
+    signed_in = Client()
+    signed_in.force_login(citizen)
+    assert "Fuite de gaz rue Victoria" in signed_in.get("/fr/").content.decode()
+    # a new generation (publishing, modules calling invalidate_public_cache) refreshes
+    from hub.cache import invalidate_public_cache
+
+    invalidate_public_cache()
+    assert "Fuite de gaz rue Victoria" in client.get("/fr/").content.decode()
+    cache.clear()
+
+
+@override_settings(HUB_FRAGMENT_CACHE_SECONDS=10)
+def test_news_tile_and_language_links_refresh_when_a_page_is_published(
+        client, site, django_assert_max_num_queries):
+    cache.clear()
+    client.get("/fr/")
+    with django_assert_max_num_queries(9):  # tile, banners, language link memoized
+        client.get("/fr/")
+    index = NewsIndexPage.objects.get(locale__language_code="fr")
+    news = index.add_child(instance=NewsPage(
+        title="Collecte des sapins", slug="collecte-sapins", lead="Janvier.",
+        date=datetime.date(2030, 1, 5), live=False))
+    news.save_revision().publish()
+    assert "Collecte des sapins" in client.get("/fr/").content.decode()
+    english = client.get("/en/").content.decode()
+    assert 'href="/fr/"' in english and 'hreflang="fr"' in english
+    cache.clear()
+
+
+@override_settings(HUB_FRAGMENT_CACHE_SECONDS=10)
+def test_memoized_api_tree_follows_view_restrictions_at_once(client, site, citizen):
+    from wagtail.models import PageViewRestriction
+
+    cache.clear()
+    add_news(2)
+    hidden = NewsPage.objects.get(slug="avis-surge-0")
+    assert hidden.id in {item["id"] for item in client.get(NEWS_API).json()["items"]}
+    restriction = PageViewRestriction.objects.create(page=hidden, restriction_type="login")
+    assert hidden.id not in {item["id"] for item in client.get(NEWS_API).json()["items"]}
+    # a signed-in resident passes the login restriction (Wagtail's own filtering)
+    client.force_login(citizen)
+    assert hidden.id in {item["id"] for item in client.get(NEWS_API).json()["items"]}
+    client.logout()
+    restriction.delete()
+    assert hidden.id in {item["id"] for item in client.get(NEWS_API).json()["items"]}
+    cache.clear()
+
+
+@override_settings(HUB_PUBLIC_CACHE_SECONDS=60)
+def test_a_page_made_private_leaves_the_public_cache(client, site):
+    from wagtail.models import PageViewRestriction
+
+    cache.clear()
+    add_news(1)
+    news = NewsPage.objects.get(slug="avis-surge-0")
+    client.get(news.url)
+    assert client.get(news.url)["X-Hub-Cache"] == "hit"
+    PageViewRestriction.objects.create(page=news, restriction_type="login")
+    assert client.get(news.url).status_code == 302  # to the sign-in page
+    cache.clear()

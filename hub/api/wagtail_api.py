@@ -1,5 +1,7 @@
 """Wagtail API v2 (``/api/v2/``): pages (``?locale=en``), images and documents."""
 
+from django.conf import settings
+from django.db.models import Q
 from django.utils.functional import SimpleLazyObject
 from rest_framework.permissions import AllowAny
 from wagtail.api.querysets import get_public_pages_queryset
@@ -8,6 +10,41 @@ from wagtail.api.v2.utils import BadRequestError, page_models_from_string
 from wagtail.api.v2.views import BaseAPIViewSet, PagesAPIViewSet
 from wagtail.documents.api.v2.views import DocumentsAPIViewSet
 from wagtail.images.api.v2.views import ImagesAPIViewSet
+from wagtail.models import Page, PageViewRestriction, Site
+
+from hub.cache import is_anonymous_request, memoize_public
+
+
+def _public_tree(site) -> tuple[list[str], list[str]]:
+    """(paths of view-restricted pages, paths of the site's root in every language)."""
+    restricted = list(PageViewRestriction.objects.values_list("page__path", flat=True))
+    roots = [site.root_page.path]
+    if getattr(settings, "WAGTAIL_I18N_ENABLED", False):
+        roots += list(Page.objects.filter(translation_key=site.root_page.translation_key)
+                      .exclude(pk=site.root_page_id).values_list("path", flat=True))
+    return restricted, roots
+
+
+def public_pages(request, model=Page):
+    """Wagtail's ``get_public_pages_queryset`` for a visitor without a session or
+    credentials (every view restriction applies to them: no password passed, no user),
+    with the restricted paths and the site's language roots memoized
+    (``hub.cache.memoize_public``; a new or removed restriction, like a publication,
+    starts a new generation).  Anyone else, or ``?site=``, takes Wagtail's way."""
+    if not is_anonymous_request(request) or request.GET.get("site"):
+        return get_public_pages_queryset(request, model=model)
+    site = Site.find_for_request(request)
+    if site is None:
+        return model._default_manager.none()
+    restricted, roots = memoize_public("api-public-tree", [site.pk],
+                                       lambda: _public_tree(site))
+    queryset = model._default_manager.all().live()
+    for path in restricted:
+        queryset = queryset.exclude(path__startswith=path)
+    in_site = Q()
+    for path in roots:
+        in_site |= Q(path__startswith=path)
+    return queryset.filter(in_site)
 
 
 class PublicPagesAPIViewSet(PagesAPIViewSet):
@@ -28,7 +65,10 @@ class PublicPagesAPIViewSet(PagesAPIViewSet):
 
     def get_base_queryset(self):
         if not hasattr(self, "_hub_base_queryset"):
-            self._hub_base_queryset = super().get_base_queryset()
+            try:
+                self._hub_base_queryset = public_pages(self.request)
+            except ValueError as e:
+                raise BadRequestError(str(e)) from e
         return self._hub_base_queryset
 
     def get_serializer_context(self):
@@ -49,7 +89,7 @@ class PublicPagesAPIViewSet(PagesAPIViewSet):
             raise BadRequestError("type doesn't exist") from e
         if len(models) == 1:
             try:
-                queryset = get_public_pages_queryset(self.request, model=models[0])
+                queryset = public_pages(self.request, model=models[0])
             except ValueError as e:
                 raise BadRequestError(str(e)) from e
         else:

@@ -101,6 +101,20 @@ class NewsIndexPage(Page):
         verbose_name = _("news index")
         verbose_name_plural = _("news indexes")
 
+    def route(self, request, path_components):
+        """A news page is read from its own table in one query (Wagtail's route reads
+        the child as a plain page, then again as its specific type); the index is kept
+        as its parent, so ``get_parent()`` needs no query either.  Anything else (a
+        child of another type, a deeper path) takes Wagtail's way."""
+        if len(path_components) == 1:
+            try:
+                news = NewsPage.objects.child_of(self).get(slug=path_components[0])
+            except NewsPage.DoesNotExist:
+                return super().route(request, path_components)
+            news._cached_parent_obj = self
+            return news.route(request, [])
+        return super().route(request, path_components)
+
     def get_context(self, request, *args, **kwargs):
         from . import services
 
@@ -177,6 +191,8 @@ class NewsPage(Page):
     class Meta:
         verbose_name = _("news page")
         verbose_name_plural = _("news pages")
+        # Every list (home tile, index, feeds, API ?order=-date) reads newest first.
+        indexes = [models.Index(fields=["-date"], name="actualites_news_date_idx")]
 
     def clean(self):
         from django.core.exceptions import ValidationError
@@ -185,6 +201,19 @@ class NewsPage(Page):
         if self.main_image_id and not self.main_image_alt.strip():
             raise ValidationError({"main_image_alt": _(
                 "Describe the main image for people who cannot see it.")})
+
+    def get_context(self, request, *args, **kwargs):
+        """Tags, categories and the news list read once (the head's ``article:tag``, the
+        footer's filter links and "All news" share them); the Open Graph locale from the
+        language the page is served in."""
+        from django.utils.translation import get_language
+
+        context = super().get_context(request, *args, **kwargs)
+        context["news_tags"] = list(self.tags.all())
+        context["news_categories"] = list(self.categories.all())
+        context["news_index"] = self.get_parent()
+        context["og_locale"] = "en_CA" if (get_language() or "fr").startswith("en") else "fr_CA"
+        return context
 
     @property
     def category_names(self) -> list[str]:

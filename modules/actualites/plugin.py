@@ -45,7 +45,21 @@ def _index_url(request) -> str | None:
 
 @hookimpl
 def hub_home_tiles(request):
-    index, latest = services.news_for_home_tile((get_language() or "fr")[:2])
+    """The news tile: the same for every visitor of a language, so it is kept a few
+    seconds (publishing a page refreshes it at once) instead of costing three queries
+    on every home page."""
+    from wagtail.models import Site
+
+    from hub.cache import memoize_public
+
+    language = (get_language() or "fr")[:2]
+    site = Site.find_for_request(request)
+    return memoize_public("actualites-tile", [language, site.pk if site else ""],
+                          lambda: _home_tiles(request, language))
+
+
+def _home_tiles(request, language: str) -> list[dict]:
+    index, latest = services.news_for_home_tile(language)
     if index is None:
         return []  # no news list published yet: nothing to point residents to
     description = (_("Latest: %(title)s") % {"title": latest.title} if latest

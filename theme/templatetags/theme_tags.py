@@ -13,13 +13,26 @@ def switch_language_url(context, language_code: str) -> str:
     request = context.get("request")
     page = context.get("page")
     if page is not None and hasattr(page, "get_translations"):
-        for translation in page.get_translations(inclusive=True).live().select_related("locale"):
-            if translation.locale.language_code == language_code:
-                return translation.get_url(request) or f"/{language_code}/"
-        return f"/{language_code}/"
+        if page.pk is None or getattr(request, "is_preview", False):
+            return _translation_url(page, request, language_code)
+        from wagtail.models import Site
+
+        from hub.cache import memoize_public
+
+        site = Site.find_for_request(request) if request is not None else None
+        return memoize_public(
+            "switch-language", [page.pk, language_code, site.pk if site else ""],
+            lambda: _translation_url(page, request, language_code))
     if request is None:
         return f"/{language_code}/"
     return translate_url(request.get_full_path(), language_code)
+
+
+def _translation_url(page, request, language_code: str) -> str:
+    for translation in page.get_translations(inclusive=True).live().select_related("locale"):
+        if translation.locale.language_code == language_code:
+            return translation.get_url(request) or f"/{language_code}/"
+    return f"/{language_code}/"
 
 
 @register.simple_tag
