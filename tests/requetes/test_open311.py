@@ -96,7 +96,11 @@ BAD_POSTS = [
     ({"lat": "45.2", "long": "-200"}, 400, "long"),
     ({"lat": "nan"}, 400, "lat"),
     ({"lat": "45.5017", "long": "-73.5673"}, 400, "territory"),  # Montréal
-    ({"lat": None, "long": None, "address_string": "100 rue Victoria"}, 400, "geocode"),
+    ({"lat": None, "long": None, "address_string": "100 rue Victoria"}, 400,
+     "civic address register"),
+    ({"lat": None, "long": None, "address_string": "<script>1 rue x</script>"}, 400,
+     "civic address register"),
+    ({"lat": None, "long": None}, 400, "lat and long"),
     ({"long": None}, 400, "lat and long"),
     ({"attribute[poteau]": None}, 400, "attribute[poteau]"),
     ({"attribute[poteau]": "douze"}, 400, "attribute[poteau]"),
@@ -165,6 +169,28 @@ def test_created_request_keeps_the_open311_fields(client, lighting, api_key):
     assert created.api_key.name == "Appli" and created.address == "12 rue Nicholson"
     assert created.answers == {"poteau": 12} and created.description_public
     assert created.events.get().kind == "created"
+
+
+def test_an_address_string_alone_is_placed_from_the_civic_address_register(
+        client, lighting, api_key):
+    from hub.models import CivicAddress
+
+    CivicAddress.objects.create(number=12, street="rue Nicholson", latitude=INSIDE[0],
+                                longitude=INSIDE[1], municipality="Salaberry-de-Valleyfield")
+    CivicAddress.objects.create(number=5, street="rue Sherbrooke", latitude=45.50,
+                                longitude=-73.56, municipality="Montréal")
+    for fmt in ("json", "xml"):
+        response = post(client, api_key, fmt=fmt, lat=None, long=None,
+                        address_string="12, RUE NICHOLSON", device_id=f"d-{fmt}")
+        assert response.status_code == 200, response.content
+    created = ServiceRequest.objects.order_by("pk").first()
+    assert (created.latitude, created.longitude) == pytest.approx(INSIDE)
+    assert created.address == CivicAddress.objects.get(street="rue Nicholson").label
+    # In the register but outside the territory: the territory rule still applies.
+    response = post(client, api_key, lat=None, long=None,
+                    address_string="5 rue Sherbrooke, Montréal")
+    assert response.status_code == 400 and "territory" in error_texts(response)
+    assert ServiceRequest.objects.count() == 2
 
 
 def test_a_retry_with_the_same_device_returns_the_first_request(client, lighting, api_key):
