@@ -1084,9 +1084,7 @@ def _record(claimed: list[Delivery], results: list[tuple]) -> dict[str, int]:
     counts = {"sent": 0, "failed": 0, "retry": 0}
     char = CharField()
     if rows := kinds.get("sent"):
-        mine(rows).update(status=Delivery.Status.SENT, sent_at=now, error="",
-                          provider_id=_by_pk([(d.pk, str(v or "")[:120]) for d, _, v in rows],
-                                             char))
+        _record_sent(token, now, [(d.pk, str(v or "")[:120]) for d, _, v in rows])
         counts["sent"] += len(rows)
     if rows := kinds.get("busy"):
         retry_at = now + timedelta(seconds=max(v for _, _, v in rows))
@@ -1118,6 +1116,26 @@ def _record(claimed: list[Delivery], results: list[tuple]) -> dict[str, int]:
                           error=_by_pk([(d.pk, str(v)[:500]) for d, _, v in rows], char))
         counts["failed"] += len(rows)
     return counts
+
+
+def _record_sent(token: str, now: datetime, rows: list[tuple[int, str]]) -> None:
+    """``sent`` with each row's provider id, in one ``UPDATE … CASE id WHEN …`` written
+    directly (the ORM's ``Case(When(…))`` for a hundred rows costs more CPU than the
+    sends it records)."""
+    table = connection.ops.quote_name(Delivery._meta.db_table)
+    cases = " ".join(["WHEN %s THEN %s"] * len(rows))
+    marks = ", ".join(["%s"] * len(rows))
+    params: list = [Delivery.Status.SENT, connection.ops.adapt_datetimefield_value(now)]
+    for pk, provider_id in rows:
+        params += [pk, provider_id]
+    params += [pk for pk, _ in rows]
+    params += [token, Delivery.Status.SENDING]
+    # Only the quoted table name and placeholders are interpolated; values are parameters.
+    sql = (f"UPDATE {table} SET status = %s, sent_at = %s, error = '', "  # noqa: S608
+           f"provider_id = CASE id {cases} ELSE provider_id END "
+           f"WHERE id IN ({marks}) AND claim = %s AND status = %s")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _schedule_retry(delivery_ids: int | list[int], retry_at: datetime) -> None:
