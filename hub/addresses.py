@@ -21,6 +21,7 @@ Other modules call these functions; e.g. Open311's ``address_string`` is
 from __future__ import annotations
 
 import csv
+import functools
 import itertools
 import re
 import unicodedata
@@ -74,10 +75,15 @@ def strip_accents(text: str) -> str:
                    if not unicodedata.combining(c))
 
 
+@functools.lru_cache(maxsize=8192)
+def _token_tuple(text: str) -> tuple[str, ...]:
+    # Cached: an import normalises the same streets and municipality over and over.
+    text = re.sub(r"[^0-9a-z#]+", " ", strip_accents(text).lower())
+    return tuple(ABBREVIATIONS.get(word, word) for word in text.split())
+
+
 def _tokens(text: str) -> list[str]:
-    text = strip_accents(text or "").lower()
-    text = re.sub(r"[^0-9a-z#]+", " ", text)
-    return [ABBREVIATIONS.get(word, word) for word in text.split()]
+    return list(_token_tuple(text or ""))
 
 
 def normalise(text: str) -> str:
