@@ -197,3 +197,61 @@ def test_a_recent_build_is_left_to_its_process(db, twilio):
     Alert.objects.filter(pk=alert.pk).update(audience_size=0, sent_at=timezone.now())
     assert "resumed" not in services.dispatch_due()
     assert not Delivery.objects.exists()
+
+
+def _parts(message):
+    return {p.get_content_type(): p.get_payload(decode=True).decode()
+            for p in message.walk() if not p.is_multipart()}
+
+
+def _unfold(value):
+    return "".join(str(value).split())
+
+
+def test_the_batch_email_is_the_ordinary_message_with_its_own_recipient(db, smtp):
+    """Within a batch, emails are sent from bytes generated once per alert and language;
+    each must read exactly as the message built the ordinary way for its recipient."""
+    subscribers = [make_subscriber(email=f"z{n}@example.com", language=lang)
+                   for n, lang in enumerate(["fr", "en", "fr"])]
+    alert = emergency(["email"])
+    Alert.objects.filter(pk=alert.pk).update(title_fr="Fuite de gaz à l'école",
+                                             title_en="Gas leak", body_en="Leave.")
+    services.build_outbox(alert)
+    services.deliver(list(Delivery.objects.values_list("pk", flat=True)))
+    received = {e.rcpt_tos[0]: message_from_bytes(e.original_content) for e in smtp.messages}
+    assert len(received) == 3
+    ordinary_channel = channels.EmailChannel()
+    message_ids = set()
+    for subscriber in subscribers:
+        delivery = Delivery.objects.select_related("alert").get(subscriber=subscriber)
+        fast = received[delivery.address]
+        ordinary = ordinary_channel.message(delivery).message()
+        for header in ("Subject", "From", "To", "MIME-Version", "List-Unsubscribe-Post",
+                       "Content-Type"):
+            if header == "Content-Type":
+                assert fast.get_content_type() == ordinary.get_content_type()
+                continue
+            assert _unfold(fast[header]) == _unfold(ordinary[header]), header
+        assert fast["To"] == delivery.address and fast["Date"]
+        link = _unfold(fast["List-Unsubscribe"]).strip("<>")
+        expected = _unfold(ordinary["List-Unsubscribe"]).strip("<>")
+        assert link.rsplit("/", 2)[0] == expected.rsplit("/", 2)[0]
+        assert tokens.read_unsubscribe_token(link.rstrip("/").rsplit("/", 1)[1]) == \
+            subscriber.pk
+        fast_parts, ordinary_parts = _parts(fast), _parts(ordinary)
+        assert fast_parts.keys() == ordinary_parts.keys() == {"text/plain", "text/html"}
+        for kind, text in fast_parts.items():
+            token = link.rstrip("/").rsplit("/", 1)[1]
+            other = expected.rstrip("/").rsplit("/", 1)[1]
+            assert text.replace("\r\n", "\n") == ordinary_parts[kind].replace(other, token)
+        message_ids.add(fast["Message-ID"])
+        assert delivery.provider_id == fast["Message-ID"].strip("<>")
+    assert len(message_ids) == 3
+
+
+def test_an_address_needing_encoding_is_sent_the_ordinary_way(db, smtp):
+    make_subscriber(email="élodie@exemple.example")
+    alert = emergency(["email"])
+    services.build_outbox(alert)
+    assert services.deliver(list(Delivery.objects.values_list("pk", flat=True)))["sent"] == 1
+    assert len(smtp.messages) == 1
