@@ -52,7 +52,8 @@ def memoize_public(name: str, parts, compute):
     seconds = getattr(settings, "HUB_FRAGMENT_CACHE_SECONDS", 0)
     if not seconds:
         return compute()
-    key = f"hub:fragment:{_generation()}:{name}:" + ":".join(str(part) for part in parts)
+    digest = hashlib.sha256("\x1f".join(str(part) for part in parts).encode()).hexdigest()
+    key = f"hub:fragment:{_generation()}:{name}:{digest}"
     value = cache.get(key, _MISSING)
     if value is _MISSING:
         value = compute()

@@ -269,3 +269,23 @@ def test_a_page_made_private_leaves_the_public_cache(client, site):
     PageViewRestriction.objects.create(page=news, restriction_type="login")
     assert client.get(news.url).status_code == 302  # to the sign-in page
     cache.clear()
+
+
+@override_settings(HUB_FRAGMENT_CACHE_SECONDS=10)
+def test_memoized_api_count_follows_publication(client, site):
+    cache.clear()
+    add_news(3)
+    before = client.get(NEWS_API).json()["meta"]["total_count"]
+    assert client.get(NEWS_API + "&offset=1").json()["meta"]["total_count"] == before
+    index = NewsIndexPage.objects.get(locale__language_code="fr")
+    news = index.add_child(instance=NewsPage(
+        title="Nouvelle", slug="nouvelle-surge", lead="x", date=datetime.date(2030, 1, 1),
+        live=False))
+    news.save_revision().publish()
+    data = client.get(NEWS_API).json()
+    assert data["meta"]["total_count"] == before + 1
+    assert data["items"][0]["id"] == news.id
+    # another filter set has its own count
+    english = client.get(NEWS_API.replace("locale=fr", "locale=en")).json()
+    assert english["meta"]["total_count"] != data["meta"]["total_count"]
+    cache.clear()

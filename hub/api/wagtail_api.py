@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils.functional import SimpleLazyObject
 from rest_framework.permissions import AllowAny
 from wagtail.api.querysets import get_public_pages_queryset
+from wagtail.api.v2.pagination import WagtailPagination
 from wagtail.api.v2.router import WagtailAPIRouter
 from wagtail.api.v2.utils import BadRequestError, page_models_from_string
 from wagtail.api.v2.views import BaseAPIViewSet, PagesAPIViewSet
@@ -33,7 +34,8 @@ def public_pages(request, model=Page):
     starts a new generation).  Anyone else, or ``?site=``, takes Wagtail's way."""
     if not is_anonymous_request(request) or request.GET.get("site"):
         return get_public_pages_queryset(request, model=model)
-    site = Site.find_for_request(request)
+    # On the Django request (not DRF's wrapper), where the site lookup cache finds it.
+    site = Site.find_for_request(getattr(request, "_request", request))
     if site is None:
         return model._default_manager.none()
     restricted, roots = memoize_public("api-public-tree", [site.pk],
@@ -47,6 +49,31 @@ def public_pages(request, model=Page):
     return queryset.filter(in_site)
 
 
+class MemoizedCountPagination(WagtailPagination):
+    """Wagtail's offset/limit pagination, whose ``COUNT(*)`` (the whole filtered list,
+    for ``meta.total_count``) is memoized for anonymous visitors like the restricted
+    paths: per filter set (everything but ``offset``, ``limit`` and ``fields``) and
+    generation, so a publication changes it at once."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        if not is_anonymous_request(request):
+            return super().paginate_queryset(queryset, request, view)
+        filters = sorted((key, value) for key, value in request.GET.lists()
+                         if key not in ("offset", "limit", "fields"))
+        total = memoize_public("api-count", [request.path, repr(filters)], queryset.count)
+
+        class Counted:
+            """The queryset with its count known (slicing is left to the queryset)."""
+
+            def count(self):
+                return total
+
+            def __getitem__(self, item):
+                return queryset[item]
+
+        return super().paginate_queryset(Counted(), request, view)
+
+
 class PublicPagesAPIViewSet(PagesAPIViewSet):
     """Live, public pages only (Wagtail's own filtering); readable without signing in.
 
@@ -58,10 +85,13 @@ class PublicPagesAPIViewSet(PagesAPIViewSet):
     * ``?type=app.Model`` filters that model's table directly (a join) instead of
       ``pk IN (SELECT … FROM wagtailcore_page …)``, which the pagination's ``COUNT`` and
       the page of rows each evaluated in full;
-    * every row's locale (``meta.locale``) is joined, not read once per row.
+    * every row's locale (``meta.locale``) is joined, not read once per row;
+    * for anonymous visitors the restricted paths, the site's language roots and the
+      listing's ``COUNT`` are memoized (``hub.cache.memoize_public``).
     """
 
     permission_classes = [AllowAny]
+    pagination_class = MemoizedCountPagination
 
     def get_base_queryset(self):
         if not hasattr(self, "_hub_base_queryset"):
