@@ -1,7 +1,9 @@
 """CAP 1.2 (OASIS Common Alerting Protocol) documents for published alerts, following
 the Canadian profile CAP-CP where it applies: one ``info`` per language (fr-CA, en-CA),
 districts as ``area/polygon``, the city's census subdivision as a geocode, ``msgType``
-Alert / Update / Cancel with ``references`` as ``sender,identifier,sent``."""
+Alert / Update / Cancel with ``references`` as ``sender,identifier,sent``, and each
+topic's CAP-CP event code (``profile:CAP-CP:Event:0.4``, chosen per topic in the admin,
+see ``cap_cp``) with the CAP category that goes with it."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from xml.etree import ElementTree as ET
 from django.conf import settings
 from django.utils import timezone
 
-from . import tokens
+from . import cap_cp, tokens
 from .models import Alert
 
 NS = "urn:oasis:names:tc:emergency:cap:1.2"
@@ -19,17 +21,15 @@ SEVERITY = {"emergency": "Severe", "notice": "Moderate", "info": "Minor"}
 URGENCY = {"emergency": "Immediate", "notice": "Expected", "info": "Future"}
 CERTAINTY = {"emergency": "Observed", "notice": "Likely", "info": "Likely"}
 MSG_TYPE = {"alert": "Alert", "update": "Update", "cancel": "Cancel"}
-# CAP category and CAP-CP event code per topic slug (CAP-CP event list 0.4; its codes
-# are at most 12 characters, hence "drinkingWate" for a drinking water advisory).
-TOPIC_CODES = {
-    "urgences": ("Safety", "civilEmerg"),
-    "deneigement": ("Transport", "roadClose"),
-    "collectes": ("Env", "other"),
-    "travaux": ("Transport", "roadClose"),
-    "qualite-eau": ("Health", "drinkingWate"),
-    "loisirs": ("Other", "other"),
-    "nouvelles": ("Other", "other"),
-}
+
+
+def event_codes(alert: Alert, topics=None) -> list[tuple[str, str]]:
+    """``(category, CAP-CP event code)`` of the alert: its topics' codes (chosen per
+    topic in the admin, ``Topic.cap_event``), or the default for an emergency or not
+    (``cap_cp.default_event``)."""
+    topics = list(alert.topics.all()) if topics is None else topics
+    return [(cap_cp.category(code), code)
+            for code in cap_cp.codes_for(topics, alert.is_emergency)]
 
 
 def sender() -> str:
@@ -90,21 +90,21 @@ def document(alert: Alert) -> bytes:
     if alert.references_id:
         _sub(root, "references", reference(alert.references))
     topics = list(alert.topics.all())
-    codes = [TOPIC_CODES.get(t.slug, ("Other", "other")) for t in topics] or [("Other", "other")]
+    codes = event_codes(alert, topics)
     districts = list(alert.districts.all())
     city = getattr(settings, "ALERTES_CITY_NAME", "Ville de Salaberry-de-Valleyfield")
     for language, cap_language in (("fr", "fr-CA"), ("en", "en-CA")):
         info = _sub(root, "info")
         _sub(info, "language", cap_language)
-        for category in sorted({c for c, _e in codes}):
+        for category in dict.fromkeys(c for c, _e in codes):
             _sub(info, "category", category)
         _sub(info, "event", topics[0].name(language) if topics else alert.title(language))
         _sub(info, "urgency", URGENCY[alert.severity])
         _sub(info, "severity", SEVERITY[alert.severity])
         _sub(info, "certainty", CERTAINTY[alert.severity])
-        for _c, event_code in codes[:1]:
+        for _c, event_code in codes:
             code = _sub(info, "eventCode")
-            _sub(code, "valueName", "profile:CAP-CP:Event:0.4")
+            _sub(code, "valueName", cap_cp.VALUE_NAME)
             _sub(code, "value", event_code)
         if alert.expires_at:
             _sub(info, "expires", cap_time(alert.expires_at))

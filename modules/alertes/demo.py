@@ -25,6 +25,16 @@ TOPICS = [
     ("loisirs", "Loisirs et événements", "Leisure and events", False, "", ""),
     ("nouvelles", "Nouvelles de la Ville", "City news", False, "", ""),
 ]
+# Each topic's CAP-CP event code in the CAP feed (cap_cp.EVENTS; editable per topic).
+CAP_EVENTS = {
+    "urgences": "civilEmerg",       # civil emergency
+    "deneigement": "roadUsage",     # roadway usage condition: parking bans for snow removal
+    "collectes": "waste",           # waste management
+    "travaux": "roadClose",         # roadway closure
+    "qualite-eau": "drinkingWate",  # drinking water (boil-water notices)
+    "loisirs": "civilEvent",        # public event
+    "nouvelles": "other",           # special message
+}
 SUBSCRIBERS = 500
 DEMO_PREFIX = "Résident démo "
 
@@ -62,7 +72,7 @@ def load() -> None:
     for order, (slug, fr, en, emergency, dfr, den) in enumerate(TOPICS):
         topics[slug], _ = Topic.objects.update_or_create(slug=slug, defaults={
             "name_fr": fr, "name_en": en, "is_emergency": emergency, "order": order * 10,
-            "description_fr": dfr, "description_en": den})
+            "description_fr": dfr, "description_en": den, "cap_event": CAP_EVENTS[slug]})
     if not Subscriber.objects.filter(name__startswith=DEMO_PREFIX).exists():
         _subscribers(topics)
     for spec in ALERTS:

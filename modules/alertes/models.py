@@ -12,6 +12,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import DraftStateMixin, LockableMixin, RevisionMixin, WorkflowMixin
 
+from . import cap_cp
+
 LANGUAGES = [("fr", "Français"), ("en", "English")]
 
 
@@ -43,6 +45,11 @@ class Topic(models.Model):
         help_text=_("Every reachable resident receives this topic; it cannot be turned off "
                     "except by leaving the service."))
     order = models.PositiveSmallIntegerField(_("order"), default=100)
+    cap_event = models.CharField(
+        _("CAP-CP event"), max_length=12, blank=True, choices=cap_cp.event_choices,
+        help_text=_("The event code of this topic's alerts in the CAP feed (Canadian "
+                    "profile). Empty: “civil emergency” for emergencies, “special "
+                    "message” otherwise."))
 
     class Meta:
         verbose_name = _("topic")

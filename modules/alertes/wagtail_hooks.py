@@ -44,10 +44,10 @@ class TopicViewSet(SnippetViewSet):
     model = Topic
     icon = "tag"
     menu_label = gettext_lazy("Topics")
-    list_display = ["name_fr", "name_en", "is_emergency", "order"]
+    list_display = ["name_fr", "name_en", "is_emergency", "cap_event", "order"]
     panels = [FieldPanel("slug"), FieldPanel("name_fr"), FieldPanel("name_en"),
               FieldPanel("description_fr"), FieldPanel("description_en"),
-              FieldPanel("is_emergency"), FieldPanel("order")]
+              FieldPanel("is_emergency"), FieldPanel("cap_event"), FieldPanel("order")]
 
 
 class NoSendingByPublishMixin:

@@ -52,7 +52,8 @@ def test_atom_feed_empty_is_valid(client, db):
 @override_settings(ALERTES_CAP_GEOCODE="2470052")
 def test_cap_follows_the_canadian_profile(topics):
     topics["qualite-eau"] = topics["urgences"].__class__.objects.create(
-        slug="qualite-eau", name_fr="Qualité de l'eau", name_en="Water quality")
+        slug="qualite-eau", name_fr="Qualité de l'eau", name_en="Water quality",
+        cap_event="drinkingWate")
     sent = alert()
     sent.topics.set([topics["qualite-eau"]])
     root = ET.fromstring(cap.document(sent))

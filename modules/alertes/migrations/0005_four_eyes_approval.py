@@ -1,14 +1,21 @@
-"""The alert approval becomes a four-eyes task: nobody approves what they submitted.
+"""The alert approval becomes a four-eyes task: nobody approves what they submitted;
+topics get their CAP-CP event code.
 
 The "Approbation d'une alerte" task of the "Approbation des alertes" workflow (migration
 0004) was a plain ``GroupApprovalTask``; it becomes an ``alertes.FourEyesApprovalTask``
 with the same id, name and groups, so approvals already in progress stay on it and follow
 the new rule at once.  Only the task's subclass row changes (``wagtailcore_task`` keeps
-its row, its task states and its place in the workflow).  Reversible.
+its row, its task states and its place in the workflow).
+
+``Topic.cap_event``: the topic's event code in the CAP feed (``cap_cp``); the demo's
+topics, when present, get theirs (roadwork → roadClose, snow removal and parking bans →
+roadUsage, water quality → drinkingWate…).  Reversible.
 """
 
 import django.db.models.deletion
 from django.db import migrations, models
+
+import modules.alertes.cap_cp
 
 TASK = "Approbation d'une alerte"
 WORKFLOW = "Approbation des alertes"
@@ -64,6 +71,24 @@ def to_four_eyes(apps, schema_editor):
         WorkflowTask.objects.create(workflow=workflow, task=task, sort_order=0)
 
 
+# The demo's topics (modules/alertes/demo.py keeps the same codes for new databases).
+TOPIC_EVENTS = {
+    "urgences": "civilEmerg",
+    "deneigement": "roadUsage",
+    "collectes": "waste",
+    "travaux": "roadClose",
+    "qualite-eau": "drinkingWate",
+    "loisirs": "civilEvent",
+    "nouvelles": "other",
+}
+
+
+def topic_events(apps, schema_editor):
+    Topic = apps.get_model("alertes", "Topic")
+    for slug, code in TOPIC_EVENTS.items():
+        Topic.objects.filter(slug=slug, cap_event="").update(cap_event=code)
+
+
 def to_group_approval(apps, schema_editor):
     _swap(apps, schema_editor, "alertes.FourEyesApprovalTask", "wagtailcore.GroupApprovalTask")
 
@@ -91,4 +116,10 @@ class Migration(migrations.Migration):
             bases=('wagtailcore.task',),
         ),
         migrations.RunPython(to_four_eyes, to_group_approval),
+        migrations.AddField(
+            model_name='topic',
+            name='cap_event',
+            field=models.CharField(blank=True, choices=modules.alertes.cap_cp.event_choices, help_text="The event code of this topic's alerts in the CAP feed (Canadian profile). Empty: “civil emergency” for emergencies, “special message” otherwise.", max_length=12, verbose_name='CAP-CP event'),
+        ),
+        migrations.RunPython(topic_events, migrations.RunPython.noop),
     ]
