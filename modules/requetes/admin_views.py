@@ -39,9 +39,21 @@ def _forbidden(request, obj):
 MAP_LIMIT = 1000
 
 
+def _visible(user):
+    """``services.staff_queryset``, with a department agent's departments also written
+    out as ids: the scope is a subquery there, which hides from PostgreSQL which
+    department is meant, so it could not walk the (department, …) indexes in the page's
+    order and sorted or counted the whole department instead (~140 ms for 88,000 rows
+    against < 1 ms).  The same rows either way."""
+    qs = services.staff_queryset(user)
+    if not (services.is_administrator(user) or services.is_intake_agent(user)):
+        qs = qs.filter(department_id__in=list(user.departments.values_list("pk", flat=True)))
+    return qs
+
+
 def _filtered(request):
     """The queue's requests after the filters of the query string (queue and map)."""
-    qs = services.staff_queryset(request.user)
+    qs = _visible(request.user)
     status = request.GET.get("status", "open")
     if status == "open":
         qs = qs.filter(status__in=ServiceRequest.OPEN_STATUSES)
@@ -120,30 +132,75 @@ def queue(request):
         target = reverse("requetes_admin:queue")
         return redirect(f"{target}?{query_string}" if query_string else target)
     qs, filters = _filtered(request)
-    qs = qs.select_related("category", "department", "assigned_to")
-    page = Paginator(qs, 50).get_page(request.GET.get("p"))
-    # Followers are counted for the page's rows only: a COUNT annotation on the queue
-    # would group and sort the department's whole backlog before the LIMIT.
-    rows = list(page.object_list)
-    followers = dict(ServiceRequest.followers.through.objects
-                     .filter(servicerequest_id__in=[row.pk for row in rows])
-                     .values("servicerequest_id").annotate(n=Count("pk"))
-                     .values_list("servicerequest_id", "n"))
-    for row in rows:
-        row.follower_count = followers.get(row.pk, 0)
-    page.object_list = rows
+    paginator = Paginator(qs, QUEUE_PAGE)
+    page = paginator.get_page(request.GET.get("p"))
+    categories = _category_names()
+    page.object_list = _queue_rows(qs, page, categories)
     params = request.GET.copy()
     params.pop("p", None)
     return render(request, "requetes/admin/queue.html", {
         "page_title": _("Service requests"), "header_icon": "list-ul", "page": page,
-        "statuses": ServiceRequest.Status.choices, "categories": Category.objects.all(),
+        "statuses": ServiceRequest.Status.choices,
+        "categories": [(code, name) for _pk, code, name in categories],
         "sorts": SORTS, "params": params.urlencode(), **filters,
         "can_intake": services.is_intake_agent(request.user)
         or services.is_administrator(request.user),
-        "today": timezone.localdate(),
         "bulk_form": BulkActionForm(assignees=_assignees(request.user)),
         "query_string": request.GET.urlencode(),
     })
+
+
+QUEUE_PAGE = 50
+QUEUE_COLUMNS = ("pk", "reference", "reopened", "category_id", "department__name",
+                 "status", "created_at", "due_date", "address", "assigned_to__first_name",
+                 "assigned_to__last_name", "assigned_to__email")
+
+
+def _category_names() -> list[tuple[int, str, str]]:
+    """(id, code, name in the active language) of every category, in their order."""
+    english = (get_language() or "fr").startswith("en")
+    return [(pk, code, (english and name_en) or name_fr)  # Category.name's rule
+            for pk, code, name_fr, name_en in Category.objects.values_list(
+                "pk", "service_code", "name_fr", "name_en")]
+
+
+def _queue_rows(qs, page, category_names) -> list[dict]:
+    """The page's rows, ready to print: one query for the rows (only the columns shown,
+    no model instances) and one for their follower counts, whatever the page size; the
+    labels, links and dates are worked out once per page, not per row by the template
+    (translations, URL reversing, date filters)."""
+    start = (page.number - 1) * QUEUE_PAGE
+    rows = list(qs.values_list(*QUEUE_COLUMNS)[start:start + QUEUE_PAGE])
+    # Followers counted for the page's rows only: a COUNT annotation on the queue would
+    # group and sort the department's whole backlog before the LIMIT.
+    followers = dict(ServiceRequest.followers.through.objects
+                     .filter(servicerequest_id__in=[row[0] for row in rows])
+                     .values("servicerequest_id").annotate(n=Count("pk"))
+                     .values_list("servicerequest_id", "n"))
+    categories = {pk: name for pk, _code, name in category_names}
+    statuses = {value: str(label) for value, label in ServiceRequest.Status.choices}
+    detail_url = reverse("requetes_admin:detail", args=[0]).removesuffix("0/")
+    select = _("Select %(ref)s")
+    today = timezone.localdate()
+    zone = timezone.get_current_timezone()
+    result = []
+    for (pk, reference, reopened, category_id, department, status, created_at, due_date,
+         address, first_name, last_name, email) in rows:
+        # User.__str__ (the full name, or the email), or a dash when nobody is assigned.
+        assignee = (f"{first_name} {last_name}".strip() or email) if email else "—"
+        result.append({
+            "pk": pk, "reference": reference, "url": f"{detail_url}{pk}/",
+            "select_label": select % {"ref": reference}, "reopened": reopened,
+            "category": categories.get(category_id, ""), "department": department,
+            "status": statuses.get(status, status),
+            "created": created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+            "due": due_date.isoformat() if due_date else "",
+            "overdue": bool(status != ServiceRequest.Status.CLOSED and due_date
+                            and due_date < today),
+            "assignee": assignee, "followers": followers.get(pk, 0),
+            "address": address,
+        })
+    return result
 
 
 def queue_map(request):

@@ -89,7 +89,9 @@ TRANSITIONS = {
 # --- roles ------------------------------------------------------------------------------
 
 def _in_group(user, name: str) -> bool:
-    return bool(user and user.is_authenticated and user.groups.filter(name=name).exists())
+    from .group_names import group_names  # read once per user object (one request)
+
+    return bool(user and user.is_authenticated and name in group_names(user))
 
 
 def is_administrator(user) -> bool:

@@ -31,9 +31,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
-    Aggregate,
     Count,
     DateField,
     F,
@@ -205,26 +204,13 @@ class SecondsBetween(Func):
 
     def as_postgresql(self, compiler, connection, **extra):
         end, start, params = self._operands(compiler)
-        return f"EXTRACT(EPOCH FROM ({end} - {start}))::double precision", params
+        # date_part is double precision already; EXTRACT is numeric since PostgreSQL 14
+        # (~40 % slower over a year of requests).
+        return f"date_part('epoch', {end} - {start})", params
 
     def as_sql(self, compiler, connection, **extra):  # MySQL / MariaDB
         end, start, params = self._operands(compiler)
         return f"(TIMESTAMPDIFF(MICROSECOND, {start}, {end}) / 1000000.0)", params
-
-
-class PercentileCont(Aggregate):
-    """PostgreSQL's ordered-set aggregate ``percentile_cont(f) WITHIN GROUP (ORDER BY x)``."""
-
-    function = "PERCENTILE_CONT"
-    name = "PercentileCont"
-    output_field = FloatField()
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-
-    def __init__(self, expression, fraction: float, **extra):
-        fraction = float(fraction)
-        if not 0 <= fraction <= 1:
-            raise ValueError("fraction must be between 0 and 1")
-        super().__init__(expression, fraction=repr(fraction), **extra)
 
 
 def percentile(sorted_values: list[float], fraction: float) -> float | None:
@@ -305,54 +291,99 @@ class LocalDate(Func):
                                           tzinfo=timezone.get_default_timezone()))
 
 
-def _by_pair(qs):
-    """Grouped by (department, category) through ``+column`` expressions: with the plain
-    columns SQLite walks the whole department index to avoid one sort, a random read
-    per row instead of one pass over the table (~40 % slower with 200,000 rows)."""
+def _by_pair(qs, *extra: str):
+    """Grouped by (department, category) and the ``extra`` annotations, through
+    ``+column`` expressions: with the plain columns SQLite walks the whole department
+    index to avoid one sort, a random read per row instead of one pass over the table
+    (~40 % slower with 200,000 rows)."""
     return qs.annotate(
         dep=Func(F("department_id"), template="+%(expressions)s", output_field=IntegerField()),
         cat=Func(F("category_id"), template="+%(expressions)s", output_field=IntegerField()),
-    ).values("dep", "cat")
+    ).values("dep", "cat", *extra)
 
 
-def _week_counts(column: str, weeks: list[Week], prefix: str) -> dict:
-    counts = {}
-    for index, week in enumerate(weeks):
-        first = _midnight(week.first)
-        after = _midnight(week.last + datetime.timedelta(days=1))
-        counts[f"{prefix}{index}"] = Count("pk", filter=Q(**{f"{column}__gte": first,
-                                                             f"{column}__lt": after}))
-    return counts
+def _week_of_day(period: Period, weeks: list[Week]) -> dict[datetime.date, str]:
+    """{each local day of the period: the label of its week}"""
+    result = {}
+    for week in weeks:
+        day = week.first
+        while day <= week.last:
+            result[day] = week.label
+            day += datetime.timedelta(days=1)
+    return result
+
+
+class WeekIndex(Func):
+    """The index of the period's week a datetime falls in (PostgreSQL's
+    ``width_bucket`` over the weeks' first instants: a binary search per row, where the
+    local date of each row needs a time-zone conversion)."""
+
+    output_field = IntegerField()
+
+    def __init__(self, expression, boundaries: list[datetime.datetime]):
+        super().__init__(expression)
+        self.boundaries = boundaries
+
+    def as_postgresql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"width_bucket({sql}, %s::timestamptz[])", (*params, self.boundaries)
+
+
+def _buckets(column: str, period: Period, weeks: list[Week]):
+    """(an expression grouping ``column`` within the period, a function from its value
+    to the week's label): the week's index on PostgreSQL, the local day elsewhere."""
+    labels = [week.label for week in weeks]
+    if connection.vendor == "postgresql":
+        boundaries = [_midnight(week.first) for week in weeks[1:]]
+        return WeekIndex(column, boundaries), labels.__getitem__
+    return LocalDate(column), _week_of_day(period, weeks).__getitem__
 
 
 def _counts(qs, period: Period, start, end, weeks: list[Week]) -> dict[tuple, Figures]:
-    """Three grouped queries, one per cohort so that each reads only its rows: the
-    received (the created_at index), the closed, and the backlog at the end (the status
-    index when the period ends today)."""
+    """Three grouped queries, one per cohort so that each reads only its rows (the
+    received on the created_at index, the closed on the closed_at index, both covering
+    on PostgreSQL; the backlog at the end on the status index when the period ends
+    today).  The received and the closed are grouped by week (by local day on SQLite)
+    and added up here: a few thousand rows at most for a year, where a conditional
+    count per week cost the database 53 conditions per row."""
     result: dict[tuple, Figures] = defaultdict(Figures)
-    received = (_by_pair(qs.filter(created_at__gte=start, created_at__lt=end))
-                .annotate(received=Count("pk"), **_week_counts("created_at", weeks, "w")))
-    for row in received:
+    labels = [week.label for week in weeks]
+
+    def figures_for(row) -> Figures:
         figures = result[(row["dep"], row["cat"])]
-        figures.received = row["received"]
-        for index, week in enumerate(weeks):
-            figures.week_counts[week.label] = (row[f"w{index}"], 0)
+        if not figures.week_counts:
+            figures.week_counts = dict.fromkeys(labels, (0, 0))
+        return figures
+
+    bucket, label_of = _buckets("created_at", period, weeks)
+    received = (_by_pair(qs.filter(created_at__gte=start, created_at__lt=end)
+                         .annotate(bucket=bucket), "bucket")
+                .annotate(n=Count("pk")))
+    for row in received:
+        figures = figures_for(row)
+        figures.received += row["n"]
+        label = label_of(row["bucket"])
+        done_received, done_closed = figures.week_counts[label]
+        figures.week_counts[label] = (done_received + row["n"], done_closed)
 
     reasons = {f"reason{i}": Count("pk", filter=Q(closure_reason=reason))
                for i, reason in enumerate(REASONS)}
+    bucket, label_of = _buckets("closed_at", period, weeks)
     closed = (_by_pair(qs.filter(closed_at__gte=start, closed_at__lt=end)
-                       .alias(closed_day=LocalDate("closed_at")))
-              .annotate(closed=Count("pk"), within=Count("pk", filter=Q(
-                  closure_reason=Reason.FIXED, closed_day__lte=F("due_date"))),
-                  **reasons, **_week_counts("closed_at", weeks, "w")))
+                       .annotate(bucket=bucket).alias(closed_day=LocalDate("closed_at")),
+                       "bucket")
+              .annotate(n=Count("pk"), within=Count("pk", filter=Q(
+                  closure_reason=Reason.FIXED) & Q(closed_day__lte=F("due_date"))),
+                  **reasons))
     for row in closed:
-        figures = result[(row["dep"], row["cat"])]
-        figures.closed = row["closed"]
-        figures.fixed_within_level = row["within"]
-        figures.by_reason = {reason: row[f"reason{i}"] for i, reason in enumerate(REASONS)}
-        for index, week in enumerate(weeks):
-            received_count = figures.week_counts.get(week.label, (0, 0))[0]
-            figures.week_counts[week.label] = (received_count, row[f"w{index}"])
+        figures = figures_for(row)
+        figures.closed += row["n"]
+        figures.fixed_within_level += row["within"]
+        for i, reason in enumerate(REASONS):
+            figures.by_reason[reason] += row[f"reason{i}"]
+        label = label_of(row["bucket"])
+        done_received, done_closed = figures.week_counts[label]
+        figures.week_counts[label] = (done_received, done_closed + row["n"])
 
     if end > timezone.now():
         # Nothing can have been closed after the end yet: open now is open at the end.
@@ -363,12 +394,9 @@ def _counts(qs, period: Period, start, end, weeks: list[Week]) -> dict[tuple, Fi
                .annotate(backlog=Count("pk"),
                          overdue=Count("pk", filter=Q(due_date__lt=period.end))))
     for row in backlog:
-        figures = result[(row["dep"], row["cat"])]
+        figures = figures_for(row)
         figures.backlog = row["backlog"]
         figures.overdue = row["overdue"]
-    for figures in result.values():
-        for week in weeks:
-            figures.week_counts.setdefault(week.label, (0, 0))
     return dict(result)
 
 
@@ -386,22 +414,42 @@ def _cohorts(qs, start, end):
 def _durations(qs, start, end) -> dict[str, dict]:
     """{cohort: {"total": (median, p90), ("department", id): …, ("category", id): …}}"""
     result = {}
-    for name, (cohort, expression) in _cohorts(qs, start, end).items():
-        if connection.vendor == "postgresql":
-            result[name] = _percentiles_in_database(cohort, expression)
-        else:
+    if connection.vendor != "postgresql":
+        for name, (cohort, expression) in _cohorts(qs, start, end).items():
             result[name] = _percentiles_in_python(cohort, expression)
+        return result
+    with transaction.atomic(), connection.cursor() as cursor:
+        # A year's cohort sorts ~10 MB per grouping: in memory, not in temporary files
+        # (the default work_mem is 4 MB); for this transaction only.
+        cursor.execute("SET LOCAL work_mem = '32MB'")
+        for name, (cohort, expression) in _cohorts(qs, start, end).items():
+            result[name] = _percentiles_in_database(cursor, cohort, expression)
     return result
 
 
-def _percentiles_in_database(cohort, expression) -> dict:
-    stats = {"median": PercentileCont(expression, 0.5), "p90": PercentileCont(expression, 0.9)}
-    found = {}
-    total = cohort.aggregate(**stats)
-    found["total"] = (total["median"], total["p90"])
-    for key, column in (("department", "department_id"), ("category", "category_id")):
-        for row in cohort.values(column).annotate(**stats):
-            found[(key, row[column])] = (row["median"], row["p90"])
+def _percentiles_in_database(cursor, cohort, expression) -> dict:
+    """Median and 90th percentile of the whole cohort, of each department and of each
+    category in one query (``GROUPING SETS``): one pass over the cohort's rows instead
+    of three, and one sort shared by both percentiles of a group."""
+    inner = cohort.annotate(seconds=expression).values_list(
+        "department_id", "category_id", "seconds")
+    sql, params = inner.query.sql_with_params()
+    # The inner query is Django's own SQL (the values go as parameters).
+    statement = (
+        "SELECT dep, cat, GROUPING(dep), GROUPING(cat), "  # noqa: S608
+        "percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds), "
+        "percentile_cont(0.9) WITHIN GROUP (ORDER BY seconds) "
+        f"FROM ({sql}) AS cohort (dep, cat, seconds) "
+        "GROUP BY GROUPING SETS ((), (dep), (cat))")
+    found = {"total": (None, None)}
+    cursor.execute(statement, params)
+    for dep, cat, no_dep, no_cat, median, p90 in cursor.fetchall():
+        if no_dep and no_cat:
+            found["total"] = (median, p90)
+        elif no_cat:
+            found[("department", dep)] = (median, p90)
+        else:
+            found[("category", cat)] = (median, p90)
     return found
 
 

@@ -9,7 +9,7 @@ import datetime
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 from lxml import etree
 
 from modules.requetes.models import ServiceRequest
@@ -26,6 +26,14 @@ from .conftest import INSIDE
 
 BASE = "/open311/v2"
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _language_back():
+    """A request in English leaves English active in this thread: put back what the
+    next tests expect."""
+    with translation.override(translation.get_language()):
+        yield
 
 
 def _bulk(category, n, *, start, first=0, step=datetime.timedelta(minutes=7), **extra):
@@ -137,3 +145,60 @@ def test_open311_requests_query_count_does_not_grow_with_rows(client, lighting, 
     many = _count(client, url, params)
     assert many == few
     assert len(client.get(f"{BASE}/requests.json", params).json()) == 81
+
+
+@pytest.mark.parametrize("params", [{}, {"status": "all", "sort": "due"},
+                                    {"status": "all", "sort": "oldest", "p": "2"}])
+def test_queue_query_count_does_not_grow_with_rows(client, agent_a, lighting, animals,
+                                                   citizen, params):
+    client.force_login(agent_a)
+    url = "/admin/requetes/"
+    now = timezone.now()
+    _bulk(lighting, 1, start=now)
+    client.get(url, params)  # warm caches
+    few = _count(client, url, params)
+    _bulk(lighting, 120, start=now - datetime.timedelta(minutes=1), first=100,
+          assigned_to=agent_a, reopened=True)
+    _bulk(animals, 20, start=now - datetime.timedelta(minutes=2), first=300)  # not theirs
+    for obj in ServiceRequest.objects.filter(department=lighting.department)[:60]:
+        obj.followers.add(citizen)
+    many = _count(client, url, params)
+    assert many == few
+
+
+def test_queue_rows_show_what_the_models_say(client, agent_a, lighting, animals, citizen):
+    now = timezone.now()
+    _bulk(lighting, 3, start=now, first=0)
+    _bulk(animals, 2, start=now, first=10)  # another department's: not shown
+    today = timezone.localdate()
+    late, assigned, closed = ServiceRequest.objects.filter(
+        department=lighting.department).order_by("reference")
+    ServiceRequest.objects.filter(pk=late.pk).update(
+        due_date=today - datetime.timedelta(days=2), reopened=True)
+    ServiceRequest.objects.filter(pk=assigned.pk).update(
+        assigned_to=agent_a, due_date=today + datetime.timedelta(days=2))
+    ServiceRequest.objects.filter(pk=closed.pk).update(
+        status="closed", closure_reason="fixed", due_date=today - datetime.timedelta(days=9))
+    late.followers.add(citizen, agent_a)
+    client.force_login(agent_a)
+    response = client.get("/admin/requetes/", {"status": "all"},
+                          HTTP_ACCEPT_LANGUAGE="en")
+    rows = {row["reference"]: row for row in response.context["page"]}
+    assert set(rows) == {late.reference, assigned.reference, closed.reference}
+    body = response.content.decode()
+    for obj in ServiceRequest.objects.filter(pk__in=[late.pk, assigned.pk, closed.pk]):
+        row = rows[obj.reference]
+        assert row["url"] == f"/admin/requetes/{obj.pk}/"
+        assert f'href="{row["url"]}"' in body
+        with translation.override("en"):
+            assert row["status"] == obj.get_status_display()
+        assert row["category"] == "Street lighting"  # Category.name in English
+        assert row["department"] == lighting.department.name
+        assert row["created"] == timezone.localtime(obj.created_at).strftime("%Y-%m-%d %H:%M")
+        assert row["due"] == obj.due_date.isoformat()
+        assert row["overdue"] == obj.is_overdue
+        assert row["assignee"] == (str(obj.assigned_to) if obj.assigned_to else "—")
+        assert row["followers"] == obj.followers.count()
+        assert row["reopened"] == obj.reopened
+    assert rows[late.reference]["overdue"] and not rows[closed.reference]["overdue"]
+    assert rows[late.reference]["followers"] == 2
