@@ -944,7 +944,7 @@ def claim(ids: list[int], *, now: datetime | None = None) -> list[Delivery]:
             rows = Delivery.objects.filter(pk__in=locked, status=Delivery.Status.QUEUED)
         rows.update(status=Delivery.Status.SENDING, claim=token, claimed_at=now,
                     attempts=F("attempts") + 1)
-    return list(Delivery.objects.filter(claim=token, status=Delivery.Status.SENDING)
+    return list(Delivery.objects.filter(pk__in=ids, claim=token, status=Delivery.Status.SENDING)
                 .select_related("alert").order_by("pk"))
 
 
