@@ -289,3 +289,24 @@ def test_memoized_api_count_follows_publication(client, site):
     english = client.get(NEWS_API.replace("locale=fr", "locale=en")).json()
     assert english["meta"]["total_count"] != data["meta"]["total_count"]
     cache.clear()
+
+
+@override_settings(HUB_FRAGMENT_CACHE_SECONDS=10)
+def test_news_page_terms_memoized_per_revision(client, site, django_assert_max_num_queries):
+    cache.clear()
+    index = NewsIndexPage.objects.get(locale__language_code="fr")
+    news = index.add_child(instance=NewsPage(
+        title="Travaux rue Victoria", slug="travaux-victoria", lead="Travaux.",
+        date=datetime.date(2030, 2, 1), live=False))
+    news.tags.add("voirie")
+    news.save_revision().publish()
+    page = client.get(news.url).content.decode()
+    assert 'content="voirie"' in page and "?etiquette=voirie" in page
+    with django_assert_max_num_queries(8):  # routing and view restrictions only
+        assert client.get(news.url).status_code == 200
+    news = NewsPage.objects.get(pk=news.pk)
+    news.tags.add("deneigement")
+    news.save_revision().publish()
+    page = client.get(news.url).content.decode()
+    assert "?etiquette=deneigement" in page and "?etiquette=voirie" in page
+    cache.clear()

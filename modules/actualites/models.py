@@ -209,11 +209,24 @@ class NewsPage(Page):
         from django.utils.translation import get_language
 
         context = super().get_context(request, *args, **kwargs)
-        context["news_tags"] = list(self.tags.all())
-        context["news_categories"] = list(self.categories.all())
+        if getattr(request, "is_preview", False) or self.pk is None:
+            tags, categories = self._tags_and_categories()
+        else:
+            # Saved with the page: a publication starts a new generation.
+            from hub.cache import memoize_public
+
+            tags, categories = memoize_public(
+                "actualites-news-terms", [self.pk, self.live_revision_id],
+                self._tags_and_categories)
+        context["news_tags"] = tags
+        context["news_categories"] = categories
         context["news_index"] = self.get_parent()
         context["og_locale"] = "en_CA" if (get_language() or "fr").startswith("en") else "fr_CA"
         return context
+
+    def _tags_and_categories(self) -> tuple[list[dict], list[dict]]:
+        return ([{"name": tag.name, "slug": tag.slug} for tag in self.tags.all()],
+                [{"name": item.name, "slug": item.slug} for item in self.categories.all()])
 
     @property
     def category_names(self) -> list[str]:
