@@ -447,7 +447,13 @@ def main(argv=None) -> None:
             capture_output=True, text=True, check=False)
         line = next((x for x in output.stdout.splitlines() if x.startswith("RESULT ")), None)
         if line is None:
-            print(f"\n== {url.split(':')[0]}: failed\n{output.stderr[-3000:]}")
+            lines = output.stderr.splitlines()
+            # Where in the bench or the module it failed, then the error itself.
+            frames = [f"{x.strip()}: {lines[i + 1].strip() if i + 1 < len(lines) else ''}"
+                      for i, x in enumerate(lines)
+                      if x.strip().startswith("File") and ("bench/" in x or "modules/" in x)]
+            print(f"\n== {url.split(':')[0]}: failed\n  " + "\n  ".join(frames[-8:])
+                  + "\n" + "\n".join(lines[-3:]))
             continue
         report(json.loads(line[len("RESULT "):]))
     return None

@@ -134,6 +134,7 @@ MAX_CODE_ATTEMPTS = 5
 CODE_RESEND_AFTER = timedelta(seconds=60)
 CODE_VALID_FOR = timedelta(minutes=30)
 BATCH_SIZE = 500
+ENQUEUE_PAGE = 5000
 CLAIM_SIZE = 100
 INSERT_BATCH = 2000
 REACHABLE_UNVERIFIED = (Channel.VOICE, Channel.PUSH)  # no link or code to verify with
@@ -721,22 +722,32 @@ def enqueue_deliveries(alert_id: int | None = None, ids: Iterable[int] | None = 
         Q(not_before__isnull=True) | Q(not_before__lte=now))
     if alert_id is not None:
         rows = rows.filter(alert_id=alert_id)
-    if ids is not None:
-        rows = rows.filter(pk__in=list(ids))
     if after_pk is not None:
         rows = rows.filter(pk__gt=after_pk)
-    batch: list[int] = []
+    given = sorted(set(ids)) if ids is not None else None
     count = 0
-    for pk in rows.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=5000):
-        batch.append(pk)
-        if len(batch) >= BATCH_SIZE:
+    last = 0
+    while True:
+        # Read a page of ids, then enqueue it: no cursor stays open while the task rows
+        # are written (on SQLite, a read left open turns the write into "database is
+        # locked" as soon as a worker has written meanwhile).
+        if given is not None:
+            wanted, given = given[:ENQUEUE_PAGE], given[ENQUEUE_PAGE:]
+            page = list(rows.filter(pk__in=wanted).order_by("pk")
+                        .values_list("pk", flat=True)) if wanted else []
+            more = bool(given)
+        else:
+            page = list(rows.filter(pk__gt=last).order_by("pk")
+                        .values_list("pk", flat=True)[:ENQUEUE_PAGE])
+            more = len(page) == ENQUEUE_PAGE
+        for start in range(0, len(page), BATCH_SIZE):
+            batch = page[start:start + BATCH_SIZE]
             deliver_batch.enqueue(batch)
             count += len(batch)
-            batch = []
-    if batch:
-        deliver_batch.enqueue(batch)
-        count += len(batch)
-    return count
+        if not more:
+            return count
+        if page:
+            last = page[-1]
 
 
 def send(alert: Alert, user, *, now: datetime | None = None) -> int:

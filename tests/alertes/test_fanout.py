@@ -255,3 +255,20 @@ def test_an_address_needing_encoding_is_sent_the_ordinary_way(db, smtp):
     services.build_outbox(alert)
     assert services.deliver(list(Delivery.objects.values_list("pk", flat=True)))["sent"] == 1
     assert len(smtp.messages) == 1
+
+
+def test_enqueueing_reads_ids_page_by_page(db, twilio, monkeypatch):
+    monkeypatch.setattr(services, "ENQUEUE_PAGE", 3)
+    monkeypatch.setattr(services, "BATCH_SIZE", 2)
+    for n in range(7):
+        make_subscriber(sms=f"+1450554{n:04d}")
+    alert = emergency(["sms"])
+    services.build_outbox(alert)
+    ids = list(Delivery.objects.order_by("pk").values_list("pk", flat=True))
+    Delivery.objects.filter(pk=ids[0]).update(status="review")
+    # Given ids: only the queued ones, each once, across pages.
+    assert services.enqueue_deliveries(ids=[*ids, ids[3]]) == 6
+    assert Counter(r["form"]["To"] for r in twilio.requests).most_common(1)[0][1] == 1
+    assert Delivery.objects.filter(status="sent").count() == 6
+    # Nothing queued is left: a second pass enqueues nothing.
+    assert services.enqueue_deliveries(alert.pk) == 0
