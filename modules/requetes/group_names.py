@@ -18,10 +18,12 @@ ATTRIBUTE = "_requetes_group_names"
 
 
 def group_names(user) -> frozenset[str]:
-    names = user.__dict__.get(ATTRIBUTE)
+    # getattr/setattr, not __dict__: ``request.user`` is a lazy wrapper that passes
+    # attributes on to the user object, where ``forget`` finds them.
+    names = getattr(user, ATTRIBUTE, None)
     if names is None:
         names = frozenset(user.groups.values_list("name", flat=True))
-        user.__dict__[ATTRIBUTE] = names
+        setattr(user, ATTRIBUTE, names)
     return names
 
 

@@ -53,3 +53,16 @@ def test_each_request_reads_the_groups_again(client, agent_a, departments):
     assert departments[1].pk not in offered(client.get(url))  # their department only
     Group.objects.get(name=roles.ADMINISTRATORS).user_set.add(agent_a)
     assert departments[1].pk in offered(client.get(url))  # every department now
+
+
+def test_the_names_live_on_the_user_behind_request_user(agent_a):
+    """``request.user`` is a lazy wrapper: the names are kept on the user object itself,
+    where a change of its groups forgets them."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.utils.functional import SimpleLazyObject
+
+    lazy = SimpleLazyObject(lambda: agent_a)
+    assert not services.is_administrator(lazy)
+    agent_a.groups.add(Group.objects.get(name=roles.ADMINISTRATORS))
+    assert services.is_administrator(lazy)
+    assert not services.is_administrator(AnonymousUser())
