@@ -740,10 +740,13 @@ def enqueue_deliveries(alert_id: int | None = None, ids: Iterable[int] | None = 
             page = list(rows.filter(pk__gt=last).order_by("pk")
                         .values_list("pk", flat=True)[:ENQUEUE_PAGE])
             more = len(page) == ENQUEUE_PAGE
-        for start in range(0, len(page), BATCH_SIZE):
-            batch = page[start:start + BATCH_SIZE]
-            deliver_batch.enqueue(batch)
-            count += len(batch)
+        # One transaction for the page's task rows (database backend): ten commits
+        # fewer per page, each a disk flush.
+        with transaction.atomic():
+            for start in range(0, len(page), BATCH_SIZE):
+                batch = page[start:start + BATCH_SIZE]
+                deliver_batch.enqueue(batch)
+                count += len(batch)
         if not more:
             return count
         if page:
