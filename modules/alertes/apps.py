@@ -7,3 +7,8 @@ class AlertesConfig(AppConfig):
     label = "alertes"
     verbose_name = _("Alerts and communications")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import public_cache
+
+        public_cache.connect()

@@ -1,0 +1,39 @@
+"""The emergency banner does not wait for the public page cache (nor the short cache of
+``hub_banners`` results) to expire: sending, correcting or cancelling an alert makes
+cached public pages stale at once."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from django.test import override_settings
+
+from .test_public import published_alert
+
+
+@pytest.fixture
+def cached(site):
+    cache.clear()
+    with override_settings(HUB_PUBLIC_CACHE_SECONDS=60, HUB_FRAGMENT_CACHE_SECONDS=60):
+        yield
+    cache.clear()
+
+
+def test_an_emergency_shows_on_cached_pages_at_once(client, cached, officer, topics):
+    before = client.get("/fr/")
+    assert client.get("/fr/")["X-Hub-Cache"] == "hit"
+    assert "Fuite de gaz" not in before.content.decode()
+    published_alert(officer, topics, severity="emergency", title_fr="Fuite de gaz")
+    after = client.get("/fr/")
+    assert after["X-Hub-Cache"] == "miss"
+    assert "Fuite de gaz" in after.content.decode()
+
+
+def test_a_draft_saved_does_not_empty_the_cache(client, cached, officer, topics):
+    from modules.alertes.models import Alert
+
+    client.get("/fr/")
+    draft = Alert.objects.create(title_fr="Brouillon", body_fr="…", created_by=officer)
+    draft.title_fr = "Brouillon modifié"
+    draft.save(update_fields=["title_fr"])
+    assert client.get("/fr/")["X-Hub-Cache"] == "hit"
