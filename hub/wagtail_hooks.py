@@ -1,4 +1,5 @@
-"""Admin screens of the hub's shared nouns: departments and districts (snippets)."""
+"""Admin screens of the hub's shared nouns: departments, districts, the civic address
+register and sign-on clients (snippets)."""
 
 from django.utils.translation import gettext_lazy as _
 from oauth2_provider.models import get_application_model
@@ -6,7 +7,7 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
-from hub.models import Department, District
+from hub.models import CivicAddress, Department, District
 
 
 class DepartmentViewSet(SnippetViewSet):
@@ -34,6 +35,33 @@ class DistrictViewSet(SnippetViewSet):
     panels = [FieldPanel("name"), FieldPanel("slug"), FieldPanel("geometry")]
 
 
+class CivicAddressViewSet(SnippetViewSet):
+    """The civic address register: loaded in bulk with ``manage.py hub addresses import``
+    (docs/addresses.md); here staff correct or add one address (a new street, a point
+    moved).  The district is computed from the point on save, so it is not a field."""
+
+    model = CivicAddress
+    icon = "pick"
+    menu_label = _("Civic addresses")
+    list_display = ["label", "postal_code", "district"]
+    list_filter = ["district", "municipality"]
+    search_fields = ["street", "postal_code", "search_key"]
+    list_per_page = 50
+    panels = [
+        FieldPanel("number"),
+        FieldPanel("suffix"),
+        FieldPanel("unit"),
+        FieldPanel("street"),
+        FieldPanel("postal_code"),
+        FieldPanel("municipality"),
+        FieldPanel("latitude"),
+        FieldPanel("longitude"),
+    ]
+
+    def get_queryset(self, request):
+        return CivicAddress.objects.select_related("district")
+
+
 class SignOnClientViewSet(SnippetViewSet):
     """Services and apps that sign residents in with the Espace citoyen account (OIDC).
     "Skip authorization" marks the city's own trusted services: no consent screen."""
@@ -58,7 +86,7 @@ class SignOnClientViewSet(SnippetViewSet):
 
 
 class CityViewSetGroup(SnippetViewSetGroup):
-    items = (DepartmentViewSet, DistrictViewSet, SignOnClientViewSet)
+    items = (DepartmentViewSet, DistrictViewSet, CivicAddressViewSet, SignOnClientViewSet)
     menu_icon = "home"
     menu_label = _("City")
     menu_name = "city"

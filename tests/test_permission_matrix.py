@@ -447,6 +447,7 @@ ADMIN_ONLY_PREFIXES = (
     "admin/users/", "admin/groups/", "admin/sites/", "admin/locales/", "admin/collections/",
     "admin/workflows/list/", "admin/workflows/add/", "admin/workflows/tasks/index/",
     "admin/redirects/", "admin/snippets/hub/department/", "admin/snippets/hub/district/",
+    "admin/snippets/hub/civicaddress/",
 )
 
 
