@@ -8,7 +8,7 @@ from datetime import time, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from hub.models import District
+from hub.models import CivicAddress, District
 
 from .models import Address, Alert, Delivery, Subscriber, Topic, TopicSubscription
 
@@ -80,11 +80,16 @@ def load() -> None:
 
 
 def _subscribers(topics: dict) -> None:
-    districts = list(District.objects.all()) or [None]
+    # Residents live at addresses of the hub's register; their district follows it.
+    homes = [(a.label, a.district) for a in CivicAddress.objects.exclude(district=None)
+             .select_related("district").order_by("pk")[:SUBSCRIBERS]]
+    if not homes:
+        homes = [("", district) for district in District.objects.all()] or [("", None)]
     now = timezone.now()
     Subscriber.objects.bulk_create([
         Subscriber(name=f"{DEMO_PREFIX}{n:03d}", language="en" if n % 5 == 0 else "fr",
-                   district=districts[n % len(districts)], created_at=now,
+                   civic_address=homes[n % len(homes)][0],
+                   district=homes[n % len(homes)][1], created_at=now,
                    quiet_start=time(22) if n % 7 == 0 else None,
                    quiet_end=time(7) if n % 7 == 0 else None)
         for n in range(SUBSCRIBERS)], batch_size=500)
