@@ -682,7 +682,7 @@ OUTBOX_COLUMNS = ["alert_id", "subscriber_id", "channel", "address", "language",
 
 
 def _insert_outbox(alert: Alert, now: datetime,
-                   subscribers: tuple[int, int] | None = None) -> int:
+                   subscribers: tuple[int, int] | None = None, *, returning: bool = False):
     """An emergency's outbox in one ``INSERT … SELECT`` (no quiet hours to compute per
     row): the rows never travel through Python, so the time is the database's and the
     memory does not depend on the audience.  Ordered by subscriber so that, as in the
@@ -705,8 +705,12 @@ def _insert_outbox(alert: Alert, now: datetime,
            f"COALESCE(a.{quote('subscriber__language')}, 'fr'), %s, 0, "
            f"'', '', %s, %s, '', '' FROM ({select}) a "
            f"ORDER BY a.channel, a.value, a.subscriber_id{tail}")
+    if returning:  # the new rows' ids (rows already there are not returned)
+        sql += f" RETURNING {quote('id')}"
     with connection.cursor() as cursor:
         cursor.execute(sql, [alert.pk, Delivery.Status.QUEUED, stamp, stamp, *params])
+        if returning:
+            return [row[0] for row in cursor.fetchall()]
         return max(cursor.rowcount, 0)
 
 
@@ -751,6 +755,18 @@ def enqueue_deliveries(alert_id: int | None = None, ids: Iterable[int] | None = 
             return count
         if page:
             last = page[-1]
+
+
+def _enqueue_ids(ids: list[int]) -> int:
+    """Enqueue rows just written (``queued`` and ready), in batches, one transaction for
+    all the task rows."""
+    from .tasks import deliver_batch
+
+    ids = sorted(ids)
+    with transaction.atomic():
+        for start in range(0, len(ids), BATCH_SIZE):
+            deliver_batch.enqueue(ids[start:start + BATCH_SIZE])
+    return len(ids)
 
 
 def send(alert: Alert, user, *, now: datetime | None = None) -> int:
@@ -880,11 +896,17 @@ def build_in_chunks(alert: Alert, now: datetime) -> int:
     start = low
     while start <= high:
         end = start + step
-        floor = Delivery.objects.aggregate(top=Max("pk"))["top"] or 0
         with transaction.atomic():
-            _insert_outbox(alert, now, subscribers=(start, end))
-            transaction.on_commit(
-                lambda floor=floor: enqueue_deliveries(alert.pk, now=now, after_pk=floor))
+            if connection.features.can_return_rows_from_bulk_insert:
+                # The chunk's new ids come back from the INSERT (at most a chunk's worth):
+                # enqueued as they are, without reading them again.
+                new = _insert_outbox(alert, now, subscribers=(start, end), returning=True)
+                transaction.on_commit(lambda new=new: _enqueue_ids(new))
+            else:
+                floor = Delivery.objects.aggregate(top=Max("pk"))["top"] or 0
+                _insert_outbox(alert, now, subscribers=(start, end))
+                transaction.on_commit(lambda floor=floor: enqueue_deliveries(
+                    alert.pk, now=now, after_pk=floor))
         start = end
         step = min(step * 2, OUTBOX_MAX_CHUNK)
     total = Delivery.objects.filter(alert_id=alert.pk).count()

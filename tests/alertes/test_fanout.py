@@ -143,13 +143,13 @@ def test_an_emergency_outbox_is_written_and_enqueued_chunk_by_chunk(
     # The same number given by a later subscriber (another chunk) is sent once.
     make_subscriber(sms="+14505580000")
     enqueued = []
-    original = services.enqueue_deliveries
+    original = services._enqueue_ids
 
-    def spy(*args, **kwargs):
-        enqueued.append(original(*args, **kwargs))
+    def spy(ids):
+        enqueued.append(original(ids))
         return enqueued[-1]
 
-    monkeypatch.setattr(services, "enqueue_deliveries", spy)
+    monkeypatch.setattr(services, "_enqueue_ids", spy)
     alert = emergency(["sms"])
     Alert.objects.filter(pk=alert.pk).update(status="draft")
     alert.refresh_from_db()
