@@ -85,6 +85,7 @@ class SubscriptionSerializer(serializers.Serializer):
     active = serializers.BooleanField()
     language = serializers.CharField()
     district = serializers.CharField(allow_null=True)
+    civic_address = serializers.CharField()
     quiet_hours = serializers.ListField(child=serializers.CharField())
     topics = serializers.ListField(child=serializers.CharField())
     addresses = serializers.ListField(child=serializers.DictField())
@@ -96,7 +97,16 @@ class PreferencesSerializer(serializers.Serializer):
     topics = serializers.ListField(child=serializers.SlugField(), required=False,
                                    max_length=100)
     language = serializers.ChoiceField(choices=["fr", "en"], required=False)
-    district = serializers.SlugField(required=False, allow_null=True)
+    district = serializers.SlugField(required=False, allow_null=True,
+                                     help_text="a district's slug; leave it out to be "
+                                               "placed from civic_address or point")
+    civic_address = serializers.CharField(
+        required=False, allow_blank=True, max_length=255,
+        help_text="where you live, e.g. \"41 rue Victoria\": your district is the one of "
+                  "this address in the city's register")
+    point = serializers.ListField(
+        child=serializers.FloatField(), min_length=2, max_length=2, required=False,
+        help_text="[latitude, longitude] where you live (wins over civic_address)")
     quiet_hours = serializers.ListField(child=serializers.TimeField(), min_length=2,
                                         max_length=2, required=False, allow_null=True,
                                         help_text="[start, end], e.g. [\"22:00\", \"07:00\"]; "
@@ -108,6 +118,13 @@ class PreferencesSerializer(serializers.Serializer):
         if unknown:
             raise serializers.ValidationError(f"Unknown topic: {unknown[0]}")
         return list(found.values())
+
+    def validate_point(self, point):
+        latitude, longitude = point
+        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+            raise serializers.ValidationError("Latitude is between -90 and 90, longitude "
+                                              "between -180 and 180.")
+        return (latitude, longitude)
 
     def validate_district(self, slug):
         if slug is None:
@@ -204,6 +221,7 @@ class MySubscriptionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response({
             "active": subscriber.active, "language": subscriber.language,
             "district": subscriber.district.slug if subscriber.district else None,
+            "civic_address": subscriber.civic_address,
             "quiet_hours": [str(subscriber.quiet_start or ""), str(subscriber.quiet_end or "")],
             "topics": list(subscriber.topics.values_list("slug", flat=True)),
             "addresses": [address_dict(a) for a in subscriber.addresses.all()],
@@ -213,20 +231,25 @@ class MySubscriptionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=False, methods=["patch"], url_path="preferences")
     def preferences(self, request):
         """Topics (emergency topics are always kept), language, zone and quiet hours;
-        every topic added or removed is recorded as a consent."""
+        every topic added or removed is recorded as a consent.  The zone is a district's
+        slug, or follows a ``civic_address`` (the city's address register) or a
+        ``point``; an address not found is a 400 and nothing changes."""
         data = PreferencesSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         subscriber = self._subscriber()
         given = data.validated_data
         quiet = given.get("quiet_hours", [subscriber.quiet_start, subscriber.quiet_end])
         quiet = quiet or [None, None]  # null: no quiet hours
+        placing = "civic_address" in given or "point" in given
+        # A new address or point places the subscriber unless a district is also given.
+        district = given.get("district", None if placing else subscriber.district)
         try:
             services.update_preferences(
                 subscriber,
                 topics=given["topics"] if "topics" in given else subscriber.topics.all(),
                 language=given.get("language", subscriber.language),
-                district=given.get("district", subscriber.district),
-                quiet_start=quiet[0], quiet_end=quiet[1],
+                district=district, quiet_start=quiet[0], quiet_end=quiet[1],
+                civic_address=given.get("civic_address"), point=given.get("point"),
                 method=ConsentRecord.Method.API, actor=request.user)
         except ValidationError as exc:
             return _bad_request(exc)
