@@ -203,9 +203,14 @@ def _emergency(title):
 def test_banners_are_kept_seconds_for_anonymous_visitors_only(client, site, citizen):
     from django.test import Client
 
+    from modules.alertes.models import Alert
+
+    alert = _emergency("Fuite de gaz rue Victoria")  # sending it starts a new generation
+    Alert.objects.filter(pk=alert.pk).update(status="draft")
     cache.clear()
     client.get("/fr/")
-    _emergency("Fuite de gaz rue Victoria")
+    # a change no signal reports (a queryset update, like an expiry) …
+    Alert.objects.filter(pk=alert.pk).update(status="sent")
     # within the TTL anonymous visitors still get the banners computed a moment ago …
     assert "Fuite de gaz rue Victoria" not in client.get("/fr/").content.decode()
     # … a signed-in resident's page calls the hook for them
@@ -310,3 +315,64 @@ def test_news_page_terms_memoized_per_revision(client, site, django_assert_max_n
     page = client.get(news.url).content.decode()
     assert "?etiquette=deneigement" in page and "?etiquette=voirie" in page
     cache.clear()
+
+
+@override_settings(HUB_FRAGMENT_CACHE_SECONDS=10)
+def test_news_page_restrictions_memoized_yet_private_pages_stay_private(
+        client, site, django_assert_max_num_queries):
+    from wagtail.models import PageViewRestriction
+
+    cache.clear()
+    add_news(2)
+    news = NewsPage.objects.get(slug="avis-surge-0")
+    assert client.get(news.url).status_code == 200
+    with django_assert_max_num_queries(5):  # routing memo, no restriction query
+        assert client.get(news.url).status_code == 200
+    # a restriction added on the page (or its index) applies at once, memo or not
+    restriction = PageViewRestriction.objects.create(page=news, restriction_type="login")
+    assert client.get(news.url).status_code == 302
+    restriction.delete()
+    assert client.get(news.url).status_code == 200
+    PageViewRestriction.objects.create(page=news.get_parent(), restriction_type="password",
+                                       password="secret")
+    response = client.get(news.url)
+    assert response.status_code == 200 and "Avis n° 0" not in response.content.decode()
+    assert 'name="password"' in response.content.decode()
+    cache.clear()
+
+
+@override_settings(HUB_FRAGMENT_CACHE_SECONDS=10)
+def test_home_routing_memo_falls_back_when_stale(client, site):
+    from hub.models.pages import ContentPage, HomePage
+
+    cache.clear()
+    add_news(1)
+    news = NewsPage.objects.get(slug="avis-surge-0")
+    assert client.get(news.url).status_code == 200
+    index = NewsIndexPage.objects.get(locale__language_code="fr")
+    home = HomePage.objects.get(locale__language_code="fr")
+    # the index's slug taken by another page type without a new generation (a raw
+    # update): the memoized content type no longer matches and Wagtail's way answers
+    NewsIndexPage.objects.filter(pk=index.pk).update(slug="actualites-archive")
+    other = home.add_child(instance=ContentPage(title="Autre", slug=index.slug, live=True))
+    response = client.get(f"/fr/{index.slug}/")
+    assert response.status_code == 200 and "Autre" in response.content.decode()
+    assert client.get(f"/fr/{index.slug}/{news.slug}/").status_code == 404
+    assert client.get(f"/fr/{index.slug}-inconnue/").status_code == 404
+    other.delete()
+    cache.clear()
+
+
+def test_news_preview_stays_live(admin_client, site):
+    add_news(1)
+    news = NewsPage.objects.get(slug="avis-surge-0")
+    news.tags.add("voirie")
+    news.save_revision()
+    news.title = "Titre en aperçu"
+    response = admin_client.post(f"/admin/pages/{news.pk}/edit/preview/", {
+        "title": "Titre en aperçu", "slug": news.slug, "lead": "Aperçu.",
+        "date": "2026-11-01", "body-count": "0", "tags": "voirie",
+        "main_image_alt": ""})
+    assert response.status_code == 200, response.content[:300]
+    page = admin_client.get(f"/admin/pages/{news.pk}/edit/preview/")
+    assert "Titre en aperçu" in page.content.decode()

@@ -28,6 +28,33 @@ class HomePage(Page):
         verbose_name = _("home page")
         verbose_name_plural = _("home pages")
 
+    def route(self, request, path_components):
+        """The child is read from its own table in one query instead of two (Wagtail
+        reads it as a plain page, then as its specific type): the child's content type
+        per slug is memoized (``hub.cache.memoize_public``; a page's type never changes)
+        and the row is still looked up among this page's children by slug, so a stale
+        memo (a move, a new slug) only falls back to Wagtail's way."""
+        if not path_components:
+            return super().route(request, path_components)
+        from django.contrib.contenttypes.models import ContentType
+
+        from hub.cache import memoize_public
+
+        slug = path_components[0]
+        content_type_id = memoize_public(
+            "hub-route-child-type", [self.pk, self.path, slug],
+            lambda: Page.objects.child_of(self).filter(slug=slug)
+            .values_list("content_type_id", flat=True).first())
+        model = content_type_id and ContentType.objects.get_for_id(content_type_id).model_class()
+        if model is None or not issubclass(model, Page):
+            return super().route(request, path_components)
+        try:
+            child = model.objects.child_of(self).get(slug=slug)
+        except model.DoesNotExist:
+            return super().route(request, path_components)
+        child._cached_parent_obj = self
+        return child.route(request, path_components[1:])
+
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context["tiles"] = module_tiles(request)

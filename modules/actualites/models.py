@@ -224,6 +224,24 @@ class NewsPage(Page):
         context["og_locale"] = "en_CA" if (get_language() or "fr").startswith("en") else "fr_CA"
         return context
 
+    def get_view_restrictions(self):
+        """Wagtail's restrictions of this page and its ancestors (two queries), whose
+        ids are memoized (``hub.cache.memoize_public``, keyed by the page and its path:
+        saving or deleting a restriction, or a publication, starts a new generation;
+        a move changes the path): with none, an empty queryset that asks nothing of
+        the database.  With some, Wagtail's queryset as before (each checked on every
+        request)."""
+        from wagtail.models import PageViewRestriction
+
+        from hub.cache import memoize_public
+
+        ids = memoize_public("actualites-view-restrictions", [self.pk, self.path],
+                             lambda: list(super(NewsPage, self).get_view_restrictions()
+                                          .values_list("pk", flat=True)))
+        if not ids:
+            return PageViewRestriction.objects.none()
+        return super().get_view_restrictions()
+
     def _tags_and_categories(self) -> tuple[list[dict], list[dict]]:
         return ([{"name": tag.name, "slug": tag.slug} for tag in self.tags.all()],
                 [{"name": item.name, "slug": item.slug} for item in self.categories.all()])
