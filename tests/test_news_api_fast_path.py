@@ -41,6 +41,8 @@ FALLBACK = [
 ]
 ERRORS = [
     LISTING + "&fields=nope",
+    LISTING + "&fields=nope&order=nope",
+    LISTING + "&fields=body,nope&limit=1000",
     LISTING + "&order=nope",
     LISTING + "&limit=-1",
     LISTING + "&locale=xx",

@@ -285,14 +285,16 @@ class PublicPagesAPIViewSet(PagesAPIViewSet):
         if (set(request.GET) - FAST_LISTING_PARAMETERS or not request.GET.get("type")
                 or getattr(settings, "HUB_API_FAST_LISTING", True) is False):
             return super().listing_view(request)
+        # Wagtail's listing_view, step by step (so errors come in Wagtail's order) …
         queryset = self.get_queryset()
         self.check_query_parameters(queryset)
-        layout = _fast_layout(self, queryset.model)
-        if layout is None:
-            return super().listing_view(request)
         queryset = self.filter_queryset(queryset)
         page = self.paginate_queryset(queryset)
-        items = fast_listing_items(self, page, layout) if isinstance(page, QuerySet) else None
+        # … with the page of rows written from .values() when its fields allow it.
+        layout = _fast_layout(self, queryset.model)
+        items = None
+        if layout is not None and isinstance(page, QuerySet):
+            items = fast_listing_items(self, page, layout)
         if items is None:
             serializer = self.get_serializer(page, many=True)
             items = serializer.data
