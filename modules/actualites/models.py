@@ -108,7 +108,9 @@ class NewsIndexPage(Page):
         child of another type, a deeper path) takes Wagtail's way."""
         if len(path_components) == 1:
             try:
-                news = NewsPage.objects.child_of(self).get(slug=path_components[0])
+                news = NewsPage.objects.get(
+                    depth=self.depth + 1, slug=path_components[0],
+                    path__range=self._get_children_path_interval(self.path))
             except NewsPage.DoesNotExist:
                 return super().route(request, path_components)
             news._cached_parent_obj = self
