@@ -247,11 +247,11 @@ def test_import_reports_bad_lines_and_loads_the_others(districts, tmp_path):
     out, err = io.StringIO(), io.StringIO()
     call_command("hub", "addresses", "import", _write(tmp_path, BAD), stdout=out, stderr=err)
     errors = err.getvalue()
-    assert "line 3: The civic number “abc” is not a whole number." in errors
-    assert "line 4: The street is missing." in errors
-    assert "line 5: Latitude and longitude must be numbers" in errors
-    assert "line 6: Latitude and longitude must be numbers" in errors
-    assert "line 8: The municipality is missing" in errors
+    assert "line 3: Le numéro civique « abc » n’est pas un nombre entier." in errors
+    assert "line 4: La rue manque." in errors
+    assert "line 5: La latitude et la longitude doivent être des nombres" in errors
+    assert "line 6: La latitude et la longitude doivent être des nombres" in errors
+    assert "line 8: La municipalité manque" in errors
     assert "5 lines in error" in out.getvalue()
     assert sorted(CivicAddress.objects.values_list("number", flat=True)) == [41, 46]
 

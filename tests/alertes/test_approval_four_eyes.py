@@ -23,7 +23,7 @@ FORM = {"title_en": "", "body_en": "", "sms_en": "", "push_fr": "", "push_en": "
         "sms_fr": "Collecte demain"}
 APPROVE = 'data-workflow-action-name="approve"'
 REJECT = 'data-workflow-action-name="reject"'
-SELF_REASON = "another approver must approve it"
+SELF_REASON = "une autre personne approbatrice doit l’approuver"  # French first
 
 
 @pytest.fixture
@@ -103,7 +103,7 @@ def test_submitter_who_is_an_approver_cannot_approve_in_the_admin(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(edit_url(alert), {**FORM, "topics": [topics["deneigement"].pk],
                                                  "action-publish": "1"}, follow=True)
-    assert "Submit it for approval instead" in response.content.decode()
+    assert "Soumettez-la plutôt à l’approbation" in response.content.decode()
     assert_not_sent(alert)
     assert not [m for m in smtp.messages if m.rcpt_tos == ["r@example.com"]]
 
@@ -130,7 +130,7 @@ def test_the_task_refuses_the_submitter_server_side(officer_approver, approver, 
     assert [name for name, _label, _modal in task.get_actions(alert, approver)] == [
         "reject", "approve", "approve"]
     for action in ("approve", "reject"):
-        with pytest.raises(PermissionDenied, match="four-eyes"):
+        with pytest.raises(PermissionDenied, match="quatre yeux"):
             task.on_action(task_state, officer_approver, action)
     task_state.refresh_from_db()
     assert task_state.status == TaskState.STATUS_IN_PROGRESS
@@ -178,7 +178,7 @@ def test_who_resubmits_after_changes_does_not_approve_their_version(
     task = task_state.task.specific
     assert task_state.revision.user == officer_approver
     assert task.get_actions(alert, officer_approver) == []
-    with pytest.raises(PermissionDenied, match="You wrote the version"):
+    with pytest.raises(PermissionDenied, match="Vous avez rédigé la version"):
         task.on_action(task_state, officer_approver, "approve")
     task.on_action(task_state, approver, "approve")
     alert.refresh_from_db()

@@ -158,7 +158,7 @@ def test_knowing_an_endpoint_without_its_secret_changes_nothing(service, citizen
              "keys": {"p256dh": address.push_keys["p256dh"], "auth": AUTH}}
     response = post(client, {"old": wrong, "new": service.new_device()})
     assert response.status_code == 400
-    assert "not known here" in response.json()["errors"]["old"][0]
+    assert "n’est pas connu ici" in response.json()["errors"]["old"][0]
     wrong_key = {"endpoint": address.value,
                  "keys": {"p256dh": _key(), "auth": address.push_keys["auth"]}}
     assert post(client, {"old": wrong_key, "new": service.new_device()}).status_code == 400
