@@ -75,3 +75,15 @@ def administrator(db):
 def citizen_client(client, citizen):
     client.force_login(citizen)
     return client
+
+
+@pytest.fixture
+def cached(site):
+    """The public page cache switched on (tests run with it off), emptied around."""
+    from django.core.cache import cache
+    from django.test import override_settings
+
+    cache.clear()
+    with override_settings(HUB_PUBLIC_CACHE_SECONDS=60):
+        yield
+    cache.clear()

@@ -1,21 +1,11 @@
 """Surge-proof public pages: anonymous GETs cached, never for signed-in users or
 personal data, invalidated when content changes."""
 
-import pytest
-from django.core.cache import cache
 from django.test import override_settings
 from wagtail.models import Site
 
 from hub.cache import invalidate_public_cache
 from hub.models import HomePage, SiteSettings
-
-
-@pytest.fixture
-def cached(site):
-    cache.clear()
-    with override_settings(HUB_PUBLIC_CACHE_SECONDS=60):
-        yield
-    cache.clear()
 
 
 def test_anonymous_home_page_is_cached_and_public(client, cached):

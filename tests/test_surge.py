@@ -4,7 +4,6 @@ the public cache's place in the middleware (headers, cookies, CSRF, languages)."
 import datetime
 import re
 
-import pytest
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.template import engines
@@ -82,14 +81,6 @@ def test_news_page_query_budget_is_fixed(client, site, django_assert_max_num_que
 
 
 # --- the public cache, now ahead of sessions, CSRF and CSP -------------------------------
-
-@pytest.fixture
-def cached(site):
-    cache.clear()
-    with override_settings(HUB_PUBLIC_CACHE_SECONDS=60):
-        yield
-    cache.clear()
-
 
 def test_a_hit_carries_the_stored_csp_header_whose_nonce_is_in_the_html(client, cached):
     first = client.get("/fr/")

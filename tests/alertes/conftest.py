@@ -242,3 +242,26 @@ def subscriber_factory(db):
     return make_subscriber
 
 
+
+
+@pytest.fixture
+def vapid(db, settings):
+    """VAPID keys for Web Push, and pushes allowed to a local endpoint."""
+    from modules.alertes import push
+
+    private, public = push.generate_vapid_keys()
+    settings.ALERTES_VAPID_PRIVATE_KEY = private
+    settings.ALERTES_VAPID_PUBLIC_KEY = public
+    settings.ALERTES_VAPID_SUBJECT = "mailto:alertes@valleyfield.example"
+    settings.ALERTES_PUSH_ALLOW_LOOPBACK = True
+    return public
+
+
+@pytest.fixture
+def service(vapid):
+    """A local Web Push endpoint that decrypts what it receives."""
+    from .push_service import PushService
+
+    server = PushService(vapid)
+    yield server
+    server.stop()

@@ -5,18 +5,13 @@ cached public pages stale at once."""
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
-from django.test import override_settings
 
 from .test_public import published_alert
 
 
-@pytest.fixture
-def cached(site):
-    cache.clear()
-    with override_settings(HUB_PUBLIC_CACHE_SECONDS=60, HUB_FRAGMENT_CACHE_SECONDS=60):
-        yield
-    cache.clear()
+@pytest.fixture(autouse=True)
+def banners_cached(cached, settings):
+    settings.HUB_FRAGMENT_CACHE_SECONDS = 60  # the banner results are cached too
 
 
 def test_an_emergency_shows_on_cached_pages_at_once(client, cached, officer, topics):

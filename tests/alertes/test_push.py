@@ -20,26 +20,7 @@ from hub.plugins.manager import get_plugin_manager
 from modules.alertes import push, services
 from modules.alertes.models import Address, Alert, ConsentRecord, Delivery, Subscriber
 
-from .push_service import PushService
-
 SUBSCRIBE = "/fr/alertes/abonnement/notifications/"
-
-
-@pytest.fixture
-def vapid(db, settings):
-    private, public = push.generate_vapid_keys()
-    settings.ALERTES_VAPID_PRIVATE_KEY = private
-    settings.ALERTES_VAPID_PUBLIC_KEY = public
-    settings.ALERTES_VAPID_SUBJECT = "mailto:alertes@valleyfield.example"
-    settings.ALERTES_PUSH_ALLOW_LOOPBACK = True
-    return public
-
-
-@pytest.fixture
-def service(vapid):
-    server = PushService(vapid)
-    yield server
-    server.stop()
 
 
 def browser(service, subscriber, status=201):

@@ -16,7 +16,6 @@ from django.test import Client
 from modules.alertes import push
 from modules.alertes.models import Address, Delivery, Subscriber
 
-from .push_service import PushService
 from .test_push import AUTH, _key, browser, push_alert, send
 
 CHANGE = "/fr/alertes/abonnement/notifications/changement/"
@@ -27,23 +26,6 @@ def fresh_rate_limit():
     cache.clear()  # the limiter counts per client address in the cache
     yield
     cache.clear()
-
-
-@pytest.fixture
-def vapid(db, settings):
-    private, public = push.generate_vapid_keys()
-    settings.ALERTES_VAPID_PRIVATE_KEY = private
-    settings.ALERTES_VAPID_PUBLIC_KEY = public
-    settings.ALERTES_VAPID_SUBJECT = "mailto:alertes@valleyfield.example"
-    settings.ALERTES_PUSH_ALLOW_LOOPBACK = True
-    return public
-
-
-@pytest.fixture
-def service(vapid):
-    server = PushService(vapid)
-    yield server
-    server.stop()
 
 
 @pytest.fixture
