@@ -159,6 +159,71 @@ def hub_notification_channels() -> list[Any]:
     """
 
 
+@hookspec(firstresult=True)
+def hub_notify(notice: Any) -> bool | None:
+    """Tell one person something on their channels.  Called by :func:`hub.notify.notify`
+    after the sender's transaction commits, with a :class:`hub.notify.Notice` (plain
+    data: recipient, topic, texts in the recipient's language, url, urgency,
+    ``dedupe_key``).
+
+    One implementation answers (``firstresult``): `alertes` writes outbox rows on the
+    channels the person chose for ``notice.topic`` (email by default), holds non-urgent
+    notices until the end of quiet hours, and writes nothing for a ``dedupe_key`` it has
+    already taken.  Return True when the notice was taken (or had already been).  When no
+    enabled module implements this hook the hub sends one plain email itself
+    (``hub.notice_email``); never both.
+    """
+
+
+@hookspec
+def hub_notice_topics() -> list[Any]:
+    """Declare the kinds of personal notices the module sends, for which each person
+    chooses channels (e.g. `requetes`' "My requests").  Called when the preferences of
+    notices are shown or a notice is delivered.
+
+    Return a list of :class:`hub.notify.NoticeTopic` (slug, names fr/en, default channels).
+    """
+
+
+@hookspec
+def hub_oauth_scopes() -> dict[str, Any]:
+    """Declare the OAuth scopes the module's API offers.  Called when the OpenID Connect
+    provider is configured (start-up) and when the consent screen and "Services using my
+    account" describe scopes.
+
+    Return ``{"requetes:read": _("Read your service requests"), …}``: each scope
+    (``<slug>:<verb>``) with what it shares, in the resident's words (a lazy translated
+    string).  The hub's own scopes (``openid profile email phone address``) are not
+    repeated.
+    """
+
+
+@hookspec
+def hub_staff_roles() -> list[Any]:
+    """Declare the staff roles the module needs, as Django groups with permissions.
+    Called after every ``migrate`` (``post_migrate``) and by ``manage.py hub demo``: the
+    hub creates each group that does not exist and grants it the listed permissions (it
+    never removes what an administrator added).
+
+    Return a list of :class:`hub.roles.StaffRole`: ``name`` (the group's name, as staff
+    see it, in French), ``description`` and ``permissions`` (``"app_label.codename"``).
+    Code checks permissions (``user.has_perm``), never group names, so a renamed group
+    keeps its access.  Several modules may add permissions to the same group name.
+    """
+
+
+@hookspec
+def hub_periodic_tasks() -> list[Any]:
+    """Declare the module's recurring jobs.  Called by ``manage.py hub scheduler`` when it
+    starts.
+
+    Return a list of :class:`hub.scheduler.PeriodicTask`: a ``name`` (unique, e.g.
+    ``"alertes.dispatch"``), the django-tasks ``task`` to enqueue (no arguments) and its
+    ``schedule`` (a cron expression, e.g. ``"* * * * *"`` for every minute).  The
+    scheduler enqueues each job once per due time, however many schedulers run.
+    """
+
+
 @hookspec
 def hub_user_data_export(user: Any) -> dict[str, Any] | None:
     """Export a user's personal data (Québec's Law 25, portability).  Called when the
