@@ -3,12 +3,13 @@ pages and site settings."""
 
 from .addresses import CivicAddress
 from .heartbeat import WorkerHeartbeat
+from .notices import NoticeLog
 from .organisation import Department, District
 from .pages import ContentPage, HomePage
 from .site_settings import SiteSettings
 from .user import User
 
 __all__ = [
-    "CivicAddress", "ContentPage", "Department", "District", "HomePage", "SiteSettings", "User",
-    "WorkerHeartbeat",
+    "CivicAddress", "ContentPage", "Department", "District", "HomePage", "NoticeLog", "SiteSettings",
+    "User", "WorkerHeartbeat",
 ]
