@@ -4,7 +4,20 @@ Group names are what staff see in the admin, so they are French; code refers to 
 by these constants.
 """
 
+from dataclasses import dataclass
+
 from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class StaffRole:
+    """A staff role a module declares (``hub_staff_roles``): the Django group ``name`` (as
+    staff see it, in French), a ``description`` and the ``permissions`` it grants
+    (``"app_label.codename"``)."""
+
+    name: str
+    description: str = ""
+    permissions: tuple[str, ...] = ()
 
 EDITORS = "Rédacteurs"
 INTAKE_AGENTS = "Agents de saisie"
