@@ -19,6 +19,7 @@ class StaffRole:
     description: str = ""
     permissions: tuple[str, ...] = ()
 
+
 EDITORS = "Rédacteurs"
 INTAKE_AGENTS = "Agents de saisie"
 DEPARTMENT_AGENTS = "Agents de service"
