@@ -1,5 +1,6 @@
-"""Data of `alertes`: topics, subscribers and their addresses, consents, alerts and the
-delivery outbox.  Zones are the hub's ``District`` (shared with other modules)."""
+"""Data of `alertes`: topics, subscribers and their addresses, consents, alerts, the
+personal notices taken through ``hub_notify`` and the delivery outbox shared by both.
+Zones are the hub's ``District`` (shared with other modules)."""
 
 from __future__ import annotations
 
@@ -112,7 +113,9 @@ class Address(models.Model):
 
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE,
                                    related_name="addresses")
-    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    # Any registered channel's code (the ``alertes_channels`` hook), not a closed list:
+    # a channel contributed by another package stores its addresses here too.
+    channel = models.CharField(_("channel"), max_length=10)
     value = models.CharField(_("address"), max_length=500)
     push_keys = models.JSONField(_("push keys"), default=dict, blank=True)
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
@@ -316,11 +319,84 @@ class Alert(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, models
 PUBLISHED = (Alert.Status.SENDING, Alert.Status.SENT, Alert.Status.CANCELLED)
 
 
+class Notice(models.Model):
+    """A personal notice taken through ``hub_notify`` (``hub.notify.Notice``): something
+    one person is told about their own business (e.g. a step of their service request).
+
+    Kept as a row so the outbox can point at it (``Delivery.notice``), the person sees it
+    in Mon Espace, and the same ``dedupe_key`` is never taken twice (unique).  The texts
+    are the sender's, already in ``language``.  The recipient is an account (``user``) or
+    a contact without one (``email`` and/or ``phone``, e.g. a caller entered by phone
+    intake).  Not a subscription: no consent record, no unsubscribe link.
+    """
+
+    class Urgency(models.TextChoices):
+        NORMAL = "normal", _("Normal")
+        URGENT = "urgent", _("Urgent")
+
+    dedupe_key = models.CharField(_("de-duplication key"), max_length=255, unique=True)
+    topic = models.CharField(_("topic"), max_length=60)
+    source = models.CharField(_("sent by"), max_length=60, blank=True)
+    subject = models.CharField(_("subject"), max_length=255)
+    body = models.TextField(_("text"))
+    short = models.CharField(_("short text"), max_length=500, blank=True)
+    url = models.CharField(_("link"), max_length=500, blank=True)
+    urgency = models.CharField(_("urgency"), max_length=8, choices=Urgency.choices,
+                               default="normal")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                             blank=True, related_name="alert_notices",
+                             verbose_name=_("account"))
+    email = models.CharField(_("email"), max_length=254, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    language = models.CharField(_("language"), max_length=2, choices=LANGUAGES,
+                                default="fr")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("personal notice")
+        verbose_name_plural = _("personal notices")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.subject
+
+    def sms(self, language: str | None = None) -> str:
+        """The text message: the short text, else the subject, with the link."""
+        text = self.short or self.subject
+        return f"{text} {self.url}".strip() if self.url and self.url not in text else text
+
+    def push(self, language: str | None = None) -> str:
+        return self.short or self.subject
+
+
+class NoticePreference(models.Model):
+    """The channels one person chose for one notice topic (``hub_notice_topics``), e.g.
+    "My requests" by SMS and push.  Without a row the topic's default channels apply."""
+
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE,
+                                   related_name="notice_preferences")
+    topic = models.CharField(_("topic"), max_length=60)
+    channels = models.JSONField(_("channels"), default=list, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("notice preference")
+        verbose_name_plural = _("notice preferences")
+        constraints = [models.UniqueConstraint(fields=["subscriber", "topic"],
+                                               name="alertes_noticepref_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.subscriber_id}:{self.topic}"
+
+
 class Delivery(models.Model):
     """The outbox: one row per recipient and channel, written before anything is sent.
 
     ``queued → sending → sent → delivered`` or ``failed``; ``review`` is a row found in
     ``sending`` after a worker died: it may or may not have left, a person decides.
+
+    A row carries either an ``alert`` (the fan-out) or a ``notice`` (one person, through
+    ``hub_notify``), never both: the worker, retries and the sweep treat them alike.
     """
 
     class Status(models.TextChoices):
@@ -333,7 +409,10 @@ class Delivery(models.Model):
 
     # No index of its own: the unique (alert, channel, address) index starts with it.
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="deliveries",
-                              db_index=False)
+                              db_index=False, null=True, blank=True)
+    # Likewise: the partial unique (notice, channel, address) index starts with it.
+    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="deliveries",
+                               db_index=False, null=True, blank=True)
     subscriber = models.ForeignKey(Subscriber, on_delete=models.SET_NULL, null=True,
                                    blank=True, related_name="deliveries")
     channel = models.CharField(_("channel"), max_length=10)
@@ -360,8 +439,18 @@ class Delivery(models.Model):
     class Meta:
         verbose_name = _("delivery")
         verbose_name_plural = _("deliveries")
-        constraints = [models.UniqueConstraint(fields=["alert", "channel", "address"],
-                                               name="alertes_delivery_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["alert", "channel", "address"],
+                                    name="alertes_delivery_once"),
+            # Partial: an alert's outbox build does not pay for a second index.
+            models.UniqueConstraint(fields=["notice", "channel", "address"],
+                                    condition=models.Q(notice__isnull=False),
+                                    name="alertes_delivery_notice_once"),
+            models.CheckConstraint(
+                condition=(models.Q(alert__isnull=False, notice__isnull=True)
+                           | models.Q(alert__isnull=True, notice__isnull=False)),
+                name="alertes_delivery_alert_or_notice"),
+        ]
         # Every index costs the outbox build (150,000 rows: each index is about a
         # tenth of the INSERT's time on PostgreSQL): no separate alert index, no
         # ``LIKE`` variants, and the claim indexed only once a worker has set it.
@@ -371,7 +460,8 @@ class Delivery(models.Model):
                                 name="alertes_delivery_claimed")]
 
     def __str__(self) -> str:
-        return f"{self.alert_id}/{self.channel}/{self.pk}"
+        about = self.alert_id if self.alert_id else f"notice-{self.notice_id}"
+        return f"{about}/{self.channel}/{self.pk}"
 
 
 # The alert workflow's approval task (four-eyes rule), a model of this app.
