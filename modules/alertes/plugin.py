@@ -142,3 +142,14 @@ def hub_demo_data():
     from . import demo
 
     demo.load()
+
+
+@hookimpl
+def hub_periodic_tasks():
+    """``alertes.dispatch`` every minute: scheduled alerts go out at their time, and
+    deliveries whose task was lost or whose retry is due are enqueued again."""
+    from hub.scheduler import PeriodicTask
+
+    from .tasks import dispatch
+
+    return [PeriodicTask(name="alertes.dispatch", task=dispatch, schedule="* * * * *")]

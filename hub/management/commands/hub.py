@@ -1,6 +1,7 @@
 """``manage.py hub modules`` lists the modules; ``manage.py hub demo`` loads demo data;
 ``manage.py hub addresses import <csv>`` loads the civic address register (docs/addresses.md);
-``manage.py hub addresses relocate`` recomputes addresses' districts."""
+``manage.py hub addresses relocate`` recomputes addresses' districts;
+``manage.py hub scheduler [--once]`` enqueues the periodic jobs on time (hub/scheduler.py)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -32,6 +33,10 @@ class Command(BaseCommand):
                          help="How many line errors to print (all are counted).")
         addr_sub.add_parser("relocate", help="Recompute every address's district (after "
                                              "districts' boundaries changed).")
+        sched = sub.add_parser("scheduler", help="Enqueue the hub's and modules' periodic jobs "
+                                                  "on time, every minute, until stopped.")
+        sched.add_argument("--once", action="store_true",
+                           help="One tick (the jobs due this minute), then exit.")
 
     def handle(self, *args, action, **options):
         if action == "modules":
@@ -42,6 +47,25 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS("Demo data ready."))
         elif action == "addresses":
             self.addresses(options)
+        elif action == "scheduler":
+            self.scheduler(once=options["once"])
+
+    def scheduler(self, *, once: bool):
+        """Until SIGTERM or SIGINT (Ctrl-C), which end the current tick cleanly."""
+        import signal
+        import threading
+
+        from hub.scheduler import Scheduler
+
+        scheduler = Scheduler()
+        if once:
+            for name, due in scheduler.tick():
+                self.stdout.write(f"enqueued {name} (due {due:%Y-%m-%d %H:%M})")
+            return
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+        scheduler.run(stop)
 
     def addresses(self, options):
         if options["addresses_action"] == "relocate":
