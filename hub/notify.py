@@ -161,4 +161,8 @@ def deliver_notice(notice: Notice) -> bool:
             return False
     from . import notice_email
 
-    return notice_email.send_fallback(notice)
+    try:
+        return notice_email.send_fallback(notice)
+    except Exception:
+        logger.exception("The email fallback failed for %s", notice.dedupe_key)
+        return False

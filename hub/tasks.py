@@ -27,6 +27,15 @@ def record_heartbeat(source: str) -> int:
 
 
 @task()
+def send_notice_email(log_id: int) -> str:
+    """Send the hub's fallback email for one logged notice (``hub.notice_email``): the
+    task carries only the row's id, the row holds the rest."""
+    from hub.notice_email import send_logged
+
+    return send_logged(log_id)
+
+
+@task()
 def publish_scheduled() -> str:
     """Publish the pages and snippets whose go-live time has passed and unpublish those
     whose expiry has passed: Wagtail does this only when its ``publish_scheduled`` command
