@@ -295,6 +295,17 @@ class ServiceRequest(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("service request")
         verbose_name_plural = _("service requests")
+        # What staff may do, checked with user.has_perm (never a group's name); the
+        # roles (groups) that hold them are declared in roles.py.
+        permissions = [
+            ("take_phone_requests",
+             "Can record requests for callers (phone, counter, email) and see every "
+             "request"),
+            ("handle_department_requests",
+             "Can handle the requests of their own departments"),
+            ("administer_requests",
+             "Can administer every service request, the categories and the Open311 keys"),
+        ]
         indexes = [models.Index(fields=["department", "status", "-created_at"]),
                    models.Index(fields=["category", "status"]),
                    # The queue sorted by due date, and the dashboard's "closed in the

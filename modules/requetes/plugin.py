@@ -31,6 +31,24 @@ def hub_hookspecs():
 
 
 @hookimpl
+def hub_notice_topics():
+    """"My requests": the updates of the requests a resident made or follows, on the
+    channels they choose (email until they do)."""
+    from .notices import topic
+
+    return [topic()]
+
+
+@hookimpl
+def hub_staff_roles():
+    """Intake agents, department agents, and what administrators may do here; code
+    checks the permissions (``roles.py``), never the groups' names."""
+    from .roles import staff_roles
+
+    return staff_roles()
+
+
+@hookimpl
 def hub_urlpatterns():
     return [path("requetes/", include("modules.requetes.urls"))]
 
@@ -113,3 +131,13 @@ def hub_search_documents():
     from .search_documents import SOURCE
 
     return [SOURCE]
+
+
+@hookimpl
+def hub_oauth_scopes():
+    """The scopes of the requests API (``required_scopes`` in api.py), in the resident's
+    words: the consent screen and "Services using my account" show these texts."""
+    from django.utils.translation import gettext_lazy
+
+    return {"requetes:read": gettext_lazy("Read your service requests"),
+            "requetes:write": gettext_lazy("Submit and follow service requests for you")}

@@ -1,7 +1,7 @@
 """Response templates in the Wagtail admin (a snippet).
 
-Who edits what, decided by role rather than by Django model permissions (the staff
-groups' permissions come from a data migration this feature does not change):
+Who edits what, decided by the module's role permissions (``roles.py``: administer
+requests, handle department requests) rather than by the template model's own:
 
 * administrators: every template, shared ones included;
 * department agents: their departments' templates (create, edit, delete); the shared
@@ -22,9 +22,7 @@ from wagtail.permission_policies.base import BasePermissionPolicy
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.views.snippets import DeleteView, EditView, SnippetViewSet
 
-from hub import roles
-
-from . import services
+from . import roles, services
 from .models import ResponseTemplate
 
 ACTIONS = {"add", "change", "delete", "view"}
@@ -39,10 +37,8 @@ class ResponseTemplatePermissionPolicy(BasePermissionPolicy):
     def users_with_any_permission(self, actions):
         if not set(actions) & ACTIONS:
             return get_user_model().objects.none()
-        return get_user_model().objects.filter(
-            Q(is_superuser=True) | Q(groups__name__in=[roles.ADMINISTRATORS,
-                                                       roles.DEPARTMENT_AGENTS]),
-            is_active=True).distinct()
+        return roles.users_with_permission(roles.PERM_ADMINISTER,
+                                           roles.PERM_HANDLE_DEPARTMENT)
 
     def user_has_permission_for_instance(self, user, action, instance):
         if not self.user_has_permission(user, action):
@@ -62,9 +58,10 @@ class ResponseTemplatePermissionPolicy(BasePermissionPolicy):
 
     def users_with_any_permission_for_instance(self, actions, instance):
         users = self.users_with_any_permission(actions)
+        administrators = roles.users_with_permission(roles.PERM_ADMINISTER)
         if instance.department_id is None:
-            return users.filter(Q(is_superuser=True) | Q(groups__name=roles.ADMINISTRATORS))
-        return users.filter(Q(is_superuser=True) | Q(groups__name=roles.ADMINISTRATORS)
+            return administrators
+        return users.filter(Q(pk__in=administrators.values("pk"))
                             | Q(departments=instance.department_id)).distinct()
 
 

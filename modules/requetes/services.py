@@ -25,15 +25,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from hub import roles
 from hub.geo import point_in_geometry
+from hub.notify import Recipient, notify
 from hub.plugins.manager import fire_event
 
+from . import notices, roles
+from .hookspecs import RequestCreated, RequestStatusChanged
 from .models import (
     Category,
     Open311ApiKey,
@@ -86,25 +88,22 @@ TRANSITIONS = {
 }
 
 
-# --- roles ------------------------------------------------------------------------------
-
-def _in_group(user, name: str) -> bool:
-    from .group_names import group_names  # read once per user object (one request)
-
-    return bool(user and user.is_authenticated and name in group_names(user))
-
+# --- roles ---------------------------------------------------------------------------
+# Permissions, never group names (roles.py): a renamed group keeps its access.  Django
+# caches a user's permissions on the user object, so the twenty checks of one admin page
+# cost the two queries of the first.
 
 def is_administrator(user) -> bool:
-    return bool(user and user.is_authenticated
-                and (user.is_superuser or _in_group(user, roles.ADMINISTRATORS)))
+    return bool(user and user.is_authenticated and user.has_perm(roles.PERM_ADMINISTER))
 
 
 def is_intake_agent(user) -> bool:
-    return _in_group(user, roles.INTAKE_AGENTS)
+    return bool(user and user.is_authenticated and user.has_perm(roles.PERM_TAKE_PHONE))
 
 
 def is_department_agent(user) -> bool:
-    return _in_group(user, roles.DEPARTMENT_AGENTS)
+    return bool(user and user.is_authenticated
+                and user.has_perm(roles.PERM_HANDLE_DEPARTMENT))
 
 
 def is_staff_for_requests(user) -> bool:
@@ -369,7 +368,7 @@ def create_request(*, actor, category, description: str, latitude, longitude,
                    contact_channel: str = ServiceRequest.ContactChannel.EMAIL,
                    description_public: bool = False, priority: str = "normal",
                    photos: Iterable = (), submission_key=None) -> ServiceRequest:
-    """Validate and create a request, record its first event, fire ``requete_created``.
+    """Validate and create a request, record its first event, fire ``request_created``.
 
     ``channel`` web/app: ``actor`` is the signed-in citizen and becomes its requester.
     phone/counter/email: ``actor`` must be an intake agent or an administrator; the
@@ -453,14 +452,157 @@ def create_request(*, actor, category, description: str, latitude, longitude,
                 to_status=Status.NEW, by_staff=channel not in (Channel.WEB, Channel.APP),
                 created_at=now)
             _save_photos(request, prepared, actor)
+            fire_event("request_created", created=_created_payload(request))
     except IntegrityError:
         if submission_key:
             existing = ServiceRequest.objects.filter(submission_key=submission_key).first()
             if existing is not None:
                 return existing
         raise
-    fire_event("requete_created", request=request)
     return request
+
+
+# --- events and notices ---------------------------------------------------------------
+# Events carry plain data (hookspecs.py); the people of a request are told through the
+# hub's notify (DESIGN rules 2 and 2b).  Both are queued inside the caller's transaction
+# and leave once it commits: a rolled-back change tells nobody.
+
+def _labels(choices, value: str) -> tuple[str, str]:
+    """A choice's label in French and in English (empty for an empty value)."""
+    if not value:
+        return "", ""
+    with translation.override("fr"):
+        french = str(choices(value).label)
+    with translation.override("en"):
+        english = str(choices(value).label)
+    return french, english
+
+
+def _requester(request: ServiceRequest) -> Recipient | None:
+    """Who made ``request``, as a notice recipient: their account, else the caller's
+    contact details on the channel they preferred (a caller has no stored language:
+    French); None when they asked for no follow-up or left no way to reach them."""
+    if request.contact_channel == ServiceRequest.ContactChannel.NONE:
+        return None
+    if request.citizen_id:
+        citizen = request.citizen
+        return Recipient.for_user(citizen) if citizen.is_active else None
+    email, phone = request.caller_email.strip(), request.caller_phone.strip()
+    if request.contact_channel == ServiceRequest.ContactChannel.EMAIL and email:
+        phone = ""
+    elif phone:
+        email = ""
+    if not (email or phone):
+        return None
+    return Recipient(email=email, phone=phone, language="fr", name=request.caller_name)
+
+
+def _followers(request: ServiceRequest) -> list[Recipient]:
+    """The "me too" followers other than the requester (active accounts)."""
+    followers = request.followers.filter(is_active=True)
+    if request.citizen_id:
+        followers = followers.exclude(pk=request.citizen_id)
+    return [Recipient.for_user(user) for user in followers.order_by("pk")]
+
+
+def _created_payload(request: ServiceRequest) -> RequestCreated:
+    category = request.category
+    status_fr, status_en = _labels(Status, request.status)
+    return RequestCreated(
+        reference=request.reference, category_code=category.service_code,
+        category_name_fr=category.name_fr, category_name_en=category.name_en,
+        department=request.department.name, status=request.status,
+        status_label_fr=status_fr, status_label_en=status_en, channel=request.channel,
+        latitude=request.latitude, longitude=request.longitude,
+        public_url=notices.request_url(request.reference), created_at=request.created_at,
+        requester=_requester(request))
+
+
+def _status_payload(request: ServiceRequest, event: RequestEvent, old: str, *,
+                    requester: Recipient | None, followers: list[Recipient]
+                    ) -> RequestStatusChanged:
+    category = request.category
+    old_fr, old_en = _labels(Status, old)
+    new_fr, new_en = _labels(Status, request.status)
+    closed = request.status == Status.CLOSED
+    reason_fr, reason_en = _labels(Reason, request.closure_reason if closed else "")
+    return RequestStatusChanged(
+        reference=request.reference, category_code=category.service_code,
+        category_name_fr=category.name_fr, category_name_en=category.name_en,
+        department=request.department.name, channel=request.channel,
+        old_status=old, old_status_label_fr=old_fr, old_status_label_en=old_en,
+        new_status=request.status, new_status_label_fr=new_fr, new_status_label_en=new_en,
+        event_kind=event.kind, public_message=event.public_message,
+        closure_reason=request.closure_reason if closed else "",
+        closure_reason_label_fr=reason_fr, closure_reason_label_en=reason_en,
+        closure_note=request.closure_note if closed else "",
+        duplicate_of=request.duplicate_of.reference
+        if closed and request.duplicate_of_id else "",
+        public_url=notices.request_url(request.reference), occurred_at=event.created_at,
+        requester=requester, followers=tuple(followers))
+
+
+def _notice_step(event: RequestEvent, old: str, request: ServiceRequest) -> str | None:
+    """The public step ``event`` is for the people of the request, or None when it
+    means nothing to them (an internal note, a reassignment without a word for them)."""
+    Kind = RequestEvent.Kind
+    if event.kind == Kind.REOPENED:
+        return notices.REOPENED
+    if event.kind == Kind.COMMENT:
+        return notices.MESSAGE if event.by_staff else notices.COMMENT
+    if event.kind != Kind.STATUS:
+        return None
+    new = event.to_status
+    if new == Status.CLOSED:
+        return notices.MERGED if request.closure_reason == Reason.DUPLICATE \
+            else notices.CLOSED
+    if new != old:
+        return {Status.ACKNOWLEDGED: notices.ACKNOWLEDGED, Status.ASSIGNED: notices.ASSIGNED,
+                Status.IN_PROGRESS: notices.IN_PROGRESS}.get(new)
+    return notices.MESSAGE if event.public_message else None
+
+
+def _tell_people(request: ServiceRequest, event: RequestEvent, old: str, *, actor,
+                 requester: Recipient | None = None,
+                 followers: list[Recipient] | None = None) -> None:
+    """Tell the requester and the followers about ``event`` through ``hub_notify``,
+    each in their own language, once per event and person (``dedupe_key``), except
+    the person who made the change.  Call it inside the change's transaction: the
+    notices leave when it commits."""
+    step = _notice_step(event, old, request)
+    if step is None:
+        return
+    if followers is None:
+        requester, followers = _requester(request), _followers(request)
+    actor_id = actor.pk if actor is not None and actor.is_authenticated else None
+    people = [(requester, True)] if requester is not None else []
+    people += [(follower, False) for follower in followers]
+    category = request.category
+    closed = step in (notices.CLOSED, notices.MERGED)
+    reason_fr, reason_en = _labels(Reason, request.closure_reason if closed else "")
+    for recipient, is_requester in people:
+        if actor_id is not None and recipient.user_id == actor_id:
+            continue  # nobody is told about their own action
+        notify(notices.build(
+            step=step, recipient=recipient, is_requester=is_requester,
+            reference=request.reference, category_fr=category.name_fr,
+            category_en=category.name_en, department=request.department.name,
+            public_message=event.public_message, closure_reason_fr=reason_fr,
+            closure_reason_en=reason_en,
+            closure_note=request.closure_note if closed else "",
+            target=request.duplicate_of.reference if step == notices.MERGED else "",
+            with_link=recipient.user_id is not None,
+            dedupe_key=f"requetes:event:{event.pk}:{recipient.key}"))
+
+
+def _changed(request: ServiceRequest, event: RequestEvent, old: str, *, actor) -> None:
+    """A status change: tell the people, fire ``request_status_changed`` (both after
+    commit).  ``request`` is the locked, saved row."""
+    requester, followers = _requester(request), _followers(request)
+    _tell_people(request, event, old, actor=actor, requester=requester,
+                 followers=followers)
+    fire_event("request_status_changed", change=_status_payload(
+        request, event, old, requester=requester, followers=followers))
 
 
 # --- workflow ---------------------------------------------------------------------------
@@ -474,7 +616,8 @@ def transition(request: ServiceRequest, *, actor, to_status: str, public_message
                closure_note: str = "", duplicate_of: ServiceRequest | str | None = None
                ) -> RequestEvent:
     """Move ``request`` to ``to_status``; only an administrator or an agent of the
-    request's department may.  Records the event and fires ``requete_status_changed``."""
+    request's department may.  Records the event, tells the requester and the followers
+    when the step means something to them, and fires ``request_status_changed``."""
     if not can_handle(actor, request):
         raise PermissionDenied(_("Only the department handling this request may change it."))
     if to_status not in Status.values:
@@ -530,6 +673,8 @@ def transition(request: ServiceRequest, *, actor, to_status: str, public_message
             request=request, kind=RequestEvent.Kind.STATUS, actor=actor, from_status=old,
             to_status=to_status, public_message=(public_message or "").strip(),
             internal_note=(internal_note or "").strip(), by_staff=True)
+        # Told before the duplicate's people move to the original request.
+        _changed(request, event, old, actor=actor)
         if target is not None:
             moving = list(request.followers.all())
             if request.citizen_id:
@@ -539,8 +684,6 @@ def transition(request: ServiceRequest, *, actor, to_status: str, public_message
                 request=target, kind=RequestEvent.Kind.MERGED, actor=actor, by_staff=True,
                 public_message=_("Request %(ref)s was merged into this one.") % {
                     "ref": request.reference})
-    fire_event("requete_status_changed", request=request, old=old, new=to_status,
-               event=event)
     return event
 
 
@@ -584,8 +727,7 @@ def reopen(request: ServiceRequest, *, actor, message: str) -> RequestEvent:
         event = RequestEvent.objects.create(
             request=request, kind=RequestEvent.Kind.REOPENED, actor=actor, from_status=old,
             to_status=Status.NEW, public_message=message[:4000])
-    fire_event("requete_status_changed", request=request, old=old, new=Status.NEW,
-               event=event)
+        _changed(request, event, old, actor=actor)
     return event
 
 
@@ -609,7 +751,8 @@ def unfollow(request: ServiceRequest, *, user) -> None:
 
 def add_comment(request: ServiceRequest, *, actor, message: str,
                 photos: Iterable = ()) -> RequestEvent:
-    """A public comment (and photos) by the requester or the handling department."""
+    """A public comment (and photos) by the requester or the handling department; the
+    request's other people are told."""
     staff = can_handle(actor, request)
     if not staff and not (actor and actor.is_authenticated
                           and request.citizen_id == actor.pk):
@@ -632,6 +775,7 @@ def add_comment(request: ServiceRequest, *, actor, message: str,
                                             actor=actor, public_message=message,
                                             by_staff=staff)
         _save_photos(request, prepared, actor)
+        _tell_people(request, event, request.status, actor=actor)
     return event
 
 

@@ -13,25 +13,29 @@ from django.test import override_settings
 from django.utils import timezone, translation
 from PIL import Image
 
+from hub.notify import Recipient
 from hub.plugins import hookimpl
 from hub.plugins.manager import get_plugin_manager
 from modules.requetes import services
+from modules.requetes.hookspecs import RequestCreated, RequestStatusChanged
 from modules.requetes.models import RequestEvent, ServiceRequest
 
 from .conftest import INSIDE, image_bytes
 
 
 class _Recorder:
+    """A listener of the module's events, registered like another module's plugin."""
+
     def __init__(self):
         self.created, self.changed = [], []
 
     @hookimpl(optionalhook=True)
-    def requete_created(self, request):
-        self.created.append(request.reference)
+    def request_created(self, created):
+        self.created.append(created)
 
     @hookimpl(optionalhook=True)
-    def requete_status_changed(self, request, old, new, event):
-        self.changed.append((request.reference, old, new, event.pk))
+    def request_status_changed(self, change):
+        self.changed.append(change)
 
 
 @pytest.fixture
@@ -57,7 +61,18 @@ def test_create_sets_reference_due_date_department_event(make_request, citizen, 
     assert req.due_date > timezone.localdate()
     event = req.events.get()
     assert event.kind == "created" and event.to_status == "new" and event.actor == citizen
-    assert recorder.created == [req.reference]
+    [created] = recorder.created
+    assert isinstance(created, RequestCreated)
+    assert created.reference == req.reference and created.category_code == "eclairage"
+    assert (created.category_name_fr, created.category_name_en) == (
+        "Éclairage de rue", "Street lighting")
+    assert created.department == lighting.department.name and created.channel == "web"
+    assert (created.status, created.status_label_fr, created.status_label_en) == (
+        "new", "Nouvelle", "New")
+    assert created.public_url == (settings.BASE_URL.rstrip("/")
+                                  + f"/fr/requetes/{req.reference}/")
+    assert created.requester == Recipient.for_user(citizen)
+    assert created.created_at == req.created_at
 
 
 def test_business_days_skip_weekends_and_holidays():
@@ -221,9 +236,21 @@ def test_workflow_records_history_and_fires_events(make_request, agent_a, record
     req.refresh_from_db()
     assert req.status == "closed" and req.closure_reason == "fixed" and req.closed_at
     assert req.assigned_to == agent_a
-    assert [(o, n) for _r, o, n, _e in recorder.changed] == [
+    assert [(c.old_status, c.new_status) for c in recorder.changed] == [
         ("new", "acknowledged"), ("acknowledged", "assigned"), ("assigned", "in_progress"),
         ("in_progress", "closed")]
+    first, last = recorder.changed[0], recorder.changed[-1]
+    assert all(isinstance(c, RequestStatusChanged) for c in recorder.changed)
+    assert first.reference == req.reference and first.event_kind == "status"
+    assert (first.new_status_label_fr, first.new_status_label_en) == (
+        "Prise en charge", "Acknowledged")
+    assert first.public_message == "Reçu" and first.closure_reason == ""
+    assert "équipe nuit" not in repr(first)  # internal notes are never carried
+    assert first.requester == Recipient.for_user(req.citizen) and first.followers == ()
+    assert (last.closure_reason, last.closure_reason_label_fr,
+            last.closure_reason_label_en) == ("fixed", "Réglée", "Fixed")
+    assert last.public_message == "Réparé" and last.channel == "web"
+    assert last.public_url.endswith(f"/fr/requetes/{req.reference}/")
     events = list(req.events.filter(kind="status"))
     assert events[0].internal_note == "équipe nuit" and events[0].actor == agent_a
     assert services.time_to_acknowledge(req) == events[0].created_at - req.created_at
