@@ -287,11 +287,6 @@ def test_hook_hub_oauth_client_services(client, site, citizen):
                                                       ).content.decode()
 
 
-def test_hook_hub_notification_channels():
-    channels = manager.collect("hub_notification_channels")
-    assert {"code": "throwaway", "label": "Throwaway"} in channels
-
-
 def test_hook_hub_user_data_export(citizen):
     from hub.accounts.services import export_user_data
 

@@ -149,16 +149,6 @@ def hub_oauth_client_services(application_ids: list[int]) -> list[dict[str, Any]
     """
 
 
-@hookspec
-def hub_notification_channels() -> list[Any]:
-    """Declare delivery channels (email, SMS, voice, push…).  Called when a module needs
-    the list of available channels.
-
-    Return a list of channel objects, each with a ``code`` (str), a ``label`` (translated
-    string) and a ``send(delivery)`` method speaking the provider's protocol.
-    """
-
-
 @hookspec(firstresult=True)
 def hub_notify(notice: Any) -> bool | None:
     """Tell one person something on their channels.  Called by :func:`hub.notify.notify`

@@ -8,14 +8,20 @@ from django.utils.translation import gettext_lazy
 from wagtail.admin.forms import WagtailAdminModelForm
 
 from . import sms
-from .models import Alert, Channel
+from .channels import channel_choices
+from .models import Alert
 
 
 class AlertForm(WagtailAdminModelForm):
     channels = forms.MultipleChoiceField(
-        label=gettext_lazy("Channels"), choices=Channel.choices, required=False,
+        label=gettext_lazy("Channels"), choices=(), required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=gettext_lazy("Emergencies go out on every channel a resident gave."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Every registered channel (``alertes_channels``), the plugins' ones too.
+        self.fields["channels"].choices = channel_choices()
 
     def clean(self):
         cleaned = super().clean()

@@ -1,15 +1,18 @@
-"""Delivery channels, returned by the ``hub_notification_channels`` hook.
+"""alertes' own delivery channels (email, SMS here; voice in ``voice.py``, push in
+``push.py``), declared through alertes' ``alertes_channels`` hook, and the registry that
+collects every enabled module's channels (:func:`available_channels`).
 
-Each channel has a ``code``, a ``label`` and ``send(delivery) -> provider id``, and
+The channel contract (``code``, ``label``, ``send(delivery) -> provider id``,
+``normalize_address``, ``needs_verification``, ``concurrent``, ``batch()``,
+``throttle(delivery)``) and its error type :class:`DeliveryError` are documented in
+``hookspecs.py``, the module a third-party channel may import.  Each of alertes' channels
 speaks its provider's real protocol: SMTP through Django's email backend, Twilio's REST
 API over HTTP.  ``send`` raises :class:`DeliveryError` with ``transient=True`` for errors
 worth retrying (HTTP 429/5xx, timeouts, SMTP 4xx) and ``transient=False`` otherwise
 (invalid number, hard bounce), ``address_failing=True`` when the address itself is bad.
-
-Voice calls (``voice.py``) and push notifications (``push.py``) follow the same contract.
-A channel may also say how its sends are paced: ``throttle(delivery)`` returns the
-``ratelimit.Throttle`` (bucket and rate) the worker waits on before ``send``; without it
-the bucket is the channel's code at ``ALERTES_RATE_LIMITS[code]`` (unlimited by default).
+A channel's ``throttle(delivery)`` returns the ``Throttle`` (bucket and rate) the worker
+waits on before ``send``; without it the bucket is the channel's code at
+``ALERTES_RATE_LIMITS[code]`` (unlimited by default).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import contextlib
 import hashlib
 import hmac
 import json
+import logging
 import os
 import re
 import smtplib
@@ -28,25 +32,23 @@ import urllib.request
 from email.utils import formatdate
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.core.mail.message import make_msgid, sanitize_address
 from django.core.mail.utils import DNS_NAME
+from django.core.validators import validate_email
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from . import tokens
+from .hookspecs import DeliveryError
+
+logger = logging.getLogger(__name__)
 
 # Twilio error codes that mean "this number will never work".
 TWILIO_BAD_NUMBER = {21211, 21214, 21217, 21401, 21407, 21421, 21610, 21612, 21614}
-
-
-class DeliveryError(Exception):
-    def __init__(self, message: str, *, transient: bool, address_failing: bool = False):
-        super().__init__(message)
-        self.transient = transient
-        self.address_failing = address_failing
 
 
 def setting(name: str, default=None):
@@ -98,6 +100,16 @@ class EmailChannel:
     code = "email"
     label = _("Email")
     concurrent = True  # send() touches no database: the worker may call it from threads
+    needs_verification = True  # confirmed by a signed link (services.add_address)
+
+    @staticmethod
+    def normalize_address(value: str) -> str:
+        value = (value or "").strip().lower()
+        try:
+            validate_email(value)
+        except ValidationError as exc:
+            raise ValidationError(_("Enter a valid email address.")) from exc
+        return value
 
     def __init__(self):
         self._local = threading.local()
@@ -302,7 +314,14 @@ class TwilioSMSChannel:
     code = "sms"
     label = _("Text message (SMS)")
     concurrent = True  # send() touches no database
+    needs_verification = True  # confirmed by a texted 6-digit code (services.add_address)
     timeout = 10
+
+    @staticmethod
+    def normalize_address(value: str) -> str:
+        from .services import normalize_phone  # services imports this module
+
+        return normalize_phone(value)
 
     def configured(self) -> bool:
         return bool(setting("ALERTES_TWILIO_ACCOUNT_SID") and setting("ALERTES_TWILIO_AUTH_TOKEN")
@@ -416,9 +435,90 @@ def twilio_post(resource: str, fields: dict, *, timeout: float = 10) -> dict:
     raise DeliveryError(message, transient=False, address_failing=code in TWILIO_BAD_NUMBER)
 
 
-def available_channels() -> dict:
-    """Every channel contributed through ``hub_notification_channels``, by code."""
-    from hub.plugins.manager import collect
+CODE_MAX_LENGTH = 10  # Address.channel and Delivery.channel are 10 characters
 
-    return {channel.code: channel for channel in collect("hub_notification_channels")
-            if hasattr(channel, "send") and isinstance(getattr(channel, "code", None), str)}
+
+def _valid(channel, module: str) -> bool:
+    code = getattr(channel, "code", None)
+    if not isinstance(code, str) or not code or len(code) > CODE_MAX_LENGTH:
+        logger.warning("Channel %r of module %s ignored: its code must be a string of 1 to "
+                       "%d characters", channel, module, CODE_MAX_LENGTH)
+        return False
+    if not callable(getattr(channel, "send", None)) or not getattr(channel, "label", None):
+        logger.warning("Channel %r of module %s ignored: it needs a label and send(delivery)",
+                       code, module)
+        return False
+    return True
+
+
+_orders: tuple = (None, {})
+
+
+def _module_order(pm, name: str) -> tuple:
+    """``(order, slug)`` of a registered module, remembered per plugin manager (module
+    metadata does not change while a manager lives; tests build a new one)."""
+    global _orders
+    from hub.plugins.manager import module_metadata
+
+    manager, orders = _orders
+    if manager is not pm:
+        orders = {}
+        _orders = (pm, orders)
+    if name not in orders:
+        orders[name] = (module_metadata(name)["order"], name)
+    return orders[name]
+
+
+def available_channels() -> dict:
+    """Every channel the enabled modules declare through ``alertes_channels``, by code,
+    in module order (alertes' own first: its order is 20).  A code declared twice keeps
+    the first module's channel, and the other is logged; an object without a usable
+    code, label or ``send`` is logged and left out."""
+    from hub.plugins.manager import get_plugin_manager, hooks
+
+    caller = getattr(hooks(), "alertes_channels", None)
+    if caller is None:  # alertes' hookspecs not added (cannot happen while it is enabled)
+        return {}
+    pm = get_plugin_manager()
+    impls = sorted(caller.get_hookimpls(), key=lambda i: _module_order(pm, i.plugin_name))
+    found: dict = {}
+    owners: dict[str, str] = {}
+    for impl in impls:
+        for channel in impl.function() or []:
+            if not _valid(channel, impl.plugin_name):
+                continue
+            if channel.code in found:
+                logger.warning("Channel %r of module %s ignored: module %s already declares "
+                               "it", channel.code, impl.plugin_name, owners[channel.code])
+                continue
+            found[channel.code] = channel
+            owners[channel.code] = impl.plugin_name
+    return found
+
+
+def channel_label(code: str) -> str:
+    """The label of a registered channel, or the bare code of one no longer installed
+    (its old addresses and deliveries still show)."""
+    channel = available_channels().get(code)
+    return str(channel.label) if channel is not None else code
+
+
+def channel_choices(*, addable: bool = False) -> list[tuple[str, str]]:
+    """``[(code, label)]`` of the registered channels, for forms and serializers;
+    ``addable`` keeps those a resident can type an address for (``normalize_address``)."""
+    return [(code, channel.label) for code, channel in available_channels().items()
+            if not addable or callable(getattr(channel, "normalize_address", None))]
+
+
+def needs_verification(code: str) -> bool:
+    """Whether an address on this channel must be confirmed before it is reached (an
+    unknown channel is never reached: it counts as needing it)."""
+    channel = available_channels().get(code)
+    return channel is None or bool(getattr(channel, "needs_verification", False))
+
+
+def unverified_reachable(channels: dict | None = None) -> list[str]:
+    """Codes of the channels whose addresses are reached without a confirmation."""
+    channels = available_channels() if channels is None else channels
+    return [code for code, channel in channels.items()
+            if not getattr(channel, "needs_verification", False)]

@@ -6,7 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from hub.models import District
 
-from .models import LANGUAGES, Channel, Topic
+from .channels import channel_choices
+from .models import LANGUAGES, Topic
 
 
 class PreferencesForm(forms.Form):
@@ -66,10 +67,16 @@ class PreferencesForm(forms.Form):
 
 
 class AddressForm(forms.Form):
-    channel = forms.ChoiceField(label=_("Channel"), choices=[
-        (Channel.EMAIL, _("Email")), (Channel.SMS, _("Text message (SMS) — mobile number")),
-        (Channel.VOICE, _("Phone call — any phone number"))])
-    value = forms.CharField(label=_("Email address or phone number"), max_length=254)
+    """An address on any registered channel a resident can type an address for (email,
+    SMS, voice, and channels other modules add); each channel checks its own value."""
+
+    channel = forms.ChoiceField(label=_("Channel"), choices=())
+    value = forms.CharField(label=_("Address"), max_length=500)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["channel"].choices = channel_choices(addable=True)
+
 
 
 class CodeForm(forms.Form):

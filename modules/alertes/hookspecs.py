@@ -1,14 +1,122 @@
 """Hooks the `alertes` module owns, added to the hub's plugin manager through
 ``hub_hookspecs`` (as Datasette lets plugins declare hooks).
 
-A plugin implementing them is a separate package registered on the
-``espace_citoyen.modules`` entry point; it never imports ``modules.alertes``: everything
-it needs comes in the arguments and goes back in plain dicts.
+This file is `alertes`' **public surface** for plugins: a plugin is a separate package
+registered on the ``espace_citoyen.modules`` entry point, and the only thing of
+``modules.alertes`` it may import is this module (``modules.alertes.hookspecs``), for
+the types named here (:class:`DeliveryError`, :class:`Throttle`).  Everything else it
+needs comes in the arguments and goes back as plain values.  Implement the hooks with
+``@hookimpl(optionalhook=True)``, so the plugin keeps working when `alertes` is absent
+or disabled.
 """
 
+from __future__ import annotations
+
+from dataclasses import dataclass
 from typing import Any
 
 from hub.plugins import hookspec
+
+
+class DeliveryError(Exception):
+    """What a channel's ``send`` raises when the provider did not take the message.
+
+    - ``transient=True``: worth retrying (HTTP 429 or 5xx, a timeout, a connection
+      refused, SMTP 4xx): the outbox puts the row back in ``queued`` with an
+      exponential backoff, up to five attempts, then fails it;
+    - ``transient=False``: it will never work as it is (an invalid number, a hard
+      bounce, a 4xx the provider will answer again): the row fails at once, with
+      ``str(error)`` as its reason (shown in the alert's report);
+    - ``address_failing=True`` (with a permanent error): the address itself is bad; it
+      is marked failing and later messages skip it until the resident confirms it again.
+
+    Any other exception from ``send`` puts the row in ``review``: the message may or may
+    not have left, and a person decides (nothing is resent silently).
+    """
+
+    def __init__(self, message: str, *, transient: bool, address_failing: bool = False):
+        super().__init__(message)
+        self.transient = transient
+        self.address_failing = address_failing
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """How a send is paced: the provider bucket it shares with other sends (``key``: one
+    sender number, one account…) and that bucket's rate (messages per second, ``None``
+    for unlimited).  Every worker on every machine waits for a slot of the bucket before
+    ``send`` (shared through the cache)."""
+
+    key: str
+    rate: float | None
+
+
+@hookspec
+def alertes_channels() -> list[Any]:
+    """Declare delivery channels: the ways `alertes` reaches a subscriber (its own email,
+    sms, voice and push, and any a plugin adds: a webhook, a messaging app…).
+
+    Called whenever `alertes` needs the registered channels: when it validates an
+    address (``services.add_address``, the subscription form and the API, which offer
+    every channel that can be added by hand), when the alert editor lists the channels,
+    when an alert's audience is computed, and by the delivery worker for each batch of
+    outbox rows.  Only enabled modules are asked; the channels are keyed by ``code`` and
+    when two modules declare the same code the first in module order wins (the other is
+    logged and ignored).  Called often: return cheap objects (connect lazily in ``send``).
+
+    Return a list of channel objects.  A channel has:
+
+    - ``code`` (str, required, at most 10 characters, e.g. ``"webhook"``): stored on the
+      subscriber's address and on each outbox row; never change it once used;
+    - ``label`` (str, required): its name for residents and staff, a lazy translated
+      string (``gettext_lazy``);
+    - ``send(delivery) -> str`` (required): hand one message to the provider over its
+      real protocol; return the provider's id for the message (``""`` when it has none).
+      Raise :class:`DeliveryError` when the provider refused it or could not be reached;
+    - ``normalize_address(value: str) -> str`` (optional): check what a resident typed
+      and return it in its stored form (trimmed, lower-cased, E.164…), or raise Django's
+      ``ValidationError`` with a message for the resident.  Only channels with it can be
+      added by hand (the subscription page, ``POST /api/v1/alert-subscription/addresses/``);
+      push has its own registration (the browser or the app gives its subscription);
+    - ``needs_verification`` (bool, optional, default ``False``): whether an address must
+      be confirmed before anything is sent to it.  `alertes` confirms its own email (a
+      signed link) and SMS (a 6-digit code) addresses; an address of any other channel
+      that needs it is reached only once confirmed (e.g. staff registering a resident who
+      consented).  ``False``: reached as soon as it is added (voice, push);
+    - ``concurrent`` (bool, optional, default ``False``): ``send`` touches no database
+      and is thread-safe, so the worker may call it from its sending threads;
+    - ``batch()`` (optional): a context manager the worker enters around each batch, to
+      keep provider sessions open for it (email: one SMTP connection per thread);
+    - ``throttle(delivery) -> Throttle`` (optional): the bucket and rate this send waits
+      for; without it the bucket is the channel's code at ``ALERTES_RATE_LIMITS[code]``
+      (unlimited unless the setting names it).
+
+    ``delivery`` is the outbox row being sent; read only these fields:
+
+    - ``pk`` (int): the row's id (also in ``send`` of a test message: ``None``);
+    - ``channel`` (str): the channel's code; ``address`` (str): where to send, as
+      ``normalize_address`` returned it; ``language`` (``"fr"`` or ``"en"``): the
+      subscriber's language;
+    - ``attempts`` (int): 1 on the first try, more on retries;
+    - ``subscriber_id`` (int or ``None``: a person without a subscription told
+      something personal);
+    - what to say, exactly one of:
+
+      - ``alert`` (an alert sent to subscribers, else ``None``): ``title(language)``,
+        ``body(language)`` (the web and email text), ``sms(language)`` (short text),
+        ``push(language)``, ``voice(language)`` (a script to read), ``severity``
+        (``"info"``, ``"notice"``, ``"emergency"``), ``kind`` (``"alert"``,
+        ``"update"``, ``"cancel"``), ``identifier`` (a UUID, stable across retries)
+        and ``pk``;
+      - ``notice`` (a personal notice taken through the hub's ``hub_notify``, else
+        ``None``), its texts already in ``delivery.language``: ``subject``, ``body``,
+        ``short`` (may be empty), ``sms()`` and ``push()`` (the short text or the
+        subject), ``url`` (may be empty), ``urgency`` (``"normal"``, ``"urgent"``),
+        ``topic``, ``source`` (the sending module's slug) and ``pk``.
+
+    ``send`` must never write the database nor change the row: the worker records each
+    outcome itself (``sent`` with the returned id, retried, failed with the error's text).
+    """
 
 
 @hookspec

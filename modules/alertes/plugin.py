@@ -100,7 +100,8 @@ def hub_banners(request):
 
 
 @hookimpl
-def hub_notification_channels():
+def alertes_channels():
+    """alertes' own four channels, declared through its own hook like any plugin's."""
     from .channels import EmailChannel, TwilioSMSChannel
     from .push import PushChannel
     from .voice import TwilioVoiceChannel
@@ -110,7 +111,8 @@ def hub_notification_channels():
 
 @hookimpl
 def hub_hookspecs():
-    """``alertes_app_push``: app push services (FCM, APNs) plug in as their own modules."""
+    """``alertes_channels`` (delivery channels) and ``alertes_app_push`` (FCM, APNs):
+    other modules plug into alertes with them."""
     from . import hookspecs
 
     return hookspecs

@@ -231,6 +231,9 @@ class PushChannel:
 
     code = "push"
     label = gettext_lazy("Push notification")
+    # The browser or the app hands its own subscription over (``subscribe``,
+    # ``add_device_token``): no ``normalize_address``, nothing to confirm.
+    needs_verification = False
     timeout = 10
 
     def send(self, delivery) -> str:

@@ -93,7 +93,6 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
-from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.db.models import (
     Case,
@@ -115,7 +114,7 @@ from django.utils.translation import gettext as _
 
 from . import ratelimit, tokens
 from . import sms as sms_length
-from .channels import DeliveryError, TwilioSMSChannel, available_channels
+from .channels import DeliveryError, TwilioSMSChannel, available_channels, unverified_reachable
 from .models import (
     Address,
     Alert,
@@ -137,7 +136,6 @@ BATCH_SIZE = 500
 ENQUEUE_PAGE = 5000
 CLAIM_SIZE = 100
 INSERT_BATCH = 2000
-REACHABLE_UNVERIFIED = (Channel.VOICE, Channel.PUSH)  # no link or code to verify with
 
 
 class AlertError(ValidationError):
@@ -373,18 +371,25 @@ def _code_hash(address_id: int, code: str) -> str:
 @transaction.atomic
 def add_address(subscriber: Subscriber, channel: str, value: str, *, method: str = "web",
                 actor=None, verified: bool = False) -> Address:
-    """Add an address; email gets a verification link, a mobile number (SMS) a 6-digit
-    code.  ``verified=True`` is for staff registering a resident who consented."""
-    if channel == Channel.EMAIL:
-        value = (value or "").strip().lower()
-        try:
-            validate_email(value)
-        except ValidationError as exc:
-            raise ValidationError(_("Enter a valid email address.")) from exc
-    elif channel in (Channel.SMS, Channel.VOICE):
-        value = normalize_phone(value)
-    else:
-        raise ValidationError(_("This channel cannot be added here."))
+    """Add an address on any registered channel (``alertes_channels``), checked and
+    normalised by the channel itself (``normalize_address``); email gets a verification
+    link, a mobile number (SMS) a 6-digit code.  ``verified=True`` is for staff
+    registering a resident who consented.  An unknown channel, or one whose addresses
+    are not typed in (push), is a ``ValidationError`` on ``channel``; a bad value one on
+    ``value``; nothing is saved then."""
+    handler = available_channels().get(channel) if isinstance(channel, str) else None
+    if handler is None:
+        raise ValidationError({"channel": _("Unknown channel “%(code)s”.") % {
+            "code": str(channel)[:40]}})
+    normalize = getattr(handler, "normalize_address", None)
+    if not callable(normalize):
+        raise ValidationError({"channel": _("This channel cannot be added here.")})
+    try:
+        value = normalize(value or "")
+    except ValidationError as exc:
+        raise ValidationError({"value": exc.messages}) from exc
+    if not isinstance(value, str) or not value or len(value) > 500:
+        raise ValidationError({"value": _("Enter a valid address for this channel.")})
     address, created = Address.objects.get_or_create(subscriber=subscriber, channel=channel,
                                                      value=value)
     if verified and not address.verified:
@@ -599,7 +604,10 @@ def _audience_rows(alert: Alert):
     else:
         rows = Address.objects.filter(channel__in=channels, failing=False,
                                       subscriber__active=True)
-        rows = rows.filter(Q(verified_at__isnull=False) | Q(channel__in=REACHABLE_UNVERIFIED))
+        # Channels that need no confirmation (voice, push, most plugins' channels) are
+        # reached as soon as an address is added.
+        rows = rows.filter(Q(verified_at__isnull=False)
+                           | Q(channel__in=unverified_reachable()))
         districts = list(alert.districts.values_list("pk", flat=True))
         if districts:
             rows = rows.filter(subscriber__district_id__in=districts)

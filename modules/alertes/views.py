@@ -111,15 +111,17 @@ def subscription(request):
             address = services.add_address(subscriber, address_form.cleaned_data["channel"],
                                            address_form.cleaned_data["value"],
                                            actor=request.user)
-        except ValidationError as exc:
-            address_form.add_error("value", exc)
+        except ValidationError as exc:  # {"channel": …} or {"value": …}
+            address_form.add_error(None if hasattr(exc, "error_dict") else "value", exc)
         else:
             if address.channel == Channel.EMAIL and not address.verified:
                 messages.success(request, _("We sent a confirmation link to this address."))
             elif address.channel == Channel.SMS and not address.verified:
                 messages.success(request, _("We sent a 6-digit code to this number."))
-            else:
+            elif address.channel in (Channel.SMS, Channel.VOICE):
                 messages.success(request, _("The number is added."))
+            else:
+                messages.success(request, _("The address is added."))
             return redirect("alertes:subscription")
     elif action == "verify_code":
         address = get_object_or_404(own, pk=_int(request.POST.get("address")),

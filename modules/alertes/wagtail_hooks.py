@@ -37,7 +37,8 @@ from wagtail.snippets.views.snippets import (
 
 from . import approval, services, sms
 from .admin_forms import AlertForm, ImportConfirmForm, ImportForm, ResidentForm
-from .models import Alert, Channel, ConsentRecord, Delivery, Topic
+from .channels import channel_choices
+from .models import Alert, ConsentRecord, Delivery, Topic
 
 
 class TopicViewSet(SnippetViewSet):
@@ -195,7 +196,8 @@ def subscribers(request):
     return TemplateResponse(request, "alertes/admin/subscribers.html", {
         "page": page, "query": query, "filters": filters,
         "counts": services.subscriber_counts(), "topics": Topic.objects.all(),
-        "districts": District.objects.order_by("name"), "channels": Channel.choices,
+        "districts": District.objects.order_by("name"),
+        "channels": channel_choices(),
         "can_register": services.can_register(request.user),
     })
 

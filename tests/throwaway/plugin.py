@@ -85,9 +85,13 @@ def hub_search_sources():
     return []
 
 
-@hookimpl
-def hub_notification_channels():
-    return [{"code": "throwaway", "label": "Throwaway"}]
+@hookimpl(optionalhook=True)
+def alertes_channels():
+    """A delivery channel for `alertes`, declared through alertes' own hook: optional,
+    so this module works as well without alertes."""
+    from .webhook import WebhookChannel
+
+    return [WebhookChannel()]
 
 
 @hookimpl

@@ -1,7 +1,7 @@
 from django import template
 from django.utils.translation import get_language
 
-from ..models import Channel
+from ..channels import channel_label as _channel_label
 
 register = template.Library()
 
@@ -14,7 +14,6 @@ def alert_text(obj, field):
 
 @register.simple_tag
 def channel_label(code):
-    try:
-        return Channel(code).label
-    except ValueError:
-        return code
+    """The registered channel's label (``alertes_channels``), or the bare code of a
+    channel no longer installed."""
+    return _channel_label(code)
