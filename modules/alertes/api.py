@@ -6,6 +6,7 @@ and verify a phone number, register and remove push devices.  Every write goes t
 OAuth2 bearer tokens: ``alertes:read`` reads, ``alertes:write`` changes."""
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -17,7 +18,7 @@ from rest_framework.response import Response
 
 from hub.api.permissions import OAuth2TokenHasViewScopes
 
-from . import push, services
+from . import notices, push, services
 from .channels import channel_choices
 from .models import PUBLISHED, Address, Alert, Channel, ConsentRecord, Topic
 
@@ -90,6 +91,10 @@ class SubscriptionSerializer(serializers.Serializer):
     quiet_hours = serializers.ListField(child=serializers.CharField())
     topics = serializers.ListField(child=serializers.CharField())
     addresses = serializers.ListField(child=serializers.DictField())
+    notice_channels = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="for each personal notice topic (e.g. \"requests\"), the channels its "
+                  "notices come on")
 
 
 class PreferencesSerializer(serializers.Serializer):
@@ -112,6 +117,19 @@ class PreferencesSerializer(serializers.Serializer):
                                         max_length=2, required=False, allow_null=True,
                                         help_text="[start, end], e.g. [\"22:00\", \"07:00\"]; "
                                                   "null for none")
+    notice_channels = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField(max_length=10),
+                                    max_length=20),
+        required=False,
+        help_text="personal notices: {topic: [channels]}, e.g. {\"requests\": [\"email\", "
+                  "\"sms\"]}; topics are those the modules declare, channels any but "
+                  "voice; topics left out keep their choice")
+
+    def validate_notice_channels(self, value):
+        try:
+            return notices.clean_preferences(value)
+        except ValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict["notice_channels"]) from exc
 
     def validate_topics(self, slugs):
         found = {t.slug: t for t in Topic.objects.filter(slug__in=slugs)}
@@ -240,14 +258,17 @@ class MySubscriptionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             "quiet_hours": [str(subscriber.quiet_start or ""), str(subscriber.quiet_end or "")],
             "topics": list(subscriber.topics.values_list("slug", flat=True)),
             "addresses": [address_dict(a) for a in subscriber.addresses.all()],
+            "notice_channels": notices.chosen_channels(subscriber),
         })
 
     @extend_schema(request=PreferencesSerializer, responses={200: SubscriptionSerializer})
     @action(detail=False, methods=["patch"], url_path="preferences")
     def preferences(self, request):
         """Topics (emergency topics are always kept), language, zone and quiet hours;
-        every topic added or removed is recorded as a consent.  The zone is a district's
-        slug, or follows a ``civic_address`` (the city's address register) or a
+        every topic added or removed is recorded as a consent.  ``notice_channels``
+        chooses the channels of personal notices per topic (an unknown topic or a channel
+        not offered is a 400 on ``notice_channels``, and nothing is saved).  The zone is
+        a district's slug, or follows a ``civic_address`` (the city's address register) or a
         ``point``; an address not found is a 400 and nothing changes."""
         data = PreferencesSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -259,13 +280,16 @@ class MySubscriptionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         # A new address or point places the subscriber unless a district is also given.
         district = given.get("district", None if placing else subscriber.district)
         try:
-            services.update_preferences(
-                subscriber,
-                topics=given["topics"] if "topics" in given else subscriber.topics.all(),
-                language=given.get("language", subscriber.language),
-                district=district, quiet_start=quiet[0], quiet_end=quiet[1],
-                civic_address=given.get("civic_address"), point=given.get("point"),
-                method=ConsentRecord.Method.API, actor=request.user)
+            with transaction.atomic():  # all or nothing, notice channels included
+                services.update_preferences(
+                    subscriber,
+                    topics=given["topics"] if "topics" in given else subscriber.topics.all(),
+                    language=given.get("language", subscriber.language),
+                    district=district, quiet_start=quiet[0], quiet_end=quiet[1],
+                    civic_address=given.get("civic_address"), point=given.get("point"),
+                    method=ConsentRecord.Method.API, actor=request.user)
+                if "notice_channels" in given:
+                    notices.set_preferences(subscriber, given["notice_channels"])
         except ValidationError as exc:
             return _bad_request(exc)
         return self.list(request)

@@ -186,7 +186,29 @@ class EmailChannel:
             state["rendered"][key] = texts
         return texts
 
+    def notice_message(self, delivery) -> EmailMultiAlternatives:
+        """A personal notice (``hub_notify``): its subject, its text and a link to the page
+        it is about; no unsubscribe header (a service message about the person's own
+        business, not a subscription) but, for an account, a link to the page where the
+        person chooses the channels of their notices."""
+        notice, language = delivery.notice, delivery.language
+        with translation.override(language):
+            context = {"subject": notice.subject, "body": notice.body, "url": notice.url,
+                       "preferences_url": (url("alertes:subscription", language)
+                                           + "#avis-personnels")
+                       if delivery.subscriber_id else ""}
+            text = render_to_string("alertes/email/notice.txt", context)
+            html = render_to_string("alertes/email/notice.html", context)
+        message = EmailMultiAlternatives(
+            subject=" ".join(notice.subject.split()), body=text,
+            from_email=setting("ALERTES_FROM_EMAIL", settings.DEFAULT_FROM_EMAIL),
+            to=[delivery.address])
+        message.attach_alternative(html, "text/html")
+        return message
+
     def message(self, delivery, *, token: str | None = None) -> EmailMultiAlternatives:
+        if getattr(delivery, "notice_id", None):
+            return self.notice_message(delivery)
         alert = delivery.alert
         language = delivery.language
         subject, text, html, bare_text, bare_html = self._texts(alert, language)
@@ -246,7 +268,8 @@ class EmailChannel:
     def _send_fast(self, delivery, message_id: str) -> bool:
         """Send from the batch's byte template over this thread's SMTP session; False
         when the fast way does not apply (not SMTP, an address needing encoding...)."""
-        if self._batch is None or not self._PLAIN_ADDRESS.fullmatch(delivery.address):
+        if self._batch is None or not self._PLAIN_ADDRESS.fullmatch(delivery.address) \
+                or getattr(delivery, "notice_id", None):  # a notice is sent once: no template
             return False
         connection = self._session()
         if type(connection) is not SMTPBackend:
@@ -295,6 +318,21 @@ class EmailChannel:
         return message_id.strip("<>")
 
 
+def notice_sms(notice) -> str:
+    """A notice's text message: its short text (else its subject) and its link, spelt in
+    GSM-7 (ê → e…) so that it stays 160 characters a segment, as alerts' texts are
+    checked to; a text that would still take more than ``MAX_SEGMENTS`` is cut, the link
+    kept."""
+    from . import sms as sms_length
+
+    text = sms_length.gsm7_safe(" ".join((notice.short or notice.subject).split()))
+    link = notice.url or ""
+    budget = 153 * sms_length.MAX_SEGMENTS - (len(link) + 1 if link else 0)
+    if sms_length.measure(text).characters > budget:
+        text = text[:max(0, budget - 3)].rstrip() + "..."
+    return f"{text} {link}".strip() if link and link not in text else text
+
+
 def twilio_signature(url: str, params: dict, token: str) -> str:
     """``X-Twilio-Signature``: base64 HMAC-SHA1 of the URL followed by every POST
     parameter, sorted by name, as name + value."""
@@ -329,6 +367,8 @@ class TwilioSMSChannel:
                          or setting("ALERTES_TWILIO_MESSAGING_SERVICE_SID")))
 
     def send(self, delivery) -> str:
+        if getattr(delivery, "notice_id", None):
+            return self.send_text(delivery.address, notice_sms(delivery.notice))
         return self.send_text(delivery.address, delivery.alert.sms(delivery.language))
 
     def send_text(self, to: str, body: str) -> str:

@@ -361,9 +361,8 @@ class Notice(models.Model):
         return self.subject
 
     def sms(self, language: str | None = None) -> str:
-        """The text message: the short text, else the subject, with the link."""
-        text = self.short or self.subject
-        return f"{text} {self.url}".strip() if self.url and self.url not in text else text
+        """The short text, else the subject (the SMS channel adds the link)."""
+        return self.short or self.subject
 
     def push(self, language: str | None = None) -> str:
         return self.short or self.subject

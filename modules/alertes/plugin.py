@@ -118,11 +118,13 @@ def hub_hookspecs():
     return hookspecs
 
 
-@hookimpl(optionalhook=True)
-def requete_status_changed(request, old, new, event):
-    from . import services
+@hookimpl
+def hub_notify(notice):
+    """A personal notice (``hub.notify.Notice``) becomes outbox rows on the channels the
+    person chose for its topic (``notices.take``); True: taken, or already taken."""
+    from . import notices
 
-    services.notify_request_status(request, old, new, event)
+    return notices.take(notice)
 
 
 @hookimpl

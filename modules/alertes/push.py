@@ -202,8 +202,24 @@ def forget(value: str, reason: str) -> int:
 
 # --- the message ---------------------------------------------------------------------------
 
+def notice_payload(delivery: Delivery) -> dict:
+    """A personal notice (``hub_notify``): title = its subject, text = its short text,
+    link = the page it is about (else the person's notice preferences); ``alert`` is
+    ``None`` and ``notice`` its id, so an app push service can tell them apart."""
+    notice, language = delivery.notice, delivery.language
+    return {
+        "title": notice.subject[:200], "body": notice.push()[:240],
+        "url": notice.url or tokens.absolute("alertes:subscription", language),
+        "tag": f"avis-{notice.pk}",
+        "severity": "urgent" if notice.urgency == "urgent" else "normal",
+        "lang": language, "alert": None, "notice": notice.pk,
+    }
+
+
 def payload(delivery: Delivery) -> dict:
     """What the service worker (or the app) shows: title, text, link, severity."""
+    if delivery.notice_id:
+        return notice_payload(delivery)
     alert, language = delivery.alert, delivery.language
     data = {
         "title": alert.title(language), "body": alert.push(language),
@@ -218,7 +234,7 @@ def ttl(delivery: Delivery) -> int:
     """Seconds a push service keeps the message for an offline device: at most a day
     (``ALERTES_PUSH_TTL``) and never past the alert's expiry."""
     seconds = int(setting("ALERTES_PUSH_TTL", 86400))
-    expires = delivery.alert.expires_at
+    expires = delivery.alert.expires_at if delivery.alert_id else None
     if expires is not None:
         seconds = min(seconds, int((expires - timezone.now()).total_seconds()))
     return max(0, seconds)
@@ -258,9 +274,13 @@ class PushChannel:
                    .exclude(push_keys={}).only("push_keys").first())
         if address is None:
             raise DeliveryError("push subscription removed before sending", transient=False)
-        emergency = delivery.alert.is_emergency
-        headers = {"Urgency": "high" if emergency else "normal",
-                   "Topic": f"alerte-{delivery.alert.references_id or delivery.alert_id}"}
+        if delivery.notice_id:
+            headers = {"Urgency": "high" if delivery.notice.urgency == "urgent" else "normal",
+                       "Topic": f"avis-{delivery.notice_id}"}
+        else:
+            emergency = delivery.alert.is_emergency
+            headers = {"Urgency": "high" if emergency else "normal",
+                       "Topic": f"alerte-{delivery.alert.references_id or delivery.alert_id}"}
         try:
             response = webpush(
                 subscription_info={"endpoint": endpoint, "keys": address.push_keys},
@@ -368,9 +388,11 @@ def replace_subscription(old_endpoint, old_keys, new_endpoint, new_keys) -> Addr
     queued = Delivery.objects.filter(channel=Channel.PUSH, address=address.value,
                                      status=Delivery.Status.QUEUED)
     if address.value != new_endpoint:
-        # Not for an alert that already has a row for the new endpoint (one per address).
-        queued.exclude(alert_id__in=Delivery.objects.filter(
-            channel=Channel.PUSH, address=new_endpoint).values("alert_id")) \
+        # Not for an alert (or notice) that already has a row for the new endpoint (one
+        # per address); NULLs left out of the lists, or ``NOT IN`` would match nothing.
+        taken = Delivery.objects.filter(channel=Channel.PUSH, address=new_endpoint)
+        queued.exclude(alert_id__in=taken.filter(alert__isnull=False).values("alert_id")) \
+            .exclude(notice_id__in=taken.filter(notice__isnull=False).values("notice_id")) \
             .update(address=new_endpoint)
     if existing is not None:  # renewed twice, or subscribed again from the page meanwhile
         address.delete()

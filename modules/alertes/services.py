@@ -989,7 +989,7 @@ def claim(ids: list[int], *, now: datetime | None = None) -> list[Delivery]:
         rows.update(status=Delivery.Status.SENDING, claim=token, claimed_at=now,
                     attempts=F("attempts") + 1)
     return list(Delivery.objects.filter(pk__in=ids, claim=token, status=Delivery.Status.SENDING)
-                .select_related("alert").order_by("pk"))
+                .select_related("alert", "notice").order_by("pk"))
 
 
 def deliver(ids: list[int]) -> dict[str, int]:
@@ -1016,7 +1016,7 @@ def deliver(ids: list[int]) -> dict[str, int]:
             counts["skipped"] += len(chunk) - len(claimed)
             if not claimed:
                 continue
-            alert_ids.update(d.alert_id for d in claimed)
+            alert_ids.update(d.alert_id for d in claimed if d.alert_id)  # not notices
             for outcome, n in _record(claimed, _send_all(claimed, channels)).items():
                 counts[outcome] += n
     for alert_id in alert_ids:
@@ -1232,7 +1232,8 @@ def dispatch_due(now: datetime | None = None) -> dict[str, int]:
     requeue_after = timedelta(seconds=setting("ALERTES_REQUEUE_AFTER", 300))
     stuck = Delivery.objects.filter(status=Delivery.Status.SENDING,
                                     claimed_at__lt=now - stuck_after)
-    stuck_alerts = set(stuck.values_list("alert_id", flat=True).distinct())
+    stuck_alerts = set(stuck.filter(alert__isnull=False).values_list("alert_id", flat=True)
+                       .distinct())
     result["review"] = stuck.update(
         status=Delivery.Status.REVIEW,
         error="worker stopped while sending: check with the provider before resending")
@@ -1453,40 +1454,15 @@ def parse_residents_csv(data: bytes) -> list[dict]:
     return rows
 
 
-# --- requests meet alerts --------------------------------------------------------------
-
-def notify_request_status(request, old: str, new: str, event) -> bool:
-    """Email the requester of a service request about a public step, in their language.
-    ``request`` and ``event`` are duck-typed (no import of the requests module)."""
-    if event is not None and getattr(event, "is_public", True) is False:
-        return False
-    person = getattr(request, "requester", None) or getattr(request, "user", None)
-    email = getattr(person, "email", "") or getattr(request, "email", "")
-    if not email:
-        return False
-    language = getattr(person, "preferred_language", "") or "fr"
-    language = language if language in ("fr", "en") else "fr"
-    reference = getattr(request, "reference", None) or getattr(request, "pk", "")
-    message = (getattr(event, "public_message", "") or getattr(event, "message", "")
-               or getattr(event, "note", "")) if event is not None else ""
-    with translation.override(language):
-        label = str(getattr(request, "get_status_display", lambda: new)())
-        subject = _("Your request %(reference)s: %(status)s") % {"reference": reference,
-                                                                  "status": label}
-        body = _("The status of your request %(reference)s is now: %(status)s.") % {
-            "reference": reference, "status": label}
-        if message:
-            body += "\n\n" + str(message)
-    send_mail(subject, body, None, [email])
-    return True
-
-
 # --- privacy ---------------------------------------------------------------------------
 
 def export_user(user) -> dict | None:
+    from . import notices
+
     subscriber = subscriber_for(user, create=False)
+    personal = notices.export(user)
     if subscriber is None:
-        return None
+        return {"notices": personal} if personal else None
     return {
         "active": subscriber.active,
         "language": subscriber.language,
@@ -1499,14 +1475,21 @@ def export_user(user) -> dict | None:
                       "when": c.created_at.isoformat()} for c in subscriber.consents.all()],
         "deliveries": [{"alert": d["alert__title_fr"], "channel": d["channel"],
                         "status": d["status"], "queued_at": d["queued_at"].isoformat()}
-                       for d in subscriber.deliveries.values(
+                       for d in subscriber.deliveries.filter(alert__isnull=False).values(
                            "alert__title_fr", "channel", "status", "queued_at")],
+        "notice_channels": dict(subscriber.notice_preferences.values_list("topic",
+                                                                          "channels")),
+        "notices": personal,
     }
 
 
 def erase_user(user) -> None:
     """Addresses removed, delivery rows anonymised, consent history kept without the
-    link to the person (the city must be able to prove consent was withdrawn)."""
+    link to the person (the city must be able to prove consent was withdrawn); personal
+    notices anonymised the same way (``notices.erase``)."""
+    from . import notices
+
+    notices.erase(user)
     subscriber = subscriber_for(user, create=False)
     if subscriber is None:
         return

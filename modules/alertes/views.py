@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import cap, push, services, tokens, voice
+from . import cap, notices, push, services, tokens, voice
 from .channels import setting, twilio_signature
 from .forms import AddressForm, CodeForm, PreferencesForm
 from .models import PUBLISHED, Alert, Channel, Delivery, Topic
@@ -149,13 +149,22 @@ def subscription(request):
         services.remove_address(address, actor=request.user)
         messages.success(request, _("The address is removed."))
         return redirect("alertes:subscription")
+    elif action == "notices":
+        choices = {slug: request.POST.getlist(f"notice_{slug}") for slug in notices.topics()}
+        try:
+            notices.set_preferences(subscriber, notices.clean_preferences(choices))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Your choices for your personal notices are saved."))
+            return redirect(reverse("alertes:subscription") + "#avis-personnels")
     elif action == "leave":
         services.leave(subscriber, "web", actor=request.user)
         messages.success(request, _("You left the service: the city will send you nothing "
                                     "more."))
         return redirect("alertes:subscription")
     elif request.method == "POST" and action not in ("preferences", "add_address",
-                                                     "verify_code"):
+                                                     "verify_code", "notices"):
         return HttpResponse(_("Unknown action."), status=400)
     status = 400 if request.method == "POST" else 200
     return render(request, "alertes/subscription.html", {
@@ -163,7 +172,29 @@ def subscription(request):
         "preferences": preferences, "address_form": address_form, "code_form": code_form,
         "emergency_topics": services.emergency_topics(),
         "vapid_public_key": push.public_key() if push.configured() else "",
+        "notice_topics": notice_choices(subscriber, request.user),
     }, status=status)
+
+
+def notice_choices(subscriber, user) -> list[dict]:
+    """The "My personal notices" section: each notice topic with, per channel offered,
+    whether it is chosen and whether the person can be reached on it (a confirmed
+    address, or for email the account's own)."""
+    from .channels import available_channels
+
+    channels = available_channels()
+    topics = notices.topics()
+    chosen = notices.chosen_channels(subscriber, topics)
+    reachable = notices.reachable_channels(subscriber, user)
+    offered = notices.notice_channels()
+    language = get_language()
+    return [{"slug": slug, "name": topic.name(language),
+             "description": (topic.description_en if (language or "")[:2] == "en"
+                             and topic.description_en else topic.description_fr),
+             "channels": [{"code": code, "label": channels[code].label,
+                           "checked": code in chosen[slug], "reachable": code in reachable}
+                          for code in offered]}
+            for slug, topic in topics.items()]
 
 
 @login_required
@@ -415,10 +446,13 @@ def cap_alert(request, pk):
 
 
 def received(user, limit: int = 20):
-    """The messages a citizen received: alert, channel, time, status (Mon Espace)."""
+    """The messages a citizen received, alerts and personal notices: what, channel,
+    time, status and a failure's reason (Mon Espace)."""
     subscriber = services.subscriber_for(user, create=False)
     if subscriber is None:
         return []
-    return list(Delivery.objects.filter(subscriber=subscriber).select_related("alert")
-                .order_by("-queued_at", "-pk")[:limit])
+    # Alerts and personal notices alike, each row one channel with its own state; the
+    # alert or notice comes in the same query.
+    return list(Delivery.objects.filter(subscriber=subscriber)
+                .select_related("alert", "notice").order_by("-queued_at", "-pk")[:limit])
 

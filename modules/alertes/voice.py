@@ -95,6 +95,11 @@ class TwilioVoiceChannel:
         return ratelimit.Throttle(key=f"twilio:{sid}:calls", rate=ratelimit.rate("voice"))
 
     def send(self, delivery) -> str:
+        if getattr(delivery, "notice_id", None):
+            # Personal notices never choose voice (``notices.NOT_FOR_NOTICES``): a row
+            # that got here anyway fails with a reason instead of calling someone.
+            raise DeliveryError("voice calls are not offered for personal notices",
+                                transient=False)
         if not self.configured():
             raise DeliveryError("Voice provider not configured", transient=False)
         if delivery.pk is None:

@@ -1,16 +1,13 @@
-"""Webhooks, public pages, CAP feed, banner, Mon Espace, privacy, request events."""
+"""Webhooks, public pages, CAP feed, banner, Mon Espace, privacy."""
 
 from datetime import timedelta
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
-from django.core import mail
 from django.utils import timezone
 from lxml import etree
 
-from hub.plugins.manager import call_listeners
 from modules.alertes import services
 from modules.alertes.channels import twilio_signature
 from modules.alertes.models import Address, Alert, ConsentRecord, Delivery, Subscriber
@@ -210,24 +207,6 @@ def test_privacy_export_and_erase(citizen, officer, topics):
     row = Delivery.objects.get()
     assert row.subscriber is None and "4820" not in row.address
     assert ConsentRecord.objects.filter(action="withdrawn", method="erasure").exists()
-
-
-def test_request_status_changed_emails_requester_in_their_language(db, citizen):
-    citizen.preferred_language = "en"
-    citizen.save()
-    request = SimpleNamespace(requester=citizen, reference="2026-00042", pk=42,
-                              get_status_display=lambda: "Closed")
-    event = SimpleNamespace(public_message="The pothole is filled.", is_public=True)
-    call_listeners("requete_status_changed", request=request, old="new", new="closed",
-                   event=event)
-    [message] = mail.outbox
-    assert message.to == [citizen.email]
-    assert message.subject == "Your request 2026-00042: Closed"
-    assert "The pothole is filled." in message.body
-    private = SimpleNamespace(public_message="interne", is_public=False)
-    call_listeners("requete_status_changed", request=request, old="new", new="closed",
-                   event=private)
-    assert len(mail.outbox) == 1
 
 
 def test_demo_data_is_idempotent(site):
