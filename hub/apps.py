@@ -8,9 +8,15 @@ class HubConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from hub import signals
+        from django.db.models.signals import post_migrate
+
+        from hub import roles, signals
 
         signals.connect_public_cache_invalidation()
+        # The staff groups the hub and the modules declare (hub_staff_roles) exist, with
+        # their permissions, after every migrate.
+        post_migrate.connect(roles.sync_after_migrate, sender=self,
+                             dispatch_uid="hub-sync-staff-roles")
         from hub.plugins.manager import get_plugin_manager
 
         # Builds the plugin manager and runs check_pending(): a misspelled hook

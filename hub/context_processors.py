@@ -7,7 +7,7 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language
 
 from hub.cache import is_anonymous_request, memoize_public
-from hub.plugins.manager import collect, enabled_modules
+from hub.plugins.manager import collect_sorted, enabled_modules
 
 
 def hub(request):
@@ -28,9 +28,9 @@ def banners(request) -> list[dict]:
     seconds per language (``HUB_FRAGMENT_CACHE_SECONDS``) instead of querying the alerts
     on every page; signed-in visitors get the hook called for them."""
     if not is_anonymous_request(request):
-        return collect("hub_banners", request=request)
+        return collect_sorted("hub_banners", request=request)
     return memoize_public("banners", [get_language() or ""],
-                          lambda: collect("hub_banners", request=request))
+                          lambda: collect_sorted("hub_banners", request=request))
 
 
 def city_settings(request):

@@ -15,6 +15,7 @@ from wagtail.models import Locale, Page, Site
 from hub import demo_addresses
 from hub.models import Department, District, HomePage, SiteSettings
 from hub.plugins.manager import hooks
+from hub.roles import sync_staff_roles
 
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "espace-citoyen-demo"  # noqa: S105  (local demo only, see README)
@@ -134,5 +135,6 @@ def load(admin_email: str = ADMIN_EMAIL, admin_password: str = ADMIN_PASSWORD) -
         District.objects.update_or_create(slug=slug, defaults={"name": name,
                                                                "geometry": geometry})
     demo_addresses.load()
+    sync_staff_roles()
     _admin(admin_email, admin_password)
     hooks().hub_demo_data()

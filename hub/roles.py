@@ -1,12 +1,21 @@
-"""The staff roles, as Django groups created by a data migration.
+"""The staff roles, as Django groups with permissions.
 
-Group names are what staff see in the admin, so they are French; code refers to roles
-by these constants.
+The hub declares its own two (editors, administrators); each module declares the roles
+it needs with ``hub_staff_roles`` (DESIGN rule 8).  :func:`sync_staff_roles` runs after
+every ``migrate`` and with ``manage.py hub demo``: it creates the groups that are missing
+and grants what they list, never removing what an administrator added.  Group names are
+what staff see in the admin, so they are French; code checks permissions
+(``user.has_perm``), never group names, so a renamed group keeps its access.
 """
 
+from __future__ import annotations
+
+import logging
 from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -21,15 +30,94 @@ class StaffRole:
 
 
 EDITORS = "Rédacteurs"
+ADMINISTRATORS = "Administrateurs"
 INTAKE_AGENTS = "Agents de saisie"
 DEPARTMENT_AGENTS = "Agents de service"
 COMMUNICATIONS_OFFICERS = "Agents de communication"
-ADMINISTRATORS = "Administrateurs"
 
-ROLES = {
-    EDITORS: _("Editors: write and publish pages and news."),
-    INTAKE_AGENTS: _("Intake agents: enter requests received by phone or at the counter."),
-    DEPARTMENT_AGENTS: _("Department agents: triage and answer their department's requests."),
-    COMMUNICATIONS_OFFICERS: _("Communications officers: write and send alerts."),
-    ADMINISTRATORS: _("Administrators: manage users, departments and settings."),
-}
+ACCESS_ADMIN = "wagtailadmin.access_admin"
+# What the hub's migrations 0003/0004 granted (page and collection permissions are
+# Wagtail's own, per page tree and collection, and stay in those migrations).
+_ADMINISTERED = (("hub", "user", ("add", "change", "delete")),
+                 ("auth", "group", ("add", "change", "delete")),
+                 ("hub", "department", ("add", "change", "delete")),
+                 ("hub", "district", ("add", "change", "delete")),
+                 ("hub", "sitesettings", ("change",)))
+
+HUB_ROLES = (
+    StaffRole(name=EDITORS, permissions=(ACCESS_ADMIN,),
+              description=_("Editors: write and publish pages and news.")),
+    StaffRole(name=ADMINISTRATORS, permissions=(ACCESS_ADMIN, *(
+        f"{app_label}.{action}_{model}" for app_label, model, actions in _ADMINISTERED
+        for action in actions)),
+        description=_("Administrators: manage users, departments and settings.")),
+)
+
+
+def staff_roles() -> list[StaffRole]:
+    """The hub's roles, then every enabled module's (``hub_staff_roles``, in module
+    order).  The same group name may come several times: its permissions add up."""
+    from hub.plugins.manager import collect
+
+    return [*HUB_ROLES, *(role for role in collect("hub_staff_roles")
+                          if isinstance(role, StaffRole))]
+
+
+def _permissions(names) -> tuple[list, list[str]]:
+    """The ``Permission`` rows for ``"app_label.codename"`` names, and the names that
+    match none (a typo, or an app whose permissions do not exist yet)."""
+    from django.contrib.auth.models import Permission
+    from django.db.models import Q
+
+    wanted = {tuple(name.split(".", 1)) for name in names if name.count(".") == 1}
+    if not wanted:
+        return [], sorted(names)
+    query = Q()
+    for app_label, codename in wanted:
+        query |= Q(content_type__app_label=app_label, codename=codename)
+    found = list(Permission.objects.filter(query).select_related("content_type"))
+    seen = {(p.content_type.app_label, p.codename) for p in found}
+    missing = sorted(name for name in names if tuple(name.split(".", 1)) not in seen)
+    return found, missing
+
+
+def sync_staff_roles(roles: list[StaffRole] | None = None) -> dict[str, int]:
+    """Create each role's group when missing and grant it the role's permissions.
+
+    Never removes a permission or a group: what an administrator changed in the admin
+    stays.  A permission that does not exist is logged and skipped.  Returns how many
+    permissions each group was newly given."""
+    from django.contrib.auth.models import Group
+
+    roles = staff_roles() if roles is None else roles
+    wanted: dict[str, set[str]] = {}
+    for role in roles:
+        wanted.setdefault(role.name, set()).update(role.permissions)
+    granted: dict[str, int] = {}
+    for name, names in wanted.items():
+        group, _created = Group.objects.get_or_create(name=name)
+        permissions, missing = _permissions(names)
+        for permission_name in missing:
+            logger.warning("Staff role %r: no permission %r (misspelled, or its app is not "
+                           "installed)", name, permission_name)
+        have = set(group.permissions.values_list("pk", flat=True))
+        new = [permission for permission in permissions if permission.pk not in have]
+        if new:
+            group.permissions.add(*new)
+        granted[name] = len(new)
+    return granted
+
+
+def sync_after_migrate(sender, using="default", **kwargs) -> None:
+    """``post_migrate`` receiver (connected for the hub's app, see apps.py): every app's
+    permissions are created first (Django creates them per app, and the hub's signal may
+    come before a module's), then the roles are synced."""
+    from django.apps import apps as global_apps
+    from django.contrib.auth.management import create_permissions
+    from django.db import DEFAULT_DB_ALIAS
+
+    if using != DEFAULT_DB_ALIAS:
+        return
+    for app_config in global_apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, using=using)
+    sync_staff_roles()

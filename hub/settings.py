@@ -330,9 +330,10 @@ OAUTH2_PROVIDER = {
     "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
     "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
     "PKCE_REQUIRED": True,
-    "SCOPES": {name: name for name in (
-        "openid", "profile", "email", "phone", "address", "requetes:read", "requetes:write",
-        "alertes:read", "alertes:write")},
+    # The hub's scopes and every enabled module's (hub_oauth_scopes), read lazily by the
+    # backend: the plugin manager cannot be built while settings load.
+    "SCOPES_BACKEND_CLASS": "hub.oidc.scopes.HubScopes",
+    "SCOPES": {name: name for name in ("openid", "profile", "email", "phone", "address")},
     "DEFAULT_SCOPES": ["openid"],
     "OAUTH2_VALIDATOR_CLASS": "hub.oidc.validators.HubOAuth2Validator",
     "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,

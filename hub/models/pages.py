@@ -10,7 +10,7 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from hub.blocks import ContentStreamBlock, IntroStreamBlock
-from hub.plugins.manager import collect
+from hub.plugins.manager import collect_sorted
 
 
 class HomePage(Page):
@@ -68,9 +68,8 @@ class HomePage(Page):
 
 
 def module_tiles(request) -> list[dict]:
-    """Tiles from enabled modules, in module order then tile order."""
-    tiles = collect("hub_home_tiles", request=request)
-    return sorted(tiles, key=lambda tile: (tile.get("order", 100), str(tile.get("title", ""))))
+    """Tiles from enabled modules, by tile ``order`` (defaulting to the module's)."""
+    return collect_sorted("hub_home_tiles", request=request)
 
 
 class ContentPage(Page):

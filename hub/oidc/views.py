@@ -12,7 +12,7 @@ from oauth2_provider.models import get_access_token_model, get_refresh_token_mod
 
 from hub.plugins.manager import collect
 
-from .scopes import SCOPES
+from .scopes import describe
 
 
 class AuthorizationView(oauth_views.AuthorizationView):
@@ -25,7 +25,7 @@ class AuthorizationView(oauth_views.AuthorizationView):
         context = super().get_context_data(**kwargs)
         scopes = (context.get("scopes") or "").split() if isinstance(
             context.get("scopes"), str) else list(context.get("scopes") or [])
-        context["scope_descriptions"] = [SCOPES.get(scope, scope) for scope in scopes]
+        context["scope_descriptions"] = describe(scopes)
         return context
 
 
@@ -41,6 +41,8 @@ def granted_applications(user):
         entry = grants.setdefault(token.application.pk, {"application": token.application,
                                                          "scopes": set()})
         entry["scopes"].update(token.scope.split())
+    for entry in grants.values():
+        entry["scope_descriptions"] = describe(sorted(entry["scopes"]))
     if grants:
         for service in collect("hub_oauth_client_services", application_ids=list(grants)):
             entry = grants.get(service.get("application_id"))

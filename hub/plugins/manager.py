@@ -114,11 +114,6 @@ def get_plugin_manager() -> pluggy.PluginManager:
     return pm
 
 
-def reset_plugin_manager() -> None:
-    """Forget the cached manager (tests that register or unregister modules)."""
-    get_plugin_manager.cache_clear()
-
-
 def _disabled_plugins(pm: pluggy.PluginManager) -> list[Any]:
     disabled = _disabled_slugs()
     return [plugin for name, plugin in pm.list_name_plugin() if name in disabled]
@@ -142,12 +137,45 @@ def hooks() -> _EnabledHooks:
     return _EnabledHooks(get_plugin_manager())
 
 
+def _orders(pm: pluggy.PluginManager) -> dict[str, int]:
+    """Module name → ``order`` from each module's ``hub_module()`` (cheap: a dict per
+    module, read on each call so a module registered late is ordered too)."""
+    orders: dict[str, int] = {}
+    for impl in pm.hook.hub_module.get_hookimpls():
+        meta = impl.function() or {}
+        orders[impl.plugin_name] = meta.get("order", DEFAULT_ORDER)
+    return orders
+
+
+def ordered_hookimpls(caller) -> list[Any]:
+    """The implementations of a hook caller in module ``order`` (lower first); modules
+    of the same order keep their registration order (stable sort)."""
+    orders = _orders(get_plugin_manager())
+    # pluggy calls implementations last-registered first; registration order is the
+    # list's own order, which the stable sort keeps among equal orders.
+    return sorted(caller.get_hookimpls(),
+                  key=lambda impl: orders.get(impl.plugin_name, DEFAULT_ORDER))
+
+
+def _ordered_results(hook_name: str, **kwargs: Any) -> list[tuple[int, Any]]:
+    caller = getattr(hooks(), hook_name)
+    orders = _orders(get_plugin_manager())
+    results = []
+    for impl in ordered_hookimpls(caller):
+        result = impl.function(*(kwargs[arg] for arg in impl.argnames))
+        if result is not None:
+            results.append((orders.get(impl.plugin_name, DEFAULT_ORDER), result))
+    return results
+
+
 def collect(hook_name: str, **kwargs: Any) -> list[Any]:
-    """Call a list-returning hook and flatten the lists, dropping ``None`` results."""
+    """Call a hook on every enabled module in module ``order`` and flatten the lists it
+    returns (a non-list result is one item; ``None`` results are dropped).
+
+    As hookspecs.py promises: a module of lower order contributes first, whatever the
+    order in which modules were registered."""
     items: list[Any] = []
-    for result in getattr(hooks(), hook_name)(**kwargs):
-        if result is None:
-            continue
+    for _order, result in _ordered_results(hook_name, **kwargs):
         if isinstance(result, (list, tuple)):
             items.extend(result)
         else:
@@ -155,9 +183,15 @@ def collect(hook_name: str, **kwargs: Any) -> list[Any]:
     return items
 
 
-def is_enabled(slug: str) -> bool:
-    pm = get_plugin_manager()
-    return pm.get_plugin(slug) is not None and slug not in _disabled_slugs()
+def collect_sorted(hook_name: str, **kwargs: Any) -> list[dict[str, Any]]:
+    """Like :func:`collect` for hooks returning dicts that may carry their own ``order``
+    (tiles, panels, banners): sorted by that ``order``, which defaults to the module's;
+    equal orders keep module order, then the module's own order of items."""
+    items: list[tuple[int, dict[str, Any]]] = []
+    for order, result in _ordered_results(hook_name, **kwargs):
+        for item in result if isinstance(result, (list, tuple)) else [result]:
+            items.append((item.get("order", order), item))
+    return [item for _order, item in sorted(items, key=lambda pair: pair[0])]
 
 
 def module_metadata(slug: str) -> dict[str, Any]:
@@ -198,12 +232,6 @@ def registered_modules() -> list[dict[str, Any]]:
 
 def enabled_modules() -> list[dict[str, Any]]:
     return [meta for meta in registered_modules() if meta["enabled"]]
-
-
-def module_order() -> dict[Any, int]:
-    """Plugin object → order, to sort contributions by module order."""
-    pm = get_plugin_manager()
-    return {plugin: module_metadata(name)["order"] for name, plugin in pm.list_name_plugin()}
 
 
 def fire_event(hook_name: str, **kwargs: Any) -> None:

@@ -5,12 +5,12 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
-from hub.plugins.manager import collect
+from hub.plugins.manager import collect_sorted
 
 
 def dashboard_panels(request) -> list[dict]:
-    panels = collect("hub_dashboard_panels", request=request)
-    return sorted(panels, key=lambda panel: (panel.get("order", 100), str(panel.get("title"))))
+    """Panels by their ``order`` (defaulting to their module's), then module order."""
+    return collect_sorted("hub_dashboard_panels", request=request)
 
 
 @method_decorator(never_cache, name="dispatch")

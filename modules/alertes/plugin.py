@@ -157,3 +157,21 @@ def hub_periodic_tasks():
     from .tasks import dispatch
 
     return [PeriodicTask(name="alertes.dispatch", task=dispatch, schedule="* * * * *")]
+
+
+@hookimpl
+def hub_oauth_scopes():
+    """The scopes of the alerts API (``required_scopes`` in api.py), in the resident's
+    words: the consent screen and "Services using my account" show these texts."""
+    from django.utils.translation import gettext_lazy
+
+    return {"alertes:read": gettext_lazy("Read your communication preferences"),
+            "alertes:write": gettext_lazy("Change your communication preferences")}
+
+
+@hookimpl
+def hub_staff_roles():
+    """Communications officers, alert approvers, and what administrators get here."""
+    from .roles import staff_roles
+
+    return staff_roles()

@@ -15,9 +15,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from aiosmtpd.controller import Controller
 
-from hub import roles
 from hub.models import District
 from modules.alertes.models import Subscriber, Topic
+from modules.alertes.roles import APPROVERS, COMMUNICATIONS_OFFICERS
 from tests.conftest import make_user
 
 SID = "AC" + "0" * 32
@@ -184,16 +184,13 @@ def topics(db):
 @pytest.fixture
 def officer(db):
     return make_user("communications@example.com", is_staff=True,
-                     groups=[roles.COMMUNICATIONS_OFFICERS])
+                     groups=[COMMUNICATIONS_OFFICERS])
 
 
 @pytest.fixture
 def second_officer(db):
     return make_user("communications2@example.com", is_staff=True,
-                     groups=[roles.COMMUNICATIONS_OFFICERS])
-
-
-APPROVERS = "Approbateurs des alertes"  # created by alertes migration 0004
+                     groups=[COMMUNICATIONS_OFFICERS])
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from wagtail.models import GroupApprovalTask, Task, TaskState, WorkflowContentType
 
-from hub import roles
 from modules.alertes.approval import FourEyesApprovalTask
 from modules.alertes.models import Alert, Delivery
+from modules.alertes.roles import COMMUNICATIONS_OFFICERS
 from tests.conftest import make_user
 
 from .conftest import APPROVERS, make_subscriber, submit_for_approval
@@ -30,7 +30,7 @@ SELF_REASON = "une autre personne approbatrice doit l’approuver"  # French fir
 def officer_approver(db):
     """A communications officer who is also in the alert approvers' group."""
     return make_user("agent-approbateur@example.com", is_staff=True,
-                     groups=[roles.COMMUNICATIONS_OFFICERS, APPROVERS])
+                     groups=[COMMUNICATIONS_OFFICERS, APPROVERS])
 
 
 def edit_url(alert):

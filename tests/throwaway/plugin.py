@@ -33,6 +33,21 @@ class PingViewSet(viewsets.ViewSet):
         return Response({"pong": True})
 
 
+class SecretSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+
+
+class SecretViewSet(viewsets.ViewSet):
+    """Signed-in only (the hub's default permissions); an OAuth2 token needs the module's
+    own ``throwaway:read`` scope (declared with ``hub_oauth_scopes``)."""
+
+    serializer_class = SecretSerializer
+    required_scopes = ["throwaway:read"]
+
+    def list(self, request):
+        return Response({"email": request.user.email})
+
+
 @hookimpl
 def hub_module():
     return {"slug": "throwaway", "name_fr": "Module jetable", "name_en": "Throwaway module",
@@ -61,6 +76,7 @@ def hub_root_urlpatterns():
 @hookimpl
 def hub_api_routes(router):
     router.register("throwaway-ping", PingViewSet, basename="throwaway-ping")
+    router.register("throwaway-secret", SecretViewSet, basename="throwaway-secret")
 
 
 @hookimpl
@@ -113,3 +129,19 @@ def hub_demo_data():
 @hookimpl(optionalhook=True)
 def throwaway_happened(payload):
     RECEIVED.append(payload)
+
+
+STAFF_ROLE = "Testeurs du module jetable"
+
+
+@hookimpl
+def hub_oauth_scopes():
+    return {"throwaway:read": "Lire vos données du module jetable"}
+
+
+@hookimpl
+def hub_staff_roles():
+    from hub.roles import StaffRole
+
+    return [StaffRole(name=STAFF_ROLE, description="Try the throwaway module in the admin.",
+                      permissions=("wagtailadmin.access_admin", "hub.view_district"))]

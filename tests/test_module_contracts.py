@@ -1,0 +1,250 @@
+"""The hub's side of the module contracts (issue 10): modules declare their OAuth scopes
+and staff roles through hooks, contributions follow module order, and the test module
+(tests/throwaway, discovered through a real entry point) adds a scope and a staff role
+with no edit outside its folder."""
+
+import datetime
+import logging
+
+import pytest
+import requests
+from django.contrib.auth.models import Group, Permission
+from django.test import override_settings
+from django.utils import timezone
+from oauth2_provider.models import get_access_token_model, get_application_model
+
+from hub import roles
+from hub.oidc.scopes import HUB_SCOPES, all_scopes
+from hub.plugins import hookimpl, manager
+from tests.test_oidc import _authorize, _browser_signed_in, _client, resident  # noqa: F401
+from tests.throwaway import plugin as throwaway
+
+MODULE_SCOPES = {"requetes:read", "requetes:write", "alertes:read", "alertes:write",
+                 "throwaway:read"}
+
+
+def _group_permissions(name):
+    return {f"{p.content_type.app_label}.{p.codename}"
+            for p in Group.objects.get(name=name).permissions.select_related("content_type")}
+
+
+# --- OAuth scopes (hub_oauth_scopes) -----------------------------------------------------
+
+def test_the_hub_keeps_only_the_openid_connect_scopes():
+    assert set(HUB_SCOPES) == {"openid", "profile", "email", "phone", "address"}
+
+
+@pytest.mark.django_db
+def test_module_scopes_appear_in_discovery(client):
+    supported = set(client.get("/.well-known/openid-configuration").json()["scopes_supported"])
+    assert supported == set(HUB_SCOPES) | MODULE_SCOPES
+
+
+@pytest.mark.django_db
+def test_a_disabled_modules_scopes_are_not_offered(client):
+    with override_settings(HUB_DISABLED_MODULES=["alertes", "throwaway"]):
+        supported = set(client.get("/.well-known/openid-configuration"
+                                   ).json()["scopes_supported"])
+    assert "alertes:read" not in supported and "throwaway:read" not in supported
+    assert {"requetes:read", "openid"} <= supported
+
+
+def test_a_module_cannot_redefine_a_hub_scope():
+    class Greedy:
+        @hookimpl
+        def hub_oauth_scopes(self):
+            return {"email": "Tout votre courrier", "greedy:read": "Lire"}
+
+    pm = manager.get_plugin_manager()
+    pm.register(Greedy(), name="greedy")
+    try:
+        scopes = all_scopes()
+    finally:
+        pm.unregister(name="greedy")
+    assert scopes["email"] == HUB_SCOPES["email"] and scopes["greedy:read"] == "Lire"
+
+
+@pytest.mark.django_db
+def test_authorized_services_describe_module_scopes_in_the_residents_words(client, citizen):
+    application = get_application_model().objects.create(
+        name="Appli citoyenne", client_type="public",
+        authorization_grant_type="authorization-code", redirect_uris="https://app.example/cb",
+        algorithm="RS256")
+    get_access_token_model().objects.create(
+        user=citizen, application=application, token="scopes-token",
+        scope="openid requetes:read throwaway:read",
+        expires=timezone.now() + datetime.timedelta(hours=1))
+    client.force_login(citizen)
+    page = client.get("/fr/compte/services-autorises/").content.decode()
+    assert "Consulter vos requêtes" in page  # requetes' catalog
+    assert "Lire vos données du module jetable" in page
+    english = client.get("/en/compte/services-autorises/").content.decode()
+    assert "Read your service requests" in english
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_test_modules_scope_is_consented_and_usable_by_a_client(live_server, resident):  # noqa: F811
+    """A relying party asks for ``throwaway:read``: the consent screen says what it
+    shares, the token carries it and opens the module's scoped route; a token without
+    it is refused there."""
+    base = live_server.url
+    application = _client(name="Client jetable")
+    browser = _browser_signed_in(base)
+    consent = browser.get(
+        f"{base}/o/authorize/?response_type=code&client_id={application.client_id}"
+        f"&redirect_uri=http://127.0.0.1:9/callback&scope=openid+throwaway:read"
+        f"&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        f"&code_challenge_method=S256")
+    assert consent.status_code == 200
+    assert "Lire vos données du module jetable" in consent.text
+
+    _discovery, _rp, token, _nonce, _page = _authorize(base, browser, application,
+                                                       scope="openid throwaway:read")
+    assert set(token["scope"].split()) == {"openid", "throwaway:read"}
+    answer = requests.get(f"{base}/api/v1/throwaway-secret/",
+                          headers={"Authorization": f"Bearer {token['access_token']}"})
+    assert answer.status_code == 200 and answer.json() == {"email": "residente@example.com"}
+
+    other = _client(name="Autre client")
+    _d, _rp, bare, _n, _p = _authorize(base, browser, other, scope="openid")
+    refused = requests.get(f"{base}/api/v1/throwaway-secret/",
+                           headers={"Authorization": f"Bearer {bare['access_token']}"})
+    assert refused.status_code == 403
+
+
+# --- Staff roles (hub_staff_roles) -------------------------------------------------------
+
+@pytest.mark.django_db
+def test_groups_exist_after_migrate_with_their_permissions():
+    """post_migrate ran sync_staff_roles when the test database was built."""
+    assert "wagtailadmin.access_admin" in _group_permissions(roles.EDITORS)
+    assert {"hub.change_user", "auth.change_group", "hub.change_sitesettings",
+            "alertes.publish_alert"} <= _group_permissions(roles.ADMINISTRATORS)
+    assert {"alertes.send_alert", "alertes.add_alert", "alertes.view_subscriber"} <= \
+        _group_permissions("Agents de communication")
+    assert _group_permissions(throwaway.STAFF_ROLE) == {"wagtailadmin.access_admin",
+                                                        "hub.view_district"}
+
+
+@pytest.mark.django_db
+def test_every_declared_permission_exists():
+    names = {name for role in roles.staff_roles() for name in role.permissions}
+    _found, missing = roles._permissions(names)
+    assert missing == []
+
+
+@pytest.mark.django_db
+def test_sync_creates_missing_groups_and_grants_but_never_removes():
+    Group.objects.filter(name=throwaway.STAFF_ROLE).delete()
+    officers = Group.objects.get(name="Agents de communication")
+    send = Permission.objects.get(content_type__app_label="alertes", codename="send_alert")
+    extra = Permission.objects.get(content_type__app_label="hub", codename="add_district")
+    officers.permissions.remove(send)
+    officers.permissions.add(extra)  # what an administrator gave them in the admin
+
+    granted = roles.sync_staff_roles()
+
+    assert granted[throwaway.STAFF_ROLE] == 2 and granted["Agents de communication"] == 1
+    assert _group_permissions(throwaway.STAFF_ROLE) == {"wagtailadmin.access_admin",
+                                                        "hub.view_district"}
+    assert {"alertes.send_alert", "hub.add_district"} <= \
+        _group_permissions("Agents de communication")
+    assert set(roles.sync_staff_roles().values()) == {0}  # idempotent
+
+
+@pytest.mark.django_db
+def test_a_renamed_group_keeps_its_permissions():
+    """Renaming is the administrator's call: the renamed group keeps every permission
+    (code checks has_perm, never names); sync creates the declared name afresh, empty of
+    members, with the same permissions."""
+    group = Group.objects.get(name=throwaway.STAFF_ROLE)
+    group.name = "Testeurs (renommé)"
+    group.save()
+    roles.sync_staff_roles()
+    assert _group_permissions("Testeurs (renommé)") == _group_permissions(throwaway.STAFF_ROLE)
+
+
+@pytest.mark.django_db
+def test_a_disabled_modules_roles_are_not_synced():
+    Group.objects.filter(name=throwaway.STAFF_ROLE).delete()
+    with override_settings(HUB_DISABLED_MODULES=["throwaway"]):
+        roles.sync_staff_roles()
+    assert not Group.objects.filter(name=throwaway.STAFF_ROLE).exists()
+
+
+@pytest.mark.django_db
+def test_an_unknown_permission_is_logged_and_skipped(caplog):
+    role = roles.StaffRole(name="Groupe mal écrit",
+                           permissions=("hub.view_distrct", "hub.view_district"))
+    with caplog.at_level(logging.WARNING, logger="hub.roles"):
+        roles.sync_staff_roles([role])
+    assert "hub.view_distrct" in caplog.text
+    assert _group_permissions("Groupe mal écrit") == {"hub.view_district"}
+
+
+@pytest.mark.django_db
+def test_manage_py_hub_demo_syncs_the_roles(site):
+    Group.objects.filter(name=throwaway.STAFF_ROLE).delete()
+    site.load()
+    assert Group.objects.filter(name=throwaway.STAFF_ROLE).exists()
+
+
+# --- Module order ------------------------------------------------------------------------
+
+class _Early:
+    """A module registered after every other one, but with the lowest order."""
+
+    @hookimpl
+    def hub_module(self):
+        return {"slug": "early", "name_fr": "Tôt", "name_en": "Early", "order": 1}
+
+    @hookimpl
+    def hub_home_tiles(self, request):
+        return [{"title": "Tuile précoce", "description": "", "url": "/fr/", "icon": "module"}]
+
+    @hookimpl
+    def hub_dashboard_panels(self, request):
+        return [{"title": "Panneau précoce", "body": ""}]
+
+    @hookimpl
+    def hub_banners(self, request):
+        return [{"text": "Bannière précoce", "level": "info"}]
+
+    @hookimpl
+    def hub_search_sources(self):
+        return ["early-source"]
+
+
+@pytest.fixture
+def early():
+    pm = manager.get_plugin_manager()
+    pm.register(_Early(), name="early")
+    yield
+    pm.unregister(name="early")
+
+
+def test_collect_follows_module_order_not_registration_order(early, rf, db):
+    assert manager.collect("hub_search_sources")[0] == "early-source"
+    assert manager.collect_sorted("hub_banners", request=rf.get("/"))[0]["text"] == \
+        "Bannière précoce"
+    names = [impl.plugin_name for impl in
+             manager.ordered_hookimpls(manager.hooks().hub_home_tiles)]
+    assert names == ["early", "requetes", "alertes", "actualites", "liens_services",
+                     "throwaway"]
+
+
+def test_tiles_and_panels_follow_module_order(early, client, site, citizen):
+    home = client.get("/fr/").content.decode()
+    assert home.index("Tuile précoce") < home.index("Signaler un problème") < \
+        home.index("Tuile jetable")
+    assert home.index("Bannière précoce") < home.index("Bannière jetable")
+    client.force_login(citizen)
+    espace = client.get("/fr/mon-espace/").content.decode()
+    assert espace.index("Panneau précoce") < espace.index("Panneau jetable")
+
+
+def test_an_items_own_order_still_wins(early, rf, db):
+    """A tile's ``order`` puts it among the modules' (the throwaway's 99 stays last even
+    though an order-1 module is registered)."""
+    tiles = manager.collect_sorted("hub_home_tiles", request=rf.get("/"))
+    assert tiles[0]["title"] == "Tuile précoce" and tiles[-1]["title"] == "Tuile jetable"
