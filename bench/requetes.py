@@ -267,8 +267,8 @@ def child(rows: int) -> None:
     from django.test import Client
     from django.urls import Resolver404, resolve
 
-    from hub import roles
     from hub.models import Department, User
+    from modules.requetes import roles
 
     started = time.perf_counter()
     call_command("migrate", verbosity=0)

@@ -31,9 +31,6 @@ class StaffRole:
 
 EDITORS = "Rédacteurs"
 ADMINISTRATORS = "Administrateurs"
-INTAKE_AGENTS = "Agents de saisie"
-DEPARTMENT_AGENTS = "Agents de service"
-COMMUNICATIONS_OFFICERS = "Agents de communication"
 
 ACCESS_ADMIN = "wagtailadmin.access_admin"
 # What the hub's migrations 0003/0004 granted (page and collection permissions are

@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group
 
 from hub import roles
 from hub.models import Department, User
+from modules.requetes import roles as requetes_roles
 
 
 def make_user(email, *, password="motdepasse-solide-42", groups=(), departments=(),
@@ -50,13 +51,13 @@ def other_citizen(db):
 @pytest.fixture
 def agent_a(db, departments):
     return make_user("agent.a@example.com", is_staff=True,
-                     groups=[roles.DEPARTMENT_AGENTS], departments=[departments[0]])
+                     groups=[requetes_roles.DEPARTMENT_AGENTS], departments=[departments[0]])
 
 
 @pytest.fixture
 def agent_b(db, departments):
     return make_user("agent.b@example.com", is_staff=True,
-                     groups=[roles.DEPARTMENT_AGENTS], departments=[departments[1]])
+                     groups=[requetes_roles.DEPARTMENT_AGENTS], departments=[departments[1]])
 
 
 @pytest.fixture

@@ -36,6 +36,7 @@ from django.urls.resolvers import RegexPattern
 from django.utils import translation
 
 from hub import roles
+from modules.requetes import roles as requetes_roles
 
 ROLES = ("anonymous", "citizen", "other_citizen", "agent_a", "agent_b", "editor",
          "administrator")
@@ -351,9 +352,9 @@ def world(django_db_setup, django_db_blocker):
                 "citizen": make("citoyenne@example.com"),
                 "other_citizen": make("voisin@example.com"),
                 "agent_a": make("agent.a@example.com", is_staff=True,
-                                groups=[roles.DEPARTMENT_AGENTS], departments=[dept_a]),
+                                groups=[requetes_roles.DEPARTMENT_AGENTS], departments=[dept_a]),
                 "agent_b": make("agent.b@example.com", is_staff=True,
-                                groups=[roles.DEPARTMENT_AGENTS], departments=[dept_b]),
+                                groups=[requetes_roles.DEPARTMENT_AGENTS], departments=[dept_b]),
                 "editor": make("redaction@example.com", is_staff=True,
                                groups=[roles.EDITORS]),
                 "administrator": make("admin.test@example.com", is_staff=True,

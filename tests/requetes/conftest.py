@@ -5,7 +5,7 @@ import io
 import pytest
 from PIL import Image
 
-from hub import roles
+from modules.requetes import roles as requetes_roles
 from modules.requetes import services
 from modules.requetes.models import Category, Question
 from tests.conftest import make_user
@@ -43,7 +43,7 @@ def animals(departments):
 
 @pytest.fixture
 def intake_agent(db):
-    return make_user("saisie@example.com", is_staff=True, groups=[roles.INTAKE_AGENTS])
+    return make_user("saisie@example.com", is_staff=True, groups=[requetes_roles.INTAKE_AGENTS])
 
 
 def image_bytes(fmt="JPEG", size=(64, 48), exif=True):

@@ -10,8 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
-from hub import roles
 from modules.requetes import dashboard_views, stats
+from modules.requetes import roles as requetes_roles
 from modules.requetes.models import ServiceRequest
 from tests.conftest import make_user
 
@@ -178,7 +178,7 @@ def test_others_are_refused(client, citizen, editor, dataset, db):
     assert client.get(URL).status_code == 403
     assert client.get(EXPORT).status_code == 403
     intake = make_user("saisie.seule@example.com", is_staff=True,
-                       groups=[roles.INTAKE_AGENTS])
+                       groups=[requetes_roles.INTAKE_AGENTS])
     client.force_login(intake)
     assert client.get(URL).status_code == 403
 
