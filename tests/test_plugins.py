@@ -184,8 +184,9 @@ def test_hook_hub_module():
 
 def test_hook_hub_hookspecs():
     pm = manager.get_plugin_manager()
-    assert hasattr(pm.hook, "requete_created")
-    assert hasattr(pm.hook, "requete_status_changed")
+    assert hasattr(pm.hook, "request_created")
+    assert hasattr(pm.hook, "request_status_changed")
+    assert hasattr(pm.hook, "news_published")
     assert hasattr(pm.hook, "throwaway_happened")
 
 

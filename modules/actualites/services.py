@@ -1,5 +1,5 @@
 """What `actualites` reads and does: filtered lists, the latest news, feeds' items and
-the ``actualite_publiee`` event."""
+the ``news_published`` event."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 from wagtail.models import Locale
 
 from hub.plugins.manager import fire_event
+
+from .hookspecs import NewsPublished
 
 MAX_FILTER_LENGTH = 80
 
@@ -110,7 +112,20 @@ def latest_news(limit: int = 3) -> list:
     return list(live_news(locale).select_related("main_image")[:limit])
 
 
+def published_payload(page) -> NewsPublished:
+    """What listeners of ``news_published`` get to know of a live news page."""
+    return NewsPublished(
+        page_id=page.pk, translation_key=str(page.translation_key),
+        language=page.locale.language_code, title=page.title, lead=page.lead,
+        url=page.get_full_url() or "", date=page.date,
+        first_published_at=page.first_published_at,
+        published_at=page.last_published_at,
+        categories=tuple(page.category_names), tags=tuple(page.tag_names),
+        public=not page.get_view_restrictions().exists())
+
+
 def on_page_published(sender, instance, **kwargs) -> None:
-    """Wagtail's ``page_published`` signal for news pages → ``actualite_publiee(page)``,
-    fired after the transaction commits."""
-    fire_event("actualite_publiee", page=instance.specific)
+    """Wagtail's ``page_published`` signal for news pages → ``news_published(news)``,
+    fired after the transaction commits (the payload is read now, from the page as
+    published)."""
+    fire_event("news_published", news=published_payload(instance.specific))

@@ -1,5 +1,5 @@
 """Module `actualites`: news pages, filters, pagination, feeds, API, scheduled
-publishing, the actualite_publiee event, tile, panel, search sources and demo."""
+publishing, the news_published event, tile, panel, search sources and demo."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from wagtail.models import Locale
 from hub.plugins import hookimpl
 from hub.plugins.manager import collect, get_plugin_manager
 from modules.actualites import demo as news_demo
+from modules.actualites.hookspecs import NewsPublished
 from modules.actualites.models import NewsCategory, NewsIndexPage, NewsPage
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -37,12 +38,18 @@ def _add_news(index, slug, *, title=None, date=None, publish=True, **extra):
 
 
 class EventListener:
+    """A listener of ``news_published``, registered like another module's plugin."""
+
     def __init__(self):
-        self.pages = []
+        self.news = []
 
     @hookimpl
-    def actualite_publiee(self, page):
-        self.pages.append(page)
+    def news_published(self, news):
+        self.news.append(news)
+
+    @property
+    def page_ids(self):
+        return [news.page_id for news in self.news]
 
 
 @pytest.fixture
@@ -286,18 +293,46 @@ def test_api_detail_has_body(client, news):
 
 # --- scheduled publishing and the event --------------------------------------------------
 
-def test_publishing_fires_actualite_publiee(news, listener,
-                                            django_capture_on_commit_callbacks):
+def test_publishing_fires_news_published(news, listener,
+                                         django_capture_on_commit_callbacks):
+    category = NewsCategory.objects.filter(locale=news.locale).first()
     with django_capture_on_commit_callbacks(execute=True):
-        page = _add_news(news, "evenement", title="Nouvelle publiée")
-    assert [p.pk for p in listener.pages] == [page.pk]
-    assert isinstance(listener.pages[0], NewsPage)
+        page = _add_news(news, "evenement", title="Nouvelle publiée",
+                         date=datetime.date(2026, 3, 2))
+        page.categories.add(category)
+        page.tags.add("pont")
+        page.save_revision().publish()
+    assert listener.page_ids == [page.pk, page.pk]  # published, then corrected
+    first, correction = listener.news
+    assert isinstance(first, NewsPublished)
+    assert (first.title, first.lead, first.language) == (
+        "Nouvelle publiée", "Résumé de evenement", "fr")
+    assert first.translation_key == str(page.translation_key)
+    assert first.url == page.get_full_url() and first.url.startswith("http")
+    assert first.url.endswith("/fr/actualites/evenement/")
+    assert first.date == datetime.date(2026, 3, 2) and first.public
+    assert first.first_published_at == page.first_published_at
+    assert first.categories == () and first.tags == ()
+    assert correction.categories == (category.name,) and correction.tags == ("pont",)
+    assert correction.first_published_at == first.first_published_at
+
+
+def test_a_restricted_page_is_published_as_not_public(news, listener,
+                                                      django_capture_on_commit_callbacks):
+    from wagtail.models import PageViewRestriction
+
+    page = _add_news(news, "interne", publish=False)
+    PageViewRestriction.objects.create(page=page, restriction_type="login")
+    with django_capture_on_commit_callbacks(execute=True):
+        page.save_revision().publish()
+    [published] = listener.news
+    assert published.page_id == page.pk and not published.public
 
 
 def test_a_failing_listener_never_breaks_publishing(news, django_capture_on_commit_callbacks):
     class Broken:
         @hookimpl
-        def actualite_publiee(self, page):
+        def news_published(self, news):
             raise RuntimeError("listener down")
 
     pm = get_plugin_manager()
@@ -323,7 +358,7 @@ def test_scheduled_publishing(client, news, listener, django_capture_on_commit_c
     assert "Nouvelle planifiée" not in client.get("/fr/actualites/flux.atom").content.decode()
     api = client.get("/api/v2/pages/?type=actualites.NewsPage&locale=fr").json()
     assert page.pk not in [item["id"] for item in api["items"]]
-    assert listener.pages == []
+    assert listener.news == []
 
     call_command("publish_scheduled")  # not yet time
     page.refresh_from_db()
@@ -336,14 +371,15 @@ def test_scheduled_publishing(client, news, listener, django_capture_on_commit_c
         call_command("publish_scheduled")
     page.refresh_from_db()
     assert page.live
-    assert [p.pk for p in listener.pages] == [page.pk]
+    assert listener.page_ids == [page.pk]
     assert client.get("/fr/actualites/planifiee/").status_code == 200
     assert "Nouvelle planifiée" in client.get("/fr/actualites/flux.atom").content.decode()
 
 
 def test_hookspec_is_declared():
     pm = get_plugin_manager()
-    assert hasattr(pm.hook, "actualite_publiee")
+    assert hasattr(pm.hook, "news_published")
+    assert not hasattr(pm.hook, "actualite_publiee")
 
 
 # --- tile, panel, search sources ----------------------------------------------------------
