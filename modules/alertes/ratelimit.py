@@ -25,10 +25,15 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import caches
+
+# What a channel's ``throttle(delivery)`` answers: declared with the channel contract
+# in hookspecs.py, where a plugin's channel can import it.
+from .hookspecs import Throttle
+
+__all__ = ["Busy", "RateLimiter", "Throttle", "limiter", "rate", "throttle_for"]
 
 DEFAULT_RATES: dict[str, float | None] = {
     "sms_long_code": 1,          # Twilio: one message a second per 10-digit number
@@ -51,15 +56,6 @@ def rate(kind: str) -> float | None:
         return None
     value = float(value)
     return value if value > 0 else None
-
-
-@dataclass(frozen=True)
-class Throttle:
-    """What a channel tells the worker about a delivery: the bucket it shares with other
-    sends (one sender number, one account) and that bucket's rate."""
-
-    key: str
-    rate: float | None
 
 
 def throttle_for(channel, delivery) -> Throttle:
