@@ -176,20 +176,6 @@ class NewAddressSerializer(serializers.Serializer):
         self.fields["channel"].choices = channel_choices(addable=True)
 
 
-class NewAddressSerializer(serializers.Serializer):
-    """An address on any registered channel a resident types an address for: email,
-    sms, voice, and the channels other modules add (``alertes_channels``)."""
-
-    channel = serializers.ChoiceField(choices=())
-    address = serializers.CharField(max_length=500,
-                                    help_text="as the channel expects it: an email address, "
-                                              "a phone number, a web address…")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["channel"].choices = channel_choices(addable=True)
-
-
 class CodeSerializer(serializers.Serializer):
     code = serializers.RegexField(r"^\s*\d{6}\s*$", max_length=12,
                                   error_messages={"invalid": "Give the 6-digit code."})
@@ -323,38 +309,6 @@ class MySubscriptionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         except ValidationError as exc:
             return _bad_request(exc)
         return Response(address_dict(address), status=status.HTTP_201_CREATED)
-
-    @extend_schema(request=NewAddressSerializer, responses={201: AddressSerializer})
-    @action(detail=False, methods=["post"], url_path="addresses")
-    def addresses(self, request):
-        """Add an address on any channel offered (``channel``: one of the codes listed):
-        each channel checks and normalises it; an email gets a confirmation link, a
-        mobile for text messages a 6-digit code (``phones/{id}/verify/``).  An unknown
-        channel or a bad address is a 400 naming the field, and nothing is saved."""
-        data = NewAddressSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        try:
-            address = services.add_address(
-                self._subscriber(), data.validated_data["channel"],
-                data.validated_data["address"], method=ConsentRecord.Method.API,
-                actor=request.user)
-        except ValidationError as exc:
-            if hasattr(exc, "error_dict") and "value" in exc.error_dict:
-                exc = ValidationError({"address": exc.error_dict["value"]})
-            return _bad_request(exc)
-        return Response(address_dict(address), status=status.HTTP_201_CREATED)
-
-    @extend_schema(request=None, responses={204: None}, parameters=[ADDRESS_ID])
-    @action(detail=False, methods=["delete"], url_path=r"addresses/(?P<address_id>[0-9]+)")
-    def remove_address(self, request, address_id=None):
-        """Remove one of your addresses, whatever its channel (recorded as a consent
-        withdrawn for that channel)."""
-        address = Address.objects.filter(pk=address_id,
-                                         subscriber__user=self.request.user).first()
-        if address is None:
-            raise Http404
-        services.remove_address(address, ConsentRecord.Method.API, request.user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=NewAddressSerializer, responses={201: AddressSerializer})
     @action(detail=False, methods=["post"], url_path="addresses")

@@ -33,21 +33,16 @@ from email.utils import formatdate
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.core.mail.message import make_msgid, sanitize_address
 from django.core.mail.utils import DNS_NAME
-from django.core.validators import validate_email
 from django.core.validators import validate_email
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from . import tokens
-from .hookspecs import DeliveryError
-
-logger = logging.getLogger(__name__)
 from .hookspecs import DeliveryError
 
 logger = logging.getLogger(__name__)
@@ -105,16 +100,6 @@ class EmailChannel:
     code = "email"
     label = _("Email")
     concurrent = True  # send() touches no database: the worker may call it from threads
-    needs_verification = True  # confirmed by a signed link (services.add_address)
-
-    @staticmethod
-    def normalize_address(value: str) -> str:
-        value = (value or "").strip().lower()
-        try:
-            validate_email(value)
-        except ValidationError as exc:
-            raise ValidationError(_("Enter a valid email address.")) from exc
-        return value
     needs_verification = True  # confirmed by a signed link (services.add_address)
 
     @staticmethod

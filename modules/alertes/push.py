@@ -250,9 +250,6 @@ class PushChannel:
     # The browser or the app hands its own subscription over (``subscribe``,
     # ``add_device_token``): no ``normalize_address``, nothing to confirm.
     needs_verification = False
-    # The browser or the app hands its own subscription over (``subscribe``,
-    # ``add_device_token``): no ``normalize_address``, nothing to confirm.
-    needs_verification = False
     timeout = 10
 
     def send(self, delivery) -> str:

@@ -79,13 +79,6 @@ class TwilioVoiceChannel:
         from .services import normalize_phone  # services imports this module
 
         return normalize_phone(value)
-    needs_verification = False  # a landline cannot read a code: reached once added
-
-    @staticmethod
-    def normalize_address(value: str) -> str:
-        from .services import normalize_phone  # services imports this module
-
-        return normalize_phone(value)
     concurrent = True  # send() touches no database: the worker may call it from threads
     timeout = 10
 
