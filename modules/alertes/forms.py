@@ -78,7 +78,6 @@ class AddressForm(forms.Form):
         self.fields["channel"].choices = channel_choices(addable=True)
 
 
-
 class CodeForm(forms.Form):
     code = forms.CharField(label=_("6-digit code"), max_length=12,
                            widget=forms.TextInput(attrs={"inputmode": "numeric",
