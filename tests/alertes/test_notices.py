@@ -327,3 +327,40 @@ def test_a_notice_needs_no_consent_and_a_left_subscriber_still_gets_it(
     services.leave(subscriber, "web")
     tell(django_capture_on_commit_callbacks, notice(Recipient.for_user(citizen)))
     assert len(smtp.messages) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_calls_with_the_same_key_tell_once(citizen, smtp):
+    """Two workers hand the hub the same notice at the same moment: the unique key lets
+    one write the outbox; the other finds it taken and writes nothing."""
+    import threading
+
+    from django.db import connection
+
+    item = notice(Recipient.for_user(citizen), key="requetes:event:99:user:1")
+    # PostgreSQL: both calls at once (the barrier).  The test database of SQLite (one
+    # in-memory database shared by the threads) refuses a second writer outright
+    # instead of waiting as a database file does: there the two calls take turns.
+    parallel = connection.vendor == "postgresql"
+    start = threading.Barrier(2 if parallel else 1)
+    answers, errors = [], []
+
+    def worker():
+        try:
+            start.wait(timeout=10)
+            answers.append(deliver_notice(item))
+        except Exception as exc:  # reported below, not swallowed
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+        if not parallel:
+            thread.join(timeout=60)
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors and answers == [True, True]
+    assert NoticeRow.objects.count() == 1 and Delivery.objects.count() == 1
+    assert len(smtp.messages) == 1
