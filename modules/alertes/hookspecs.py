@@ -127,10 +127,12 @@ def alertes_app_push(deliveries: list[Any], payloads: dict[int, dict]) -> dict[i
     Called by the delivery worker for every ``push`` delivery whose address is an app
     device token, ``fcm:<token>`` or ``apns:<token>`` (browser subscriptions go through
     Web Push without this hook).  ``deliveries`` are ``Delivery`` rows (``pk``,
-    ``address``, ``language``, ``alert``); ``payloads`` maps each ``pk`` to the
-    notification to show: ``title``, ``body``, ``url`` (the alert's page), ``tag``,
-    ``severity`` (``emergency`` deserves the service's high priority), ``lang``,
-    ``alert``.
+    ``address``, ``language``, ``alert``, ``notice``); ``payloads`` maps each ``pk`` to
+    the notification to show: ``title``, ``body``, ``url`` (the alert's page, or the
+    page a personal notice is about), ``tag``, ``severity`` (``emergency`` or, for a
+    notice, ``urgent`` deserves the service's high priority), ``lang``, ``alert`` (the
+    alert's id; ``None`` for a personal notice) and ``notice`` (a personal notice's id,
+    sent through ``hub_notify``; absent for an alert).
 
     Answer only for the tokens your service handles (leave the others out, another
     implementation may take them): return ``{pk: result}`` where ``result`` is
