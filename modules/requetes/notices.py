@@ -29,6 +29,9 @@ COMMENT = "comment"  # the requester's own public comment (told to the followers
 CLOSED = "closed"
 MERGED = "merged"
 REOPENED = "reopened"
+# The text message / push text: the step's sentence and the city's words, at most two
+# SMS segments of UCS-2 (French accents) with the link the transport adds.
+SHORT_LIMIT = 200
 STEPS = (ACKNOWLEDGED, ASSIGNED, IN_PROGRESS, MESSAGE, COMMENT, CLOSED, MERGED, REOPENED)
 
 
@@ -100,6 +103,7 @@ def build(*, step: str, recipient: Recipient, is_requester: bool, reference: str
     ``is_requester`` chooses "Your request …" or "The request … you follow";
     ``target`` is the reference a duplicate was merged into (its page is the link);
     ``with_link`` is False for a caller without an account, who cannot open the page.
+    ``short`` (text message, push) is the step's sentence and the public message.
     """
     if step not in STEPS:
         raise ValueError(f"Unknown request notice step: {step!r}")
@@ -121,15 +125,18 @@ def build(*, step: str, recipient: Recipient, is_requester: bool, reference: str
             subject = _("The request %(reference)s you follow: %(step)s") % {
                 "reference": reference, "step": step_name}
         url = request_url(target or reference, language) if with_link else ""
-        lines = [_("Hello,"), "", _lead(step, values)]
+        lead = _lead(step, values)
+        quoted = _("“%(message)s”") % {"message": public_message} if public_message else ""
+        lines = [_("Hello,"), "", lead]
         if closure_note:
             lines += ["", _("Details: %(note)s") % {"note": closure_note}]
-        if public_message:
-            lines += ["", _("Message:"), _("“%(message)s”") % {"message": public_message}]
-        if url:
-            lines += ["", _("Follow the request: %(url)s") % {"url": url}]
+        if quoted:
+            lines += ["", _("Message:"), quoted]
         lines += ["", _("You receive this message because you made or follow this "
                         "request.")]
-        short = f"{subject} {url}" if url else subject
+        short = f"{lead} {quoted}".strip()
+        if len(short) > SHORT_LIMIT:
+            short = short[:SHORT_LIMIT - 1].rstrip() + "…"
+    # The transports add the link (``url``) and their own footer.
     return Notice(recipient=recipient, topic=TOPIC, subject=subject, body="\n".join(lines),
                   short=short, url=url, dedupe_key=dedupe_key, source="requetes")

@@ -611,6 +611,25 @@ def _lock(request: ServiceRequest) -> ServiceRequest:
     return ServiceRequest.objects.select_for_update().get(pk=request.pk)
 
 
+DOUBLE_SUBMIT_SECONDS = 120
+
+
+def _repeated(request: ServiceRequest, *, actor, kind: str, public_message: str,
+              internal_note: str = "", to_status: str = "") -> RequestEvent | None:
+    """The event the same person just recorded with the same words (a form sent twice:
+    a double click, a browser retrying the POST), or None.  Called under the request's
+    lock, so a second submission returns the first one's event instead of recording
+    (and telling the residents) the same thing again."""
+    last = request.events.order_by("-created_at", "-pk").first()
+    if last is None or last.kind != kind or last.actor_id != getattr(actor, "pk", None):
+        return None
+    if (last.public_message, last.internal_note, last.to_status) != (
+            public_message, internal_note, to_status):
+        return None
+    age = timezone.now() - last.created_at
+    return last if age <= datetime.timedelta(seconds=DOUBLE_SUBMIT_SECONDS) else None
+
+
 def transition(request: ServiceRequest, *, actor, to_status: str, public_message: str = "",
                internal_note: str = "", assignee=None, closure_reason: str = "",
                closure_note: str = "", duplicate_of: ServiceRequest | str | None = None
@@ -625,6 +644,13 @@ def transition(request: ServiceRequest, *, actor, to_status: str, public_message
     with transaction.atomic():
         request = _lock(request)
         old = request.status
+        if to_status == old and (assignee is None or assignee.pk == request.assigned_to_id):
+            repeated = _repeated(request, actor=actor, kind=RequestEvent.Kind.STATUS,
+                                 public_message=(public_message or "").strip(),
+                                 internal_note=(internal_note or "").strip(),
+                                 to_status=to_status)
+            if repeated is not None:
+                return repeated
         if to_status not in TRANSITIONS[Status(old)]:
             raise ValidationError({"to_status": _(
                 "A request cannot go from “%(old)s” to “%(new)s”.") % {
@@ -771,6 +797,11 @@ def add_comment(request: ServiceRequest, *, actor, message: str,
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
+        request = _lock(request)
+        repeated = _repeated(request, actor=actor, kind=RequestEvent.Kind.COMMENT,
+                             public_message=message)
+        if repeated is not None:
+            return repeated
         event = RequestEvent.objects.create(request=request, kind=RequestEvent.Kind.COMMENT,
                                             actor=actor, public_message=message,
                                             by_staff=staff)

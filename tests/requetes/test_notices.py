@@ -90,8 +90,10 @@ def test_acknowledged_tells_requester_in_french_and_follower_in_english(
     assert f"Le service Travaux publics a pris en charge la requête {ref} " \
            "(Éclairage de rue)." in french.body
     assert f"«{NBSP}Une équipe passera demain.{NBSP}»" in french.body
-    assert french.url.endswith(f"/fr/requetes/{ref}/") and french.url in french.body
-    assert french.url.startswith("http")
+    assert french.url.endswith(f"/fr/requetes/{ref}/") and french.url.startswith("http")
+    assert french.url not in french.body  # the transport adds the link, once
+    assert french.short == (f"Le service Travaux publics a pris en charge la requête {ref} "
+                            f"(Éclairage de rue). «{NBSP}Une équipe passera demain.{NBSP}»")
     [english] = told.to(english_follower)
     assert english.subject == f"The request {ref} you follow: acknowledged"
     assert "Travaux publics has taken charge of request" in english.body
@@ -211,7 +213,7 @@ def test_a_phone_caller_is_told_on_their_phone(make_request, intake_agent, agent
     assert notice.dedupe_key == (f"requetes:event:{event.pk}:"
                                  "contact:|450 555-0101")
     assert notice.url == ""  # no account: the page would ask them to sign in
-    assert notice.short == notice.subject
+    assert notice.short.startswith("Le service Travaux publics a pris en charge")
 
 
 def test_a_caller_who_wants_no_follow_up_is_not_told(make_request, intake_agent, agent_a,
@@ -235,12 +237,39 @@ def test_a_change_rolled_back_tells_nobody(followed, agent_a, told,
 
 def test_the_same_change_saved_twice_tells_once(followed, citizen, agent_a, told,
                                                 django_capture_on_commit_callbacks):
-    _step(django_capture_on_commit_callbacks, services.transition, followed,
-          actor=agent_a, to_status="acknowledged")
-    with pytest.raises(ValidationError):  # the double-submitted form records nothing
+    first = _step(django_capture_on_commit_callbacks, services.transition, followed,
+                  actor=agent_a, to_status="acknowledged", public_message="Reçu")
+    # The agent's form sent twice (double click): the first event, nothing recorded.
+    again = _step(django_capture_on_commit_callbacks, services.transition, followed,
+                  actor=agent_a, to_status="acknowledged", public_message="Reçu")
+    assert again.pk == first.pk and followed.events.filter(kind="status").count() == 1
+    with pytest.raises(ValidationError):  # not a repeat: a step that cannot be taken
         _step(django_capture_on_commit_callbacks, services.transition, followed,
-              actor=agent_a, to_status="acknowledged")
+              actor=agent_a, to_status="acknowledged", public_message="Autre chose")
     assert len(told.to(citizen)) == 1
     # A retried delivery carries the same key: the transport keeps it once.
     keys = {n.dedupe_key for n in told.notices}
     assert len(keys) == len(told.notices) == 2
+
+
+def test_a_reply_sent_twice_is_recorded_and_told_once(followed, citizen, agent_a, told,
+                                                      django_capture_on_commit_callbacks):
+    first = _step(django_capture_on_commit_callbacks, services.add_comment, followed,
+                  actor=agent_a, message="Nous passerons jeudi.")
+    again = _step(django_capture_on_commit_callbacks, services.add_comment, followed,
+                  actor=agent_a, message="Nous passerons jeudi.")
+    assert again.pk == first.pk
+    assert followed.events.filter(kind="comment").count() == 1
+    assert len(told.to(citizen)) == 1
+    later = _step(django_capture_on_commit_callbacks, services.add_comment, followed,
+                  actor=agent_a, message="Finalement vendredi.")
+    assert later.pk != first.pk and len(told.to(citizen)) == 2
+
+
+def test_a_long_message_is_cut_for_text_messages(followed, citizen, agent_a, told,
+                                                 django_capture_on_commit_callbacks):
+    _step(django_capture_on_commit_callbacks, services.add_comment, followed,
+          actor=agent_a, message="Des travaux sont prévus. " * 40)
+    [notice] = told.to(citizen)
+    assert len(notice.short) <= 200 and notice.short.endswith("…")
+    assert ("Des travaux sont prévus. " * 40).strip() in notice.body
