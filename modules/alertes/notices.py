@@ -35,12 +35,13 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hub import notify as hub_notify
 
-from .channels import available_channels
+from .channels import available_channels, unverified_reachable
 from .models import Address, Delivery, Notice, NoticePreference, Subscriber
 
 logger = logging.getLogger(__name__)
@@ -87,12 +88,18 @@ def chosen_channels(subscriber: Subscriber | None, known: dict | None = None) ->
             for slug in known}
 
 
+def _reachable() -> Q:
+    """Addresses that may be used: confirmed ones, and any on a channel that needs no
+    confirmation (``needs_verification`` false, e.g. a plugin's webhook)."""
+    return Q(verified_at__isnull=False) | Q(channel__in=unverified_reachable())
+
+
 def reachable_channels(subscriber: Subscriber | None, user=None) -> set[str]:
     """The notice channels this person has somewhere to be reached on: a verified,
     non-failing address, or (email) the account's own email."""
     codes = set()
     if subscriber is not None and subscriber.pk:
-        codes = set(subscriber.addresses.filter(verified_at__isnull=False, failing=False)
+        codes = set(subscriber.addresses.filter(_reachable(), failing=False)
                     .values_list("channel", flat=True).distinct())
     user = user if user is not None else getattr(subscriber, "user", None)
     if user is not None and user.email:
@@ -215,8 +222,8 @@ def _targets(row: Notice) -> tuple[Subscriber | None, list[tuple[str, str]]]:
             wanted = default_channels(row.topic, {})
         offered = set(notice_channels())
         wanted = [code for code in wanted if code in offered]
-        addresses = (Address.objects.filter(subscriber=subscriber, channel__in=wanted,
-                                            verified_at__isnull=False, failing=False)
+        addresses = (Address.objects.filter(_reachable(), subscriber=subscriber,
+                                            channel__in=wanted, failing=False)
                      .order_by("channel", "pk").values_list("channel", "value"))
         targets = list(dict.fromkeys(addresses))
         has = {channel for channel, _value in targets}

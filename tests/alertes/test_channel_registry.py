@@ -16,9 +16,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import override_settings
 
+from hub.notify import Notice, NoticeTopic, Recipient, deliver_notice
 from hub.plugins import hookimpl
 from hub.plugins.manager import get_plugin_manager
-from modules.alertes import channels, hookspecs, ratelimit, services
+from modules.alertes import channels, hookspecs, notices, ratelimit, services
 from modules.alertes.forms import AddressForm
 from modules.alertes.models import Address, Alert, ConsentRecord, Delivery, Subscriber
 
@@ -324,3 +325,42 @@ def test_a_disabled_channel_module_leaves_its_addresses_out(
             services.add_address(subscriber, "webhook", receiver.url + "/autre")
         assert list(error.value.message_dict) == ["channel"]
     assert Subscriber.objects.get().addresses.count() == 2
+
+
+class NoticeTopics:
+    """A module declaring one personal-notice topic through the hub's hook."""
+
+    @hookimpl
+    def hub_notice_topics(self):
+        return [NoticeTopic(slug="essais-webhook", name_fr="Mes essais", name_en="My trials",
+                            default_channels=("email",))]
+
+
+def test_a_personal_notice_reaches_the_webhook_the_person_chose(
+        citizen, receiver, django_capture_on_commit_callbacks):
+    """``hub_notify`` on the webhook: the person chose it for the topic, its address
+    needs no confirmation (``needs_verification`` false), and the notice's texts reach
+    the partner's system through the same outbox and worker."""
+    pm = get_plugin_manager()
+    pm.register(NoticeTopics(), name="essais-webhook")
+    try:
+        subscriber = services.subscriber_for(citizen)
+        services.add_address(subscriber, "webhook", receiver.url)
+        notices.set_preferences(subscriber, {"essais-webhook": ["webhook"]})
+        with django_capture_on_commit_callbacks(execute=True):
+            assert deliver_notice(Notice(
+                recipient=Recipient.for_user(citizen), topic="essais-webhook",
+                subject="Votre demande avance", body="Elle est prise en charge.",
+                url="https://ville.example/fr/requetes/2026-00042/", urgency="urgent",
+                dedupe_key="essais-webhook:1", source="essais"))
+    finally:
+        pm.unregister(name="essais-webhook")
+    row = Delivery.objects.get(channel="webhook")
+    assert row.status == "sent" and row.alert_id is None
+    [request] = receiver.received
+    assert request["body"] == {
+        "type": "notice", "id": f"notice-{row.notice_id}", "topic": "essais-webhook",
+        "urgency": "urgent", "language": "fr", "title": "Votre demande avance",
+        "text": "Elle est prise en charge.",
+        "short": "Votre demande avance",
+        "url": "https://ville.example/fr/requetes/2026-00042/"}
