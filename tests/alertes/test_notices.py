@@ -364,3 +364,39 @@ def test_two_concurrent_calls_with_the_same_key_tell_once(citizen, smtp):
     assert not errors and answers == [True, True]
     assert NoticeRow.objects.count() == 1 and Delivery.objects.count() == 1
     assert len(smtp.messages) == 1
+
+
+class AppPush:
+    """An app push service (FCM-like) plugged in through ``alertes_app_push``."""
+
+    def __init__(self):
+        self.sent = []
+
+    @hookimpl
+    def alertes_app_push(self, deliveries, payloads):
+        results = {}
+        for delivery in deliveries:
+            if delivery.address.startswith("fcm:"):
+                self.sent.append((delivery.address, payloads[delivery.pk]))
+                results[delivery.pk] = {"id": f"projects/ville/messages/{len(self.sent)}"}
+        return results or None
+
+
+def test_an_app_token_gets_the_notice_through_the_app_push_hook(
+        citizen, smtp, django_capture_on_commit_callbacks):
+    app = AppPush()
+    pm = get_plugin_manager()
+    pm.register(app, name="app-push-notices-test")
+    try:
+        subscriber = services.subscriber_for(citizen)
+        push.add_device_token(subscriber, "fcm:jeton-android-avis-0001")
+        notices.set_preferences(subscriber, {TOPIC: ["push"]})
+        tell(django_capture_on_commit_callbacks, notice(Recipient.for_user(citizen)))
+    finally:
+        pm.unregister(name="app-push-notices-test")
+    [(token, payload)] = app.sent
+    assert token == "fcm:jeton-android-avis-0001"
+    assert payload["alert"] is None and payload["notice"] == NoticeRow.objects.get().pk
+    assert payload["title"] == "Votre demande avance" and payload["severity"] == "normal"
+    delivery = Delivery.objects.get()
+    assert delivery.status == "sent" and delivery.provider_id == "projects/ville/messages/1"
