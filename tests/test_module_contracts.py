@@ -3,8 +3,11 @@ and staff roles through hooks, contributions follow module order, and the test m
 (tests/throwaway, discovered through a real entry point) adds a scope and a staff role
 with no edit outside its folder."""
 
+import ast
 import datetime
 import logging
+import tomllib
+from pathlib import Path
 
 import pytest
 import requests
@@ -35,7 +38,8 @@ def test_the_hub_keeps_only_the_openid_connect_scopes():
 
 
 @pytest.mark.django_db
-def test_module_scopes_appear_in_discovery(client):
+def test_hook_hub_oauth_scopes(client):
+    """The modules' scopes appear in discovery beside the hub's."""
     supported = set(client.get("/.well-known/openid-configuration").json()["scopes_supported"])
     assert supported == set(HUB_SCOPES) | MODULE_SCOPES
 
@@ -112,11 +116,28 @@ def test_the_test_modules_scope_is_consented_and_usable_by_a_client(live_server,
     assert refused.status_code == 403
 
 
+# --- Notice topics (hub_notice_topics) ---------------------------------------------------
+
+@pytest.mark.django_db
+def test_hook_hub_notice_topics():
+    """requetes declares "My requests" (email until the person chooses); a disabled
+    module's topics are not offered."""
+    from hub.notify import NoticeTopic, notice_topics
+
+    topics = {topic.slug: topic for topic in notice_topics()}
+    assert isinstance(topics["requests"], NoticeTopic)
+    assert topics["requests"].default_channels == ("email",)
+    assert topics["requests"].name("en") and topics["requests"].name("fr")
+    with override_settings(HUB_DISABLED_MODULES=["requetes"]):
+        assert "requests" not in {topic.slug for topic in notice_topics()}
+
+
 # --- Staff roles (hub_staff_roles) -------------------------------------------------------
 
 @pytest.mark.django_db
-def test_groups_exist_after_migrate_with_their_permissions():
-    """post_migrate ran sync_staff_roles when the test database was built."""
+def test_hook_hub_staff_roles():
+    """The groups exist after migrate with their permissions: post_migrate ran
+    sync_staff_roles when the test database was built."""
     assert "wagtailadmin.access_admin" in _group_permissions(roles.EDITORS)
     assert {"hub.change_user", "auth.change_group", "hub.change_sitesettings",
             "alertes.publish_alert"} <= _group_permissions(roles.ADMINISTRATORS)
@@ -248,3 +269,59 @@ def test_an_items_own_order_still_wins(early, rf, db):
     though an order-1 module is registered)."""
     tiles = manager.collect_sorted("hub_home_tiles", request=rf.get("/"))
     assert tiles[0]["title"] == "Tuile précoce" and tiles[-1]["title"] == "Tuile jetable"
+
+
+# --- What a module may import from the hub ----------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+PUBLIC_SURFACE = {"hub.models", "hub.plugins", "hub.notify", "hub.roles", "hub.addresses",
+                  "hub.geo", "hub.cache", "hub.search", "hub.scheduler", "hub.blocks",
+                  "hub.rich_text", "hub.api.permissions"}
+
+
+def _public(name: str) -> bool:
+    return any(name == public or name.startswith(public + ".") for public in PUBLIC_SURFACE)
+
+
+def _hub_imports(path: Path):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module == "hub":
+                yield from (f"hub.{alias.name}" for alias in node.names)
+            elif node.module.startswith("hub."):
+                yield node.module
+        elif isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names if alias.name.startswith("hub."))
+
+
+def test_modules_import_only_the_hubs_public_surface():
+    """The import-linter contract forbids the internals by name; this checks the other
+    way round: every hub import of a module (and of the third-party-style test module)
+    is in the documented public surface."""
+    offenders = []
+    for folder in (ROOT / "modules", ROOT / "tests" / "throwaway"):
+        for path in folder.rglob("*.py"):
+            offenders += [f"{path.relative_to(ROOT)}: {name}" for name in _hub_imports(path)
+                          if not _public(name)]
+    assert offenders == []
+
+
+def test_every_hub_module_is_public_or_forbidden_and_the_surface_is_documented():
+    """A new file in hub/ must be put on one side: in the public surface (and in
+    docs/modules.md) or in the contract's forbidden list (pyproject.toml)."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    contract = next(c for c in config["tool"]["importlinter"]["contracts"]
+                    if c.get("source_modules") == ["modules"])
+    forbidden = set(contract["forbidden_modules"])
+    hub = ROOT / "hub"
+    names = {f"hub.{p.stem}" for p in hub.glob("*.py") if p.stem != "__init__"}
+    names |= {f"hub.{p.name}" for p in hub.iterdir() if (p / "__init__.py").exists()}
+    names |= {f"hub.api.{p.stem}" for p in (hub / "api").glob("*.py") if p.stem != "__init__"}
+    names.discard("hub.api")
+    unclassified = sorted(n for n in names if not _public(n) and n not in forbidden)
+    assert unclassified == []
+    assert not {n for n in forbidden if _public(n)}
+    docs = (ROOT / "docs" / "modules.md").read_text(encoding="utf-8")
+    section = docs[docs.index("## What a module may import from the hub"):]
+    assert [name for name in sorted(PUBLIC_SURFACE) if f"`{name}`" not in section] == []

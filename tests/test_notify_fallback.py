@@ -129,7 +129,7 @@ def test_smtp_refusal_is_kept_as_failed_not_raised(alertes_off, settings, caplog
     assert log.state == "failed" and "Connection" in log.error
 
 
-def test_with_alertes_enabled_the_hub_sends_nothing_itself(
+def test_hook_hub_notify(
         smtp, settings, django_capture_on_commit_callbacks):  # noqa: F811
     """alertes implements hub_notify: it takes the notice (its outbox, its channels) and
     the hub's fallback writes nothing and sends nothing."""

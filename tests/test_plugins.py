@@ -1,7 +1,9 @@
 """The module system: discovery, enable/disable, events, and one test per hub hook.
 
-Every hook declared in hub/plugins/hookspecs.py must have a ``test_hook_<name>`` here
-(tests/test_hookspecs_meta.py enforces it), the way Datasette tests its hooks.
+Every hook declared in hub/plugins/hookspecs.py must have a ``test_hook_<name>``
+(tests/test_hookspecs_meta.py enforces it), the way Datasette tests its hooks: here, or
+beside the hook's subject (``hub_notify`` in test_notify_fallback.py; ``hub_oauth_scopes``,
+``hub_staff_roles`` and ``hub_notice_topics`` in test_module_contracts.py).
 """
 
 import logging
@@ -313,6 +315,19 @@ def test_hook_hub_demo_data(site):
     throwaway.DEMO_RUNS.clear()
     demo.load()
     assert throwaway.DEMO_RUNS == [1]
+
+
+def test_hook_hub_periodic_tasks():
+    """alertes declares its dispatch job, every minute; a disabled module's jobs are not
+    asked.  (The scheduler that enqueues them is tested in tests/test_scheduler.py.)"""
+    from hub.scheduler import PeriodicTask
+
+    jobs = {job.name: job for job in manager.collect("hub_periodic_tasks")}
+    assert isinstance(jobs["alertes.dispatch"], PeriodicTask)
+    assert jobs["alertes.dispatch"].schedule == "* * * * *"
+    with override_settings(HUB_DISABLED_MODULES=["alertes"]):
+        assert "alertes.dispatch" not in {job.name for job in
+                                          manager.collect("hub_periodic_tasks")}
 
 
 def test_modules_settings_come_from_the_environment():
