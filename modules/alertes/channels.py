@@ -200,7 +200,9 @@ class EmailChannel:
             text = render_to_string("alertes/email/notice.txt", context)
             html = render_to_string("alertes/email/notice.html", context)
         message = EmailMultiAlternatives(
-            subject=" ".join(notice.subject.split()), body=text,
+            # One line, but the no-break spaces of French typography kept (str.split()
+            # would turn them into plain spaces).
+            subject=" ".join(part.strip() for part in notice.subject.splitlines()), body=text,
             from_email=setting("ALERTES_FROM_EMAIL", settings.DEFAULT_FROM_EMAIL),
             to=[delivery.address])
         message.attach_alternative(html, "text/html")
