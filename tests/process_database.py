@@ -26,7 +26,9 @@ from django.db import connections
 @contextlib.contextmanager
 def database_copy(directory: Path) -> Iterator[str]:
     """Switch the default connection to a copy of the test database; yield its
-    ``DATABASE_URL``.  Call with the database unblocked (``django_db_blocker.unblock()``)."""
+    ``DATABASE_URL``.  From a test marked ``django_db(transaction=True,
+    serialized_rollback=True)``: no transaction is open around it (the copy must see
+    committed rows only), and pytest-django leaves the test database as it found it."""
     connection = connections["default"]
     original = connection.settings_dict["NAME"]
     if connection.vendor == "sqlite":
@@ -51,6 +53,11 @@ def database_copy(directory: Path) -> Iterator[str]:
     connection.close()
     with connection._nodb_cursor() as cursor:
         cursor.execute(f'DROP DATABASE IF EXISTS "{copy}"')
+        # A template must have no other session: the test database is this test
+        # process's own (one per xdist worker), so a session left open by one of its
+        # threads (an earlier test's server or pool) is closed first.
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                       "WHERE datname = %s AND pid <> pg_backend_pid()", [original])
         cursor.execute(f'CREATE DATABASE "{copy}" TEMPLATE "{original}"')
     connection.settings_dict["NAME"] = copy
     db = connection.settings_dict

@@ -217,8 +217,8 @@ def read_line(process: subprocess.Popen, timeout: float) -> str:
     return process.stdout.readline().strip()
 
 
-def test_several_scheduler_processes_never_double_a_run(django_db_setup, django_db_blocker,
-                                                        tmp_path):
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_several_scheduler_processes_never_double_a_run(tmp_path):
     """Three schedulers (three processes, as on three machines) tick the same minutes at
     the same moment, on this run's database (SQLite or PostgreSQL): each job is enqueued
     once per due minute, the catch-up after a gap once."""
@@ -226,7 +226,7 @@ def test_several_scheduler_processes_never_double_a_run(django_db_setup, django_
 
     minutes = [at(2026, 12, 4, 10, 0, 0, 200000), at(2026, 12, 4, 10, 1, 0, 100000),
                at(2026, 12, 5, 3, 30, 0, 300000)]
-    with django_db_blocker.unblock(), database_copy(tmp_path) as url:
+    with database_copy(tmp_path) as url:
         env = process_env(url, tmp_path)
         processes = [subprocess.Popen(
             [sys.executable, "-c", SCHEDULER, f"scheduler-{n}",
