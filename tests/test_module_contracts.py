@@ -235,6 +235,10 @@ class _Early:
     def hub_search_sources(self):
         return ["early-source"]
 
+    @hookimpl(optionalhook=True)
+    def throwaway_happened(self, payload):
+        throwaway.RECEIVED.append(("early", payload))
+
 
 @pytest.fixture
 def early():
@@ -252,6 +256,13 @@ def test_collect_follows_module_order_not_registration_order(early, rf, db):
              manager.ordered_hookimpls(manager.hooks().hub_home_tiles)]
     assert names == ["early", "requetes", "alertes", "actualites", "liens_services",
                      "throwaway"]
+
+
+def test_event_listeners_are_called_in_module_order(early):
+    throwaway.RECEIVED.clear()
+    manager.call_listeners("throwaway_happened", payload={"n": 1})
+    assert throwaway.RECEIVED == [("early", {"n": 1}), {"n": 1}]
+    throwaway.RECEIVED.clear()
 
 
 def test_tiles_and_panels_follow_module_order(early, client, site, citizen):

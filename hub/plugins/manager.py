@@ -247,12 +247,13 @@ def fire_event(hook_name: str, **kwargs: Any) -> None:
 
 
 def call_listeners(hook_name: str, **kwargs: Any) -> list[Any]:
-    """Call every enabled implementation of ``hook_name``, isolating failures."""
+    """Call every enabled implementation of ``hook_name`` in module order, isolating
+    failures."""
     caller = getattr(hooks(), hook_name, None)
     if caller is None:
         return []
     results = []
-    for impl in reversed(caller.get_hookimpls()):
+    for impl in ordered_hookimpls(caller):
         try:
             result = impl.function(*(kwargs[arg] for arg in impl.argnames))
         except Exception:
