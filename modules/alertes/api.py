@@ -222,6 +222,15 @@ def _bad_request(exc: ValidationError) -> Response:
     return Response({"detail": " ".join(str(m) for m in exc.messages)}, status=400)
 
 
+def _renamed(exc: ValidationError, field: str) -> ValidationError:
+    """``add_address``'s error on ``value`` named after this endpoint's own field."""
+    if hasattr(exc, "error_dict") and "value" in exc.error_dict:
+        errors = dict(exc.error_dict)
+        errors[field] = errors.pop("value")
+        return ValidationError(errors)
+    return exc
+
+
 ADDRESS_ID = OpenApiParameter("address_id", int, OpenApiParameter.PATH,
                               description="One of your addresses (from GET)")
 
@@ -307,7 +316,7 @@ class MySubscriptionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                 data.validated_data["number"], method=ConsentRecord.Method.API,
                 actor=request.user)
         except ValidationError as exc:
-            return _bad_request(exc)
+            return _bad_request(_renamed(exc, "number"))
         return Response(address_dict(address), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=NewAddressSerializer, responses={201: AddressSerializer})
@@ -325,9 +334,7 @@ class MySubscriptionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                 data.validated_data["address"], method=ConsentRecord.Method.API,
                 actor=request.user)
         except ValidationError as exc:
-            if hasattr(exc, "error_dict") and "value" in exc.error_dict:
-                exc = ValidationError({"address": exc.error_dict["value"]})
-            return _bad_request(exc)
+            return _bad_request(_renamed(exc, "address"))
         return Response(address_dict(address), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={204: None}, parameters=[ADDRESS_ID])

@@ -287,13 +287,15 @@ def register_resident(*, name: str, phone: str = "", email: str = "", civic_addr
                                            language=language, district=district,
                                            registered_by=actor)
     record_consent(subscriber, ConsentRecord.Action.GIVEN, "all", method, actor, consent_note)
-    if phone and voice:
-        add_address(subscriber, Channel.VOICE, phone, method=method, actor=actor, verified=True)
-    if phone and sms:
-        add_address(subscriber, Channel.SMS, phone, method=method, actor=actor, verified=True)
-    if email:
-        add_address(subscriber, Channel.EMAIL, email, method=method, actor=actor,
-                    verified=True)
+    given = [(Channel.VOICE, phone, "phone", phone and voice),
+             (Channel.SMS, phone, "phone", phone and sms), (Channel.EMAIL, email, "email", email)]
+    for channel, value, field, wanted in given:
+        if not wanted:
+            continue
+        try:
+            add_address(subscriber, channel, value, method=method, actor=actor, verified=True)
+        except ValidationError as exc:  # named after the form's field, not add_address's
+            raise ValidationError({field: exc.messages}) from exc
     update_preferences(subscriber, topics=topics, language=language, district=district,
                        method=method, actor=actor)
     return subscriber

@@ -212,6 +212,8 @@ def test_the_api_adds_and_removes_an_address_on_any_channel(client, citizen, top
         response = client.post(BASE + "addresses/", body, content_type="application/json",
                                HTTP_ACCEPT_LANGUAGE="fr")
         assert response.status_code == 400 and list(response.json()) == [field], body
+    response = client.post(BASE + "phones/", {"number": "123"}, content_type="application/json")
+    assert response.status_code == 400 and list(response.json()) == ["number"]
     assert Address.objects.count() == 1
     schema = client.get("/api/schema/?format=json").json()
     assert f"{BASE}addresses/" in schema["paths"]
