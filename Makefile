@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test lint bench install install-dev migrate demo worker messages clean
+.PHONY: run test lint bench install install-dev migrate demo worker scheduler messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,15 +31,20 @@ migrate: $(STAMP)
 demo: migrate
 	$(BIN)/python manage.py hub demo
 
-## The hub with demo data on http://$(HOST):$(PORT) and a task worker; Ctrl-C stops both.
+## The hub with demo data on http://$(HOST):$(PORT), a task worker and the scheduler of
+## periodic jobs (scheduled pages and alerts, sweeps); Ctrl-C stops all three.
 run: demo
 	@echo "Espace citoyen: http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
 	@trap 'kill 0' INT TERM EXIT; \
 	$(BIN)/python manage.py db_worker & \
+	$(BIN)/python manage.py hub scheduler & \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 worker: $(STAMP)
 	$(BIN)/python manage.py db_worker
+
+scheduler: $(STAMP)
+	$(BIN)/python manage.py hub scheduler
 
 ## The whole suite: lint, architecture contracts, unit, integration and browser tests.
 test: $(DEV_STAMP)

@@ -19,8 +19,8 @@ task backend the row and the task row are written in one transaction: both or ne
 Catch-up: after downtime each job runs **once** for the latest due time it missed, not
 once per missed minute (a sweep that runs every minute has nothing to gain from being
 run 300 times in a row; a nightly job missed at 03:00 still runs when the scheduler comes
-back).  Rows older than ``HUB_SCHEDULER_KEEP_DAYS`` (default 7) are pruned, except each
-job's latest, which is how a restarted scheduler knows what it missed.
+back).  Rows older than :data:`KEEP` (7 days) are pruned, except each job's latest, which
+is how a restarted scheduler knows what it missed.
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from croniter import croniter
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, close_old_connections, transaction
 from django.db.models import Max
@@ -43,6 +42,7 @@ from django_tasks.base import Task
 logger = logging.getLogger(__name__)
 
 MINUTE = timedelta(minutes=1)
+KEEP = timedelta(days=7)  # how long claimed runs are kept (each job's latest always is)
 ENQUEUED, CLAIMED_ELSEWHERE, FAILED = "enqueued", "claimed elsewhere", "failed"
 
 
@@ -110,8 +110,7 @@ class Scheduler:
                  keep: timedelta | None = None):
         self.jobs = periodic_tasks() if jobs is None else jobs
         self.identity = identity or f"{socket.gethostname()}:{os.getpid()}"[:200]
-        days = getattr(settings, "HUB_SCHEDULER_KEEP_DAYS", 7)
-        self.keep = keep if keep is not None else timedelta(days=days)
+        self.keep = KEEP if keep is None else keep
         self.checked: dict[str, datetime] = {}
 
     def _start_from(self, minute: datetime) -> None:
