@@ -493,39 +493,19 @@ def _valid(channel, module: str) -> bool:
     return True
 
 
-_orders: tuple = (None, {})
-
-
-def _module_order(pm, name: str) -> tuple:
-    """``(order, slug)`` of a registered module, remembered per plugin manager (module
-    metadata does not change while a manager lives; tests build a new one)."""
-    global _orders
-    from hub.plugins.manager import module_metadata
-
-    manager, orders = _orders
-    if manager is not pm:
-        orders = {}
-        _orders = (pm, orders)
-    if name not in orders:
-        orders[name] = (module_metadata(name)["order"], name)
-    return orders[name]
-
-
 def available_channels() -> dict:
     """Every channel the enabled modules declare through ``alertes_channels``, by code,
-    in module order (alertes' own first: its order is 20).  A code declared twice keeps
-    the first module's channel, and the other is logged; an object without a usable
-    code, label or ``send`` is logged and left out."""
-    from hub.plugins.manager import get_plugin_manager, hooks
+    in module order (``hub_module()["order"]``; alertes' own is 20).  A code declared
+    twice keeps the first module's channel, and the other is logged; an object without
+    a usable code, label or ``send`` is logged and left out."""
+    from hub.plugins.manager import hooks, ordered_hookimpls
 
     caller = getattr(hooks(), "alertes_channels", None)
     if caller is None:  # alertes' hookspecs not added (cannot happen while it is enabled)
         return {}
-    pm = get_plugin_manager()
-    impls = sorted(caller.get_hookimpls(), key=lambda i: _module_order(pm, i.plugin_name))
     found: dict = {}
     owners: dict[str, str] = {}
-    for impl in impls:
+    for impl in ordered_hookimpls(caller):
         for channel in impl.function() or []:
             if not _valid(channel, impl.plugin_name):
                 continue

@@ -119,9 +119,12 @@ class Duplicates:
     class TooLong(Email):
         code = "pigeon-voyageur"
 
+    def __init__(self, order: int = 50):
+        self.order = order
+
     @hookimpl
     def hub_module(self):
-        return {"slug": "doublon", "name_fr": "Doublon", "order": 50}
+        return {"slug": "doublon", "name_fr": "Doublon", "order": self.order}
 
     @hookimpl
     def alertes_channels(self):
@@ -129,9 +132,9 @@ class Duplicates:
 
 
 @pytest.fixture
-def duplicates(db):
+def duplicates(request, db):
     pm = get_plugin_manager()
-    plugin = Duplicates()
+    plugin = Duplicates(getattr(request, "param", 50))
     pm.register(plugin, name="doublon")
     yield plugin
     pm.unregister(plugin)
@@ -148,6 +151,16 @@ def test_the_first_module_in_order_keeps_a_code_and_the_other_is_logged(duplicat
                for m in messages), messages
     assert any("of module doublon ignored: its code must be a string of 1 to 10" in m
                for m in messages), messages
+
+
+@pytest.mark.parametrize("duplicates", [10], indirect=True)
+def test_a_module_before_alertes_in_module_order_takes_the_code(duplicates, caplog):
+    with caplog.at_level(logging.WARNING, logger="modules.alertes.channels"):
+        registered = channels.available_channels()
+    assert isinstance(registered["email"], Duplicates.Email)  # order 10 < alertes' 20
+    assert list(registered) == ["email", "sms", "voice", "push", "webhook"]
+    assert any("'email' of module alertes ignored: module doublon already declares it"
+               in r.getMessage() for r in caplog.records)
 
 
 # --- addresses on any registered channel ------------------------------------------------
