@@ -203,6 +203,9 @@ def test_the_subscription_page_offers_the_webhook(citizen_client, citizen, topic
     assert (address.channel, address.value) == ("webhook", receiver.url)
     page = citizen_client.get(PAGE).content.decode()
     assert "L’adresse est ajoutée." in page and "<td>Adresse web (webhook)</td>" in page
+    assert "<td>Prêt</td>" in page  # needs no confirmation: used as it is
+    dashboard = citizen_client.get("/fr/mon-espace/").content.decode()
+    assert "Adresse web (webhook)" in dashboard and "à confirmer" not in dashboard
     response = citizen_client.post(PAGE, {"action": "add_address", "channel": "webhook",
                                           "value": "https://192.168.0.10/"})
     assert response.status_code == 400
