@@ -90,7 +90,7 @@ def test_authorized_services_describe_module_scopes_in_the_residents_words(clien
 def test_the_test_modules_scope_is_consented_and_usable_by_a_client(live_server, resident):  # noqa: F811
     """A relying party asks for ``throwaway:read``: the consent screen says what it
     shares, the token carries it and opens the module's scoped route; a token without
-    it is refused there."""
+    it is refused there (the route itself is public: the scope binds the client)."""
     base = live_server.url
     application = _client(name="Client jetable")
     browser = _browser_signed_in(base)
@@ -105,13 +105,13 @@ def test_the_test_modules_scope_is_consented_and_usable_by_a_client(live_server,
     _discovery, _rp, token, _nonce, _page = _authorize(base, browser, application,
                                                        scope="openid throwaway:read")
     assert set(token["scope"].split()) == {"openid", "throwaway:read"}
-    answer = requests.get(f"{base}/api/v1/throwaway-secret/",
+    answer = requests.get(f"{base}/api/v1/throwaway-ping/",
                           headers={"Authorization": f"Bearer {token['access_token']}"})
-    assert answer.status_code == 200 and answer.json() == {"email": "residente@example.com"}
+    assert answer.status_code == 200 and answer.json() == {"pong": True}
 
     other = _client(name="Autre client")
     _d, _rp, bare, _n, _p = _authorize(base, browser, other, scope="openid")
-    refused = requests.get(f"{base}/api/v1/throwaway-secret/",
+    refused = requests.get(f"{base}/api/v1/throwaway-ping/",
                            headers={"Authorization": f"Bearer {bare['access_token']}"})
     assert refused.status_code == 403
 

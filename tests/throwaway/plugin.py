@@ -7,6 +7,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from hub.api.permissions import OAuth2TokenHasViewScopes
 from hub.plugins import hookimpl
 
 from . import hookspecs
@@ -26,26 +27,15 @@ class PingSerializer(serializers.Serializer):
 
 
 class PingViewSet(viewsets.ViewSet):
-    permission_classes = [AllowAny]
+    """Open to everyone, but an OAuth2 client's token must hold the module's own
+    ``throwaway:read`` scope (declared with ``hub_oauth_scopes``)."""
+
+    permission_classes = [AllowAny, OAuth2TokenHasViewScopes]
+    required_scopes = ["throwaway:read"]
     serializer_class = PingSerializer
 
     def list(self, request):
         return Response({"pong": True})
-
-
-class SecretSerializer(serializers.Serializer):
-    email = serializers.EmailField()
-
-
-class SecretViewSet(viewsets.ViewSet):
-    """Signed-in only (the hub's default permissions); an OAuth2 token needs the module's
-    own ``throwaway:read`` scope (declared with ``hub_oauth_scopes``)."""
-
-    serializer_class = SecretSerializer
-    required_scopes = ["throwaway:read"]
-
-    def list(self, request):
-        return Response({"email": request.user.email})
 
 
 @hookimpl
@@ -76,7 +66,6 @@ def hub_root_urlpatterns():
 @hookimpl
 def hub_api_routes(router):
     router.register("throwaway-ping", PingViewSet, basename="throwaway-ping")
-    router.register("throwaway-secret", SecretViewSet, basename="throwaway-secret")
 
 
 @hookimpl
