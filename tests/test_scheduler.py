@@ -58,7 +58,8 @@ def test_the_hub_and_enabled_modules_declare_their_jobs():
 
 
 @pytest.mark.parametrize("schedule", ["* * * *", "61 * * * *", "* * * * * *", "@daily",
-                                      "tous les jours"])
+                                      "tous les jours", "0 0 L * *", "0 0 15W * *",
+                                      "0 0 * * 1#2", "0 0 ? * *"])
 def test_a_schedule_that_is_not_five_cron_fields_is_refused(schedule):
     with pytest.raises(ImproperlyConfigured, match="five fields"):
         PeriodicTask(name="test.bad", task=publish_scheduled, schedule=schedule)
@@ -92,6 +93,57 @@ def test_latest_due_in_the_site_time_zone():
         2026, 12, 4, 3, 17)
     assert nightly.latest_due(at(2026, 12, 4, 3, 17), at(2026, 12, 4, 10, 0)) is None
     assert at(2026, 12, 4, 3, 17).astimezone(UTC).hour == 8
+
+
+def job(schedule: str) -> PeriodicTask:
+    return PeriodicTask(name=f"test.{schedule}", task=publish_scheduled, schedule=schedule)
+
+
+def ticks(task: PeriodicTask, start: datetime, minutes: int) -> list[datetime]:
+    """The due times a scheduler ticking every minute from ``start`` finds."""
+    found, checked = [], start - timedelta(minutes=1)
+    for n in range(minutes):
+        now = start + timedelta(minutes=n, seconds=2)
+        due = task.latest_due(checked, now)
+        if due is not None:
+            found.append(due)
+        checked = now.replace(second=0)
+    return found
+
+
+def test_cron_fields_names_and_the_day_rule():
+    weekdays = job("0 9 * * mon-fri")
+    assert weekdays.matches(datetime(2026, 12, 4, 9, 0))      # a Friday
+    assert not weekdays.matches(datetime(2026, 12, 5, 9, 0))  # a Saturday
+    assert not weekdays.matches(datetime(2026, 12, 4, 9, 1))
+    # Day of month and day of week both restricted: either will do (cron's rule).
+    either = job("0 4 1,15 * sun")
+    assert either.matches(datetime(2026, 12, 1, 4, 0))   # the 1st, a Tuesday
+    assert either.matches(datetime(2026, 12, 6, 4, 0))   # a Sunday
+    assert not either.matches(datetime(2026, 12, 2, 4, 0))
+    assert job("*/15 * * 1 *").matches(datetime(2027, 1, 3, 10, 45))
+    assert not job("*/15 * * 1 *").matches(datetime(2026, 12, 3, 10, 45))
+    assert job("0 0 * * 7").matches(datetime(2026, 12, 6, 0, 0))  # 7 is Sunday too
+
+
+def test_when_clocks_go_back_every_minute_still_runs_and_a_fixed_hour_runs_once():
+    # 2026-11-01: 01:00-01:59 happens twice in Valleyfield (EDT, then EST).
+    start = datetime(2026, 11, 1, 4, 50, tzinfo=UTC)
+    every_minute = ticks(job("* * * * *"), start, 140)
+    assert every_minute == [start + timedelta(minutes=n) for n in range(140)]
+    assert [timezone.localtime(d).strftime("%H:%M%z") for d in
+            ticks(job("30 1 * * *"), start, 140)] == ["01:30-0400"]
+    assert len(ticks(job("30 * * * *"), start, 140)) == 2  # hourly: every real hour
+
+
+def test_when_clocks_go_forward_a_time_that_does_not_exist_runs_after_the_gap():
+    # 2026-03-08: 02:00-02:59 does not exist in Valleyfield (01:59 EST, then 03:00 EDT).
+    start = datetime(2026, 3, 8, 5, 50, tzinfo=UTC)
+    assert [timezone.localtime(d).strftime("%H:%M%z") for d in
+            ticks(job("30 2 * * *"), start, 120)] == ["03:00-0400"]
+    assert [timezone.localtime(d).strftime("%H:%M") for d in
+            ticks(job("30 * * * *"), start, 120)] == ["01:30", "03:30"]
+    assert len(ticks(job("* * * * *"), start, 120)) == 120
 
 
 def test_each_due_job_is_enqueued_once_and_a_job_not_due_is_not(db, db_tasks):
