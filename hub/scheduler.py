@@ -2,7 +2,8 @@
 
 Modules declare their jobs through the ``hub_periodic_tasks()`` hook, the hub declares its
 own in ``hub.tasks.HUB_PERIODIC_TASKS``; each is a :class:`PeriodicTask` (a django-tasks
-task without arguments and a five-field cron expression, read in ``settings.TIME_ZONE``).
+task without arguments and a five-field cron expression, matched against the wall clock
+of ``settings.TIME_ZONE``).
 The scheduler only *enqueues*: the task workers (``db_worker`` or ``rqworker``) run the
 jobs, so a slow job never delays the clock and jobs run on as many workers as there are.
 
@@ -19,7 +20,8 @@ task backend the row and the task row are written in one transaction: both or ne
 Catch-up: after downtime each job runs **once** for the latest due time it missed, not
 once per missed minute (a sweep that runs every minute has nothing to gain from being
 run 300 times in a row; a nightly job missed at 03:00 still runs when the scheduler comes
-back).  Rows older than :data:`KEEP` (7 days) are pruned, except each job's latest, which
+back).  A job never run before starts at its next due time.  Rows older than :data:`KEEP`
+(7 days, also how far back a catch-up looks) are pruned, except each job's latest, which
 is how a restarted scheduler knows what it missed.
 """
 
