@@ -93,7 +93,8 @@ def alertes_channels() -> list[Any]:
 
     ``delivery`` is the outbox row being sent; read only these fields:
 
-    - ``pk`` (int): the row's id (also in ``send`` of a test message: ``None``);
+    - ``pk`` (int): the row's id, the same on every retry; ``None`` for an officer's
+      "send a test to me", which is not an outbox row;
     - ``channel`` (str): the channel's code; ``address`` (str): where to send, as
       ``normalize_address`` returned it; ``language`` (``"fr"`` or ``"en"``): the
       subscriber's language;
