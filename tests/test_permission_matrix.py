@@ -217,6 +217,11 @@ EXACT: dict[str, Exact] = {
     "api/v1/alert-subscription/devices/(?P<address_id>[0-9]+)/": Exact(
         "/api/v1/alert-subscription/devices/999999/", signed_in(405, anonymous=403),
         "DELETE only"),
+    "api/v1/alert-subscription/addresses/": Exact(
+        "/api/v1/alert-subscription/addresses/", signed_in(405, anonymous=403), "POST only"),
+    "api/v1/alert-subscription/addresses/(?P<address_id>[0-9]+)/": Exact(
+        "/api/v1/alert-subscription/addresses/999999/", signed_in(405, anonymous=403),
+        "DELETE only"),
     "fr/alertes/archives/": Exact("/fr/alertes/archives/", every(200)),
     "fr/alertes/<int:pk>/": Exact("/fr/alertes/999999/", every(404),
                                   "published alerts are public; unknown or draft ids are 404"),
