@@ -113,7 +113,12 @@ def sync_after_migrate(sender, using="default", **kwargs) -> None:
     from django.contrib.auth.management import create_permissions
     from django.db import DEFAULT_DB_ALIAS
 
-    if using != DEFAULT_DB_ALIAS:
+    if using != DEFAULT_DB_ALIAS or "plan" not in kwargs:
+        # ``plan`` is what ``migrate`` passes; ``flush`` sends the signal without it.
+        # After a flush the test runner's serialized rollback restores the groups with
+        # their original ids, and groups created here first would collide with them; a
+        # flushed production database gets its groups at the next ``migrate`` or
+        # ``hub demo``.
         return
     for app_config in global_apps.get_app_configs():
         create_permissions(app_config, verbosity=0, using=using)
