@@ -112,10 +112,10 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from . import ratelimit, tokens
-from . import sms as sms_length
-from .channels import DeliveryError, TwilioSMSChannel, available_channels, unverified_reachable
-from .models import (
+from .. import ratelimit, tokens
+from .. import sms as sms_length
+from ..channels import DeliveryError, TwilioSMSChannel, available_channels, unverified_reachable
+from ..models import (
     Address,
     Alert,
     Channel,
@@ -729,7 +729,7 @@ def enqueue_deliveries(alert_id: int | None = None, ids: Iterable[int] | None = 
     """Enqueue the ready ``queued`` rows (of one alert, or the given ids; only those with
     an id above ``after_pk``: a chunk just written) in batches of ids.  Call inside
     ``transaction.on_commit``."""
-    from .tasks import deliver_batch
+    from ..tasks import deliver_batch
 
     now = now or timezone.now()
     rows = Delivery.objects.filter(status=Delivery.Status.QUEUED).filter(
@@ -770,7 +770,7 @@ def enqueue_deliveries(alert_id: int | None = None, ids: Iterable[int] | None = 
 def _enqueue_ids(ids: list[int]) -> int:
     """Enqueue rows just written (``queued`` and ready), in batches, one transaction for
     all the task rows."""
-    from .tasks import deliver_batch
+    from ..tasks import deliver_batch
 
     ids = sorted(ids)
     with transaction.atomic():
@@ -1188,7 +1188,7 @@ def _schedule_retry(delivery_ids: int | list[int], retry_at: datetime) -> None:
     """With a backend that defers (database, RQ), enqueue the retry for ``retry_at``
     (one task for the rows given); otherwise ``dispatch_due()`` picks the rows up once
     ``not_before`` has passed."""
-    from .tasks import deliver_batch
+    from ..tasks import deliver_batch
 
     ids = [delivery_ids] if isinstance(delivery_ids, int) else list(delivery_ids)
     if ids and getattr(deliver_batch.get_backend(), "supports_defer", False):
@@ -1459,7 +1459,7 @@ def parse_residents_csv(data: bytes) -> list[dict]:
 # --- privacy ---------------------------------------------------------------------------
 
 def export_user(user) -> dict | None:
-    from . import notices
+    from .. import notices
 
     subscriber = subscriber_for(user, create=False)
     personal = notices.export(user)
@@ -1489,7 +1489,7 @@ def erase_user(user) -> None:
     """Addresses removed, delivery rows anonymised, consent history kept without the
     link to the person (the city must be able to prove consent was withdrawn); personal
     notices anonymised the same way (``notices.erase``)."""
-    from . import notices
+    from .. import notices
 
     notices.erase(user)
     subscriber = subscriber_for(user, create=False)
