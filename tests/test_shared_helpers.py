@@ -1,0 +1,136 @@
+"""The hub's shared helpers (hub/i18n.py, hub/text.py): the one bilingual picker, the
+one accent folding, the one CSV decoding that modules use instead of their own copies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.utils import translation
+
+from hub.i18n import current_language, current_locale, languages, localized
+from hub.text import CsvError, decode_csv_bytes, dict_reader, fold, sniff_delimiter, strip_accents
+
+
+@dataclass
+class Bilingual:
+    name_fr: str = ""
+    name_en: str = ""
+
+
+def test_languages_are_the_sites_french_first():
+    assert languages() == ("fr", "en")
+
+
+@pytest.mark.parametrize("active,expected", [
+    ("fr", "fr"), ("en", "en"), ("en-us", "en"), ("fr-ca", "fr"), ("de", "fr")])
+def test_current_language_two_letters_french_fallback(active, expected):
+    with translation.override(active):
+        assert current_language() == expected
+
+
+def test_current_language_without_active_language_is_french():
+    with translation.override(None):
+        assert current_language() == "fr"
+
+
+def test_localized_active_language_with_french_fallback():
+    both = Bilingual("Collectes", "Collections")
+    french_only = Bilingual("Collectes", "")
+    with translation.override("en"):
+        assert localized(both, "name") == "Collections"
+        assert localized(french_only, "name") == "Collectes"
+    with translation.override("fr"):
+        assert localized(both, "name") == "Collectes"
+
+
+def test_localized_explicit_language_wins_over_the_active_one():
+    both = Bilingual("Collectes", "Collections")
+    with translation.override("fr"):
+        assert localized(both, "name", "en") == "Collections"
+        assert localized(both, "name", "en-CA") == "Collections"
+    with translation.override("en"):
+        assert localized(both, "name", "fr") == "Collectes"
+
+
+def test_localized_unknown_language_or_missing_field_reads_french():
+    both = Bilingual("Collectes", "Collections")
+    assert localized(both, "name", "de") == "Collectes"
+    assert localized(both, "title", "en") == ""
+
+
+@pytest.mark.django_db
+def test_current_locale_follows_the_active_language():
+    from wagtail.models import Locale
+
+    Locale.objects.get_or_create(language_code="fr")
+    Locale.objects.get_or_create(language_code="en")
+    with translation.override("en"):
+        assert current_locale().language_code == "en"
+    with translation.override("fr"):
+        assert current_locale().language_code == "fr"
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Rue Saint-Éloi", "rue saint-eloi"),
+    ("Évaluation foncière", "evaluation fonciere"),
+    ("CŒUR Ægir Straße", "coeur aegir strasse"),
+    ("l’île", "l'ile"),
+    ("", ""),
+    (None, ""),
+])
+def test_fold(text, expected):
+    assert fold(text) == expected
+    assert fold(fold(text)) == fold(text)
+
+
+def test_strip_accents_keeps_case():
+    assert strip_accents("Œuvre Éloi") == "OEuvre Eloi"
+
+
+def test_decode_csv_utf8_with_bom_and_windows_1252():
+    assert decode_csv_bytes("\ufeffnom;rue\nÉloi;Cœur\n".encode()) == "nom;rue\nÉloi;Cœur\n"
+    assert decode_csv_bytes("name,street\nÉloi,Cœur\n".encode("cp1252")) == (
+        "name,street\nÉloi,Cœur\n")
+
+
+@pytest.mark.parametrize("data", [b"PK\x03\x04\x00\x00binary", b"name\x01,phone\n"])
+def test_decode_csv_refuses_binary_with_a_message(data):
+    with translation.override("en"), pytest.raises(CsvError, match="not a CSV text file"):
+        decode_csv_bytes(data)
+
+
+def test_decode_csv_refuses_undecodable_bytes():
+    # 0x81 is undefined in Windows-1252 and invalid UTF-8.
+    with translation.override("en"), pytest.raises(CsvError, match="UTF-8"):
+        decode_csv_bytes(b"name\n\x81\x81\n")
+
+
+def test_decode_csv_message_in_french():
+    with translation.override("fr"), pytest.raises(CsvError, match="pas un fichier texte"):
+        decode_csv_bytes(b"\x00")
+
+
+@pytest.mark.parametrize("header,expected", [
+    ("nom;rue;ville", ";"), ("name,street", ","), ("name", ","), ("a;b,c,d", ","), ("", ",")])
+def test_sniff_delimiter(header, expected):
+    assert sniff_delimiter(header) == expected
+
+
+def test_dict_reader_semicolon_and_comma():
+    assert list(dict_reader("nom;rue\n1;Rue, Sainte\n")) == [{"nom": "1", "rue": "Rue, Sainte"}]
+    assert list(dict_reader('name,street\n1,"a;b"\n')) == [{"name": "1", "street": "a;b"}]
+    assert list(dict_reader("")) == []
+
+
+def test_helpers_are_pure_no_database_import():
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "hub"
+    for name in ("i18n.py", "text.py"):
+        tree = ast.parse((root / name).read_text())
+        top_level = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+        modules = [getattr(node, "module", None) or node.names[0].name for node in top_level]
+        assert not [m for m in modules if m and (m.startswith(("django.db", "wagtail",
+                                                                "hub.models")))], (name, modules)
