@@ -42,6 +42,10 @@ CATEGORIES = [
     ("parcs-jeux", "Aires de jeux", "Playgrounds", "parks", "loisirs", 5),
 ]
 
+# Reported at a home: the public sees their requests at about 100 m and by street only
+# (Category.location_precision; migration 0007 sets the same on existing databases).
+HOME_CATEGORIES = {"ordures", "recyclage", "compost", "aqueduc", "egouts", "deneigement"}
+
 # service_code -> [(code, French, English, datatype, required, choices)]
 QUESTIONS = {
     "eclairage": [("numero_poteau", "Numéro du poteau (plaque sur le poteau)",
@@ -123,6 +127,8 @@ def load_categories() -> dict[str, Category]:
                 "name_fr": fr, "name_en": en, "group": group, "order": order,
                 "department": departments[dept], "service_level_days": days,
                 "keywords": KEYWORDS.get(code, fr.lower()), "active": True,
+                "location_precision": "approximate" if code in HOME_CATEGORIES
+                else "exact",
                 "description_fr": f"Signaler un problème : {fr.lower()}.",
                 "description_en": f"Report a problem: {en.lower()}."})
         for index, (qcode, qfr, qen, datatype, required, choices) in enumerate(

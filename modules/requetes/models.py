@@ -38,6 +38,16 @@ class Category(index.Indexed, ClusterableModel):
         index.FilterField("active"),
     ]
 
+    class LocationPrecision(models.TextChoices):
+        """How precisely the public sees where a request is (the one rule, in
+        ``public.py``): the exact point and address for problems in public space; for
+        problems reported at a home, a point rounded to about 100 m and the street
+        name without the civic number, so that no output tells where the resident
+        lives."""
+
+        EXACT = "exact", _("Exact point and address (public space)")
+        APPROXIMATE = "approximate", _("About 100 m and the street only (at a home)")
+
     class Group(models.TextChoices):
         ROADS = "roads", _("Roads and traffic")
         WATER = "water", _("Water and sewers")
@@ -67,6 +77,13 @@ class Category(index.Indexed, ClusterableModel):
         help_text=_("Business days to resolve a request; weekends and city holidays do "
                     "not count."))
     order = models.PositiveSmallIntegerField(_("order"), default=0)
+    location_precision = models.CharField(
+        _("public location"), max_length=12, choices=LocationPrecision.choices,
+        default=LocationPrecision.EXACT,
+        help_text=_("What the public map, Open311, the app and open data show of where "
+                    "a request is. Choose “about 100 m” for problems reported at a home "
+                    "(missed collection, water at home), so that no one learns where the "
+                    "resident lives."))
 
     panels = [
         MultiFieldPanel([FieldPanel("name_fr"), FieldPanel("name_en"),
@@ -78,6 +95,7 @@ class Category(index.Indexed, ClusterableModel):
         FieldPanel("icon"),
         FieldPanel("department"),
         FieldPanel("service_level_days"),
+        FieldPanel("location_precision"),
         FieldPanel("order"),
         FieldPanel("active"),
         InlinePanel("questions", label=_("Questions")),
