@@ -19,7 +19,7 @@ from rest_framework.response import Response
 
 from hub.api.permissions import OAuth2TokenHasViewScopes
 
-from . import services
+from . import public, services
 from .models import Category, ServiceRequest
 
 
@@ -66,6 +66,10 @@ class CommentSerializer(serializers.Serializer):
 
 
 def request_dict(obj: ServiceRequest, *, mine: bool) -> dict:
+    """A request as the app shows it: the requester's own request whole (their
+    description, answers, exact place); anyone else's (a follower's) through the public
+    view (``public.py``): the description only when it may be public, the place at the
+    category's precision."""
     data = {
         "reference": obj.reference, "category": obj.category.service_code,
         "category_name": obj.category.name, "status": obj.status,
@@ -76,10 +80,15 @@ def request_dict(obj: ServiceRequest, *, mine: bool) -> dict:
         "department": {"name": obj.department.name, "phone": obj.department.phone,
                        "email": obj.department.email},
     }
-    if mine or (obj.description_public and not obj.description_redacted):
-        data["description"] = obj.description
     if mine:
+        data["description"] = obj.description
         data["answers"] = obj.answers
+        return data
+    row = next(public.rows(ServiceRequest.objects.filter(pk=obj.pk)))
+    data["latitude"], data["longitude"] = row["latitude"], row["longitude"]
+    data["address"] = row["address"]
+    if row["description"]:
+        data["description"] = row["description"]
     return data
 
 
@@ -186,7 +195,8 @@ class ServiceRequestViewSet(viewsets.ViewSet):
                                OpenApiParameter("long", float)], responses={200: dict})
     @action(detail=False, methods=["get"])
     def nearby(self, request):
-        """Open requests of the same category within 50 m (no personal data)."""
+        """Open requests of the same category within 50 m, in the public view
+        (``public.py``: no personal data, the place at the category's precision)."""
         category = Category.objects.filter(
             service_code=request.query_params.get("category", ""), active=True).first()
         if category is None:
@@ -194,9 +204,7 @@ class ServiceRequestViewSet(viewsets.ViewSet):
         lat, lon = services.validate_location(request.query_params.get("lat"),
                                               request.query_params.get("long"))
         return Response([{
-            "reference": obj.reference, "status": obj.status,
-            "created_at": obj.created_at.isoformat(), "address": obj.address,
-            "distance_m": round(services.distance_m(lat, lon, obj.latitude, obj.longitude)),
-            "description": (obj.description if obj.description_public
-                            and not obj.description_redacted else ""),
-        } for obj in services.nearby_open(category, lat, lon)])
+            "reference": row["reference"], "status": row["status"],
+            "created_at": row["created_at"].isoformat(), "address": row["address"],
+            "distance_m": round(row["distance_m"]), "description": row["description"],
+        } for row in public.nearby_open(category, lat, lon)])

@@ -1,17 +1,16 @@
-"""Open data: every service request as CSV and as GeoJSON, without personal data.
+"""Open data: every service request as CSV and as GeoJSON, in the public view.
 
 Public (no sign-in) and streamed, so a dump of a whole year costs one query and constant
-memory.  Only these fields leave the city:
+memory.  Only these fields leave the city, as ``public.py`` (the one rule of what the
+public sees of a request) gives them:
 
 - ``reference``, ``service_code``, ``service_name`` (French), ``status``,
   ``closure_reason`` (empty while open), ``created_at`` and ``closed_at`` (ISO 8601, the
   city's local time with its offset, to the second);
-- ``latitude``/``longitude`` rounded to 3 decimals: at 45° N that is a cell of about
-  110 m × 80 m, a block.  Four decimals (about 11 m × 8 m) point at one house lot, and
-  many requests are made from home (garbage, sewer backup, driveway snowbank), so they
-  would tell where the person who called lives;
-- ``street``: the address without its civic number, unit or postal code, for the same
-  reason;
+- ``latitude``/``longitude`` and ``street`` at the category's location precision: the
+  stored point and address for problems in public space; for categories reported at a
+  home, the point rounded to 3 decimals (about 110 m × 80 m, a block) and the street
+  name without civic number, unit or postal code;
 - ``description``: only when the resident allowed it to be public and staff did not hide
   it (``description_public`` and not ``description_redacted``).
 
@@ -24,8 +23,6 @@ from __future__ import annotations
 import csv
 import datetime
 import json
-import math
-import re
 
 from django import forms
 from django.http import HttpResponse, StreamingHttpResponse
@@ -33,33 +30,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from . import public
 from .models import Category, ServiceRequest
 
-COORDINATE_DECIMALS = 3
 DEFAULT_DAYS = 365
 CACHE_SECONDS = 900
 CHUNK = 2000
 FIELDS = ["reference", "service_code", "service_name", "status", "closure_reason",
           "created_at", "closed_at", "latitude", "longitude", "street", "description"]
-
-_UNIT = r"(?:app(?:artement)?|apt|unit[ée]?|suite|bureau|local|logement|porte|#)\.?"
-_CIVIC = re.compile(r"^\s*(?:#\s*)?\d+[a-z]?(?:\s*[-–/]\s*\d+[a-z]?)*\b\s*,?\s*", re.I)
-_LEADING_UNIT = re.compile(rf"^\s*{_UNIT}\s*\d[\w-]*\s*[,-]?\s*", re.I)
-_TRAILING_UNIT = re.compile(rf"[\s,]+{_UNIT}\s*\d[\w-]*\s*$", re.I)
-_POSTAL_CODE = re.compile(r"\b[a-z]\d[a-z]\s?\d[a-z]\d\b", re.I)
-
-
-def street_only(address: str) -> str:
-    """``"1234A rue Victoria, app. 3, Salaberry-de-Valleyfield J6T 1A1"`` →
-    ``"rue Victoria"``: the civic number, the unit, the city and the postal code go."""
-    text = _POSTAL_CODE.sub("", address or "")
-    for part in text.split(","):
-        part = _LEADING_UNIT.sub("", part)
-        part = _CIVIC.sub("", part)
-        part = _TRAILING_UNIT.sub("", part).strip(" -–,")
-        if part and not part.isdigit():
-            return part
-    return ""
 
 
 class OpenDataFilterForm(forms.Form):
@@ -88,12 +66,6 @@ def _local(moment):
     return timezone.localtime(moment).replace(microsecond=0).isoformat()
 
 
-def _coordinate(value) -> float | None:
-    if value is None or not math.isfinite(value):
-        return None
-    return round(value, COORDINATE_DECIMALS)
-
-
 def records(*, start: datetime.date, end: datetime.date, category: Category | None = None):
     """The public records, oldest first, one query read in chunks."""
     after = timezone.make_aware(datetime.datetime.combine(
@@ -102,19 +74,19 @@ def records(*, start: datetime.date, end: datetime.date, category: Category | No
     qs = ServiceRequest.objects.filter(created_at__gte=before, created_at__lt=after)
     if category is not None:
         qs = qs.filter(category=category)
-    rows = qs.order_by("created_at", "pk").values_list(
+    rows = public.requests(qs).order_by("created_at", "pk").values_list(
         "reference", "category__service_code", "category__name_fr", "status",
         "closure_reason", "created_at", "closed_at", "latitude", "longitude", "address",
-        "description", "description_public", "description_redacted")
+        "public_description", "location_precision")
     for (reference, code, name, status, reason, created, closed, lat, lon, address,
-         description, public, redacted) in rows.iterator(chunk_size=CHUNK):
+         description, precision) in rows.iterator(chunk_size=CHUNK):
+        lat, lon, street = public.place(precision, lat, lon, address)
         yield {
             "reference": reference, "service_code": code, "service_name": name,
             "status": status, "closure_reason": reason if status == "closed" else "",
             "created_at": _local(created), "closed_at": _local(closed),
-            "latitude": _coordinate(lat), "longitude": _coordinate(lon),
-            "street": street_only(address),
-            "description": description if public and not redacted else "",
+            "latitude": lat, "longitude": lon, "street": street,
+            "description": description,
         }
 
 

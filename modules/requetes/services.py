@@ -65,7 +65,6 @@ MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_PHOTO_PIXELS = 40_000_000
 PHOTO_FORMATS = ("JPEG", "PNG", "WEBP", *HEIF_FORMATS)
 MAX_DESCRIPTION = 4000
-NEARBY_METRES = 50
 REOPEN_DAYS = 14
 
 # Salaberry-de-Valleyfield, roughly; REQUETES_TERRITORY (a GeoJSON Polygon or
@@ -812,35 +811,6 @@ def add_comment(request: ServiceRequest, *, actor, message: str,
 
 # --- reading ----------------------------------------------------------------------------
 
-def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    rlat1, rlat2 = math.radians(lat1), math.radians(lat2)
-    dlat = rlat2 - rlat1
-    dlon = math.radians(lon2 - lon1)
-    a = math.sin(dlat / 2) ** 2 + math.cos(rlat1) * math.cos(rlat2) * math.sin(dlon / 2) ** 2
-    return 6_371_000 * 2 * math.asin(math.sqrt(a))
-
-
-def nearby_open(category, latitude, longitude, *, radius: float = NEARBY_METRES,
-                exclude: ServiceRequest | None = None) -> list[ServiceRequest]:
-    """Open requests of ``category`` within ``radius`` metres, nearest first."""
-    try:
-        lat, lon = float(latitude), float(longitude)
-    except (TypeError, ValueError):
-        return []
-    if not (math.isfinite(lat) and math.isfinite(lon)):
-        return []
-    dlat = radius / 111_320
-    dlon = radius / (111_320 * max(math.cos(math.radians(lat)), 0.01))
-    qs = ServiceRequest.objects.filter(
-        category=category, status__in=ServiceRequest.OPEN_STATUSES,
-        latitude__range=(lat - dlat, lat + dlat), longitude__range=(lon - dlon, lon + dlon),
-    ).select_related("category", "department")
-    if exclude is not None:
-        qs = qs.exclude(pk=exclude.pk)
-    found = [(distance_m(lat, lon, r.latitude, r.longitude), r) for r in qs[:200]]
-    return [r for d, r in sorted(found, key=lambda item: item[0]) if d <= radius]
-
-
 def public_events(request: ServiceRequest):
     return [event for event in request.events.select_related("actor")
             if event.is_public and event.kind != RequestEvent.Kind.FOLLOWED]
@@ -952,28 +922,7 @@ def record_satisfaction(request: ServiceRequest, *, actor, score, comment: str =
     return request
 
 
-# --- public map, redaction ----------------------------------------------------------------
-
-def public_description(request: ServiceRequest) -> str:
-    """The description as the public may read it: only when the citizen allowed it and
-    staff did not hide it; empty otherwise."""
-    if request.description_public and not request.description_redacted:
-        return request.description
-    return ""
-
-
-def public_open_requests(category: str = ""):
-    """Open requests for the public map and list.  ``only()`` keeps the personal
-    columns (citizen, caller's name, email, phone) out of the query itself."""
-    qs = ServiceRequest.objects.filter(status__in=ServiceRequest.OPEN_STATUSES).only(
-        "pk", "reference", "category", "description", "description_public",
-        "description_redacted", "latitude", "longitude", "address", "status",
-        "created_at", "category__service_code", "category__name_fr", "category__name_en",
-    ).select_related("category").order_by("-created_at", "-pk")
-    if category:
-        qs = qs.filter(category__service_code=category)
-    return qs
-
+# --- public description: staff redaction ------------------------------------------
 
 def set_description_redacted(request: ServiceRequest, *, actor, redacted: bool
                              ) -> RequestEvent | None:

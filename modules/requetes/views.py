@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import maps, services
+from . import maps, public, services
 from .forms import (
     CommentForm,
     LocationForm,
@@ -81,7 +81,7 @@ def report(request, code):
             except ValidationError as error:
                 add_service_errors(location, error)
             else:
-                nearby = services.nearby_open(category, lat, lon)
+                nearby = public.nearby_open(category, lat, lon)
                 initial.update(location.cleaned_data)
         form = ReportForm(initial=initial, category=category)
     return maps.allow_tiles(render(request, "requetes/report.html", {
@@ -209,20 +209,23 @@ PUBLIC_PAGE_SIZE = 25
 
 @require_GET
 def public_map(request):
-    """Open requests on a map and in a list, for everyone: no name, email, phone or
-    account; the description only when the citizen allowed it and staff did not hide it."""
+    """Open requests on a map and in a list, for everyone, in the public view
+    (``public.py``): no name, email, phone or account; the description only when the
+    citizen allowed it and staff did not hide it; the place at the category's
+    precision."""
     categories = list(Category.objects.filter(active=True).only(
         "service_code", "name_fr", "name_en", "order"))
     codes = {c.service_code for c in categories}
     category = (request.GET.get("categorie") or "").strip()
     if category not in codes:
         category = ""
-    page = Paginator(services.public_open_requests(category), PUBLIC_PAGE_SIZE).get_page(
+    page = Paginator(public.open_requests(category), PUBLIC_PAGE_SIZE).get_page(
         request.GET.get("page"))
-    rows = [{"obj": obj, "description": services.public_description(obj)} for obj in page]
-    points = [{"lat": r["obj"].latitude, "lon": r["obj"].longitude,
-               "label": f"{r['obj'].reference} — {r['obj'].category.name}",
-               "url": f"#req-{r['obj'].reference}"} for r in rows]
+    rows = [public.record(row) for row in page]
+    points = [{"lat": row["latitude"], "lon": row["longitude"],
+               "label": f"{row['reference']} — {row['category_name']}",
+               "url": f"#req-{row['reference']}"} for row in rows
+              if row["latitude"] is not None and row["longitude"] is not None]
     params = request.GET.copy()
     params.pop("page", None)
     return maps.allow_tiles(render(request, "requetes/public_map.html", {

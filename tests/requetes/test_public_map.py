@@ -50,7 +50,7 @@ def test_category_filter_and_pagination(client, make_request, animals, citizen):
                                     latitude=45.2556, longitude=-74.132,
                                     answers={"etat": "nuisance"})
     rows = client.get(URL, {"categorie": "animaux"}).context["rows"]
-    assert [r["obj"].reference for r in rows] == [other.reference]
+    assert [r["reference"] for r in rows] == [other.reference]
     # An unknown category is ignored, not an error; a bad page number gives page 1.
     assert len(client.get(URL, {"categorie": "<script>"}).context["rows"]) == 2
     assert client.get(URL, {"page": "abc"}).status_code == 200

@@ -16,7 +16,7 @@ from PIL import Image
 from hub.notify import Recipient
 from hub.plugins import hookimpl
 from hub.plugins.manager import get_plugin_manager
-from modules.requetes import services
+from modules.requetes import public, services
 from modules.requetes.hookspecs import RequestCreated, RequestStatusChanged
 from modules.requetes.models import RequestEvent, ServiceRequest
 
@@ -337,11 +337,12 @@ def test_follow_nearby_and_comment(make_request, citizen, other_citizen, agent_a
                                    lighting, animals):
     req = make_request()
     far = make_request(latitude=INSIDE[0] + 0.001)  # ~110 m north
-    near = services.nearby_open(lighting, INSIDE[0] + 0.0002, INSIDE[1])  # ~22 m
-    assert near == [req]
-    assert services.nearby_open(animals, *INSIDE) == []
-    assert services.nearby_open(lighting, "x", None) == []
-    assert far not in services.nearby_open(lighting, *INSIDE)
+    near = public.nearby_open(lighting, INSIDE[0] + 0.0002, INSIDE[1])  # ~22 m
+    assert [row["reference"] for row in near] == [req.reference]
+    assert public.nearby_open(animals, *INSIDE) == []
+    assert public.nearby_open(lighting, "x", None) == []
+    assert far.reference not in {row["reference"]
+                                 for row in public.nearby_open(lighting, *INSIDE)}
     assert services.follow(req, user=other_citizen) is True
     assert services.follow(req, user=other_citizen) is False
     assert req.followers.count() == 2

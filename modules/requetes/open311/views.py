@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django.db import connections
-from django.db.models import Case, Count, F, TextField, Value, When
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -35,7 +35,7 @@ from django.views.decorators.http import require_http_methods
 
 from hub import addresses
 
-from .. import services
+from .. import public, services
 from ..models import Category, RequestEvent, ServiceRequest
 from .rendering import DateText, W3CText, end_of_day, errors, respond, w3c, w3c_text
 
@@ -212,20 +212,18 @@ def _department_names(ids) -> dict:
 # The columns of a ``request`` record, in the order ``_fetch_rows`` selects them.
 ROW_COLUMNS = ("id", "reference", "status", "closure_reason", "category_id",
                "department_id", "public_description", "created_text", "updated_text",
-               "closed_text", "due_text", "address", "latitude", "longitude", "media_url")
+               "closed_text", "due_text", "address", "latitude", "longitude", "media_url",
+               "location_precision")
 
 
 def _fetch_rows(qs, limit: int) -> list[tuple]:
     """The first ``limit`` rows of ``qs`` (filtered and ordered) as tuples of
     ``ROW_COLUMNS``, through the database cursor: no model instances and no per-value
-    converters.  The database writes the datetimes as W3C text (``W3CText``), the due
-    date as ISO text, and blanks a description that may not be shown, so that the
+    converters.  The public view (``public.requests``) blanks a description that may
+    not be shown and brings the category's location precision; the database writes the
+    datetimes as W3C text (``W3CText``) and the due date as ISO text, so that the
     Python side only copies values into records."""
-    qs = qs.annotate(
-        public_description=Case(
-            When(description_public=True, description_redacted=False,
-                 then=F("description")),
-            default=Value(""), output_field=TextField()),
+    qs = public.requests(qs).annotate(
         created_text=W3CText("created_at"), updated_text=W3CText("updated_at"),
         closed_text=W3CText("closed_at"), due_text=DateText("due_date"))
     sql, params = qs.values_list(*ROW_COLUMNS)[:limit].query.sql_with_params()
@@ -245,13 +243,16 @@ def _service_request_rows(rows: list[tuple], *, extended: bool) -> list[dict]:
         departments.update(_department_names(unknown_departments))
     statuses, reasons = _status_labels()
     no_category = ("", "")
+    place, exact = public.place, public.EXACT
     result = []
     append = result.append
     for (_pk, reference, status, reason, category_id, department_id, description,
          created, updated, closed_at, due, address, latitude, longitude,
-         media_url) in rows:
+         media_url, precision) in rows:
         code, name = categories.get(category_id, no_category)
         closed = status == "closed"
+        if precision != exact:
+            latitude, longitude, address = place(precision, latitude, longitude, address)
         append({
             "service_request_id": reference,
             "status": "closed" if closed else "open",
