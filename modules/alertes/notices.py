@@ -165,9 +165,9 @@ def take(notice: hub_notify.Notice, *, now: datetime | None = None) -> bool:
             if ids and not_before is None:
                 transaction.on_commit(lambda: _enqueue(ids, now))
             elif ids:  # held by quiet hours: a deferred task, else the sweep at not_before
-                from .services import _schedule_retry
+                from .services.delivery import schedule_retry
 
-                _schedule_retry(ids, not_before)
+                schedule_retry(ids, not_before)
     except IntegrityError:
         # Another call took the same key between our check and our insert.
         if Notice.objects.filter(dedupe_key=notice.dedupe_key[:255]).exists():
@@ -239,7 +239,7 @@ def _targets(row: Notice) -> tuple[Subscriber | None, list[tuple[str, str]]]:
     offered = set(notice_channels())
     targets = []
     if row.phone and "sms" in offered:
-        from .services import normalize_phone
+        from .services.addresses import normalize_phone
 
         try:
             targets.append(("sms", normalize_phone(row.phone)))
@@ -258,12 +258,12 @@ def _write_deliveries(row: Notice, notice: hub_notify.Notice,
                       now: datetime) -> tuple[list[int], datetime | None]:
     """One ``queued`` row per channel and address; ``(ids, not_before)``.  The rows'
     language is the notice's (its texts are already in it), not the subscriber's."""
-    from .services import _quiet_until
+    from .services.outbox import quiet_until
 
     subscriber, targets = _targets(row)
     not_before = None
     if subscriber is not None and notice.urgency != hub_notify.URGENCY_URGENT:
-        not_before = _quiet_until(now, subscriber.quiet_start, subscriber.quiet_end)
+        not_before = quiet_until(now, subscriber.quiet_start, subscriber.quiet_end)
     ids = []
     for channel, address in targets:
         delivery = Delivery.objects.create(
@@ -274,7 +274,7 @@ def _write_deliveries(row: Notice, notice: hub_notify.Notice,
 
 
 def _enqueue(ids: list[int], now: datetime) -> None:
-    from .services import enqueue_deliveries
+    from .services.outbox import enqueue_deliveries
 
     enqueue_deliveries(ids=ids, now=now)
 

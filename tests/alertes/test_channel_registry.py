@@ -101,7 +101,7 @@ def test_the_error_type_is_the_public_one():
     """A plugin raises ``modules.alertes.hookspecs.DeliveryError``: the very class the
     worker catches (and the one alertes' own channels raise)."""
     assert channels.DeliveryError is hookspecs.DeliveryError
-    assert services.DeliveryError is hookspecs.DeliveryError
+    assert services.delivery.DeliveryError is hookspecs.DeliveryError
     assert ratelimit.Throttle is hookspecs.Throttle
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from modules.alertes import channels, services, tokens
 from modules.alertes.models import Alert, Delivery
+from modules.alertes.services import outbox
 
 from .conftest import SID, make_subscriber
 
@@ -136,20 +137,20 @@ def test_an_emergency_outbox_is_written_and_enqueued_chunk_by_chunk(
         twilio, officer, monkeypatch):
     """Each chunk is committed, then enqueued (the test backend runs the task at once):
     the first messages leave before the rest of the outbox is written."""
-    monkeypatch.setattr(services, "OUTBOX_FIRST_CHUNK", 2)
-    monkeypatch.setattr(services, "OUTBOX_MAX_CHUNK", 4)
+    monkeypatch.setattr(outbox, "OUTBOX_FIRST_CHUNK", 2)
+    monkeypatch.setattr(outbox, "OUTBOX_MAX_CHUNK", 4)
     for n in range(11):
         make_subscriber(sms=f"+1450558{n:04d}")
     # The same number given by a later subscriber (another chunk) is sent once.
     make_subscriber(sms="+14505580000")
     enqueued = []
-    original = services._enqueue_ids
+    original = outbox._enqueue_ids
 
     def spy(ids):
         enqueued.append(original(ids))
         return enqueued[-1]
 
-    monkeypatch.setattr(services, "_enqueue_ids", spy)
+    monkeypatch.setattr(outbox, "_enqueue_ids", spy)
     alert = emergency(["sms"])
     Alert.objects.filter(pk=alert.pk).update(status="draft")
     alert.refresh_from_db()
@@ -166,13 +167,13 @@ def test_an_emergency_outbox_is_written_and_enqueued_chunk_by_chunk(
 
 def test_a_build_stopped_halfway_is_finished_by_the_sweep(
         db, twilio, monkeypatch, django_capture_on_commit_callbacks):
-    monkeypatch.setattr(services, "OUTBOX_FIRST_CHUNK", 3)
+    monkeypatch.setattr(outbox, "OUTBOX_FIRST_CHUNK", 3)
     subscribers = [make_subscriber(sms=f"+1450559{n:04d}") for n in range(8)]
     alert = emergency(["sms"])
     sent_at = timezone.now() - timedelta(minutes=10)
     # The sending process died after its first chunk was committed and handed over.
     Alert.objects.filter(pk=alert.pk).update(audience_size=0, sent_at=sent_at)
-    services._insert_outbox(alert, sent_at, subscribers=(subscribers[0].pk,
+    outbox._insert_outbox(alert, sent_at, subscribers=(subscribers[0].pk,
                                                          subscribers[3].pk))
     services.deliver(list(Delivery.objects.values_list("pk", flat=True)))
     assert Delivery.objects.filter(status="sent").count() == 3
@@ -258,8 +259,8 @@ def test_an_address_needing_encoding_is_sent_the_ordinary_way(db, smtp):
 
 
 def test_enqueueing_reads_ids_page_by_page(db, twilio, monkeypatch):
-    monkeypatch.setattr(services, "ENQUEUE_PAGE", 3)
-    monkeypatch.setattr(services, "BATCH_SIZE", 2)
+    monkeypatch.setattr(outbox, "ENQUEUE_PAGE", 3)
+    monkeypatch.setattr(outbox, "BATCH_SIZE", 2)
     for n in range(7):
         make_subscriber(sms=f"+1450554{n:04d}")
     alert = emergency(["sms"])

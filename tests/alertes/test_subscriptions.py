@@ -6,6 +6,7 @@ from unittest import mock
 
 import pytest
 from django.core import mail, signing
+from django.core.exceptions import ValidationError
 
 from modules.alertes import services, tokens
 from modules.alertes.models import Address, ConsentRecord, Subscriber
@@ -121,7 +122,7 @@ def test_sms_code_right_code_verifies(citizen, topics, twilio,
     with django_capture_on_commit_callbacks(execute=True):
         address = services.add_address(subscriber, "sms", "4505551234")
     code = re.search(r"\b(\d{6})\b", twilio.bodies()[-1]).group(1)
-    with pytest.raises(services.ValidationError):
+    with pytest.raises(ValidationError):
         services.verify_sms_code(address, "12")
     services.verify_sms_code(address, code)
     address.refresh_from_db()

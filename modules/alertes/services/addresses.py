@@ -1,0 +1,179 @@
+"""The addresses a subscriber is reached at, and their verification: an email address is
+confirmed by a signed link, a mobile number by a texted 6-digit code (hashed, at most
+``MAX_CODE_ATTEMPTS`` tries), so an alert never goes to somebody who did not ask.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from .. import sms as sms_length
+from .. import tokens
+from ..channels import DeliveryError, TwilioSMSChannel, available_channels
+from ..models import (
+    Address,
+    Channel,
+    ConsentRecord,
+    Subscriber,
+)
+from .subscriptions import record_consent
+
+logger = logging.getLogger(__name__)
+
+MAX_CODE_ATTEMPTS = 5
+CODE_RESEND_AFTER = timedelta(seconds=60)
+CODE_VALID_FOR = timedelta(minutes=30)
+
+
+def normalize_phone(value: str) -> str:
+    """A North American number in E.164 (``+14503704820``), or ``ValidationError``."""
+    raw = (value or "").strip()
+    digits = re.sub(r"\D", "", raw)
+    if raw.startswith("+") and not raw.startswith("+1") and 8 <= len(digits) <= 15:
+        return "+" + digits
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    if len(digits) != 10 or digits[0] in "01":
+        raise ValidationError(_("Enter a 10-digit phone number, e.g. 450 370-4820."))
+    return "+1" + digits
+
+
+def _code_hash(address_id: int, code: str) -> str:
+    key = (settings.SECRET_KEY + ":alertes-sms-code").encode()
+    return hmac.new(key, f"{address_id}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+@transaction.atomic
+def add_address(subscriber: Subscriber, channel: str, value: str, *, method: str = "web",
+                actor=None, verified: bool = False) -> Address:
+    """Add an address on any registered channel (``alertes_channels``), checked and
+    normalised by the channel itself (``normalize_address``); email gets a verification
+    link, a mobile number (SMS) a 6-digit code.  ``verified=True`` is for staff
+    registering a resident who consented.  An unknown channel, or one whose addresses
+    are not typed in (push), is a ``ValidationError`` on ``channel``; a bad value one on
+    ``value``; nothing is saved then."""
+    handler = available_channels().get(channel) if isinstance(channel, str) else None
+    if handler is None:
+        raise ValidationError({"channel": _("Unknown channel “%(code)s”.") % {
+            "code": str(channel)[:40]}})
+    normalize = getattr(handler, "normalize_address", None)
+    if not callable(normalize):
+        raise ValidationError({"channel": _("This channel cannot be added here.")})
+    try:
+        value = normalize(value or "")
+    except ValidationError as exc:
+        raise ValidationError({"value": exc.messages}) from exc
+    if not isinstance(value, str) or not value or len(value) > 500:
+        raise ValidationError({"value": _("Enter a valid address for this channel.")})
+    address, created = Address.objects.get_or_create(subscriber=subscriber, channel=channel,
+                                                     value=value)
+    if verified and not address.verified:
+        address.verified_at = timezone.now()
+        address.save(update_fields=["verified_at"])
+    if created:
+        record_consent(subscriber, ConsentRecord.Action.GIVEN, f"channel:{channel}", method,
+                       actor)
+    if not address.verified and channel == Channel.EMAIL:
+        transaction.on_commit(lambda: send_email_verification(address))
+    elif not address.verified and channel == Channel.SMS:
+        send_sms_code(address)
+    return address
+
+
+def send_email_verification(address: Address) -> None:
+    language = address.subscriber.language
+    link = tokens.absolute("alertes:verify_email", language,
+                           token=tokens.verify_token(address.pk, address.value))
+    with translation.override(language):
+        send_mail(_("Confirm your email address for the city's alerts"),
+                  _("To receive the city's alerts at this address, open this link:\n\n%(link)s"
+                    "\n\nIf you did not ask for it, ignore this message.") % {"link": link},
+                  None, [address.value])
+
+
+def verify_email(token: str) -> Address:
+    """Verify an email address from its signed link.  Raises ``tokens.BadToken``."""
+    address_id, value = tokens.read_verify_token(token)
+    address = Address.objects.filter(pk=address_id, value=value,
+                                     channel=Channel.EMAIL).first()
+    if address is None:
+        raise tokens.BadToken("unknown address")
+    if not address.verified:
+        address.verified_at = timezone.now()
+        address.failing = False
+        address.save(update_fields=["verified_at", "failing"])
+    return address
+
+
+def send_sms_code(address: Address, *, now: datetime | None = None) -> None:
+    """Text a new 6-digit code (at most one a minute); resets the attempt counter."""
+    now = now or timezone.now()
+    if address.code_sent_at and now - address.code_sent_at < CODE_RESEND_AFTER:
+        raise ValidationError(_("A code was sent less than a minute ago; wait a moment."))
+    code = f"{secrets.randbelow(10**6):06d}"
+    address.code_hash = _code_hash(address.pk, code)
+    address.code_sent_at = now
+    address.code_attempts = 0
+    address.save(update_fields=["code_hash", "code_sent_at", "code_attempts"])
+    with translation.override(address.subscriber.language):
+        body = _("Ville de Valleyfield: your code is %(code)s") % {"code": code}
+    body = sms_length.gsm7_safe(body)
+    transaction.on_commit(lambda: _text_code(address.value, body))
+
+
+def _text_code(to: str, body: str) -> None:
+    try:
+        TwilioSMSChannel().send_text(to, body)
+    except DeliveryError:
+        logger.warning("Verification code could not be sent", exc_info=True)
+
+
+def verify_sms_code(address: Address, code: str, *, now: datetime | None = None) -> Address:
+    """Check a code; locked after ``MAX_CODE_ATTEMPTS`` wrong tries (ask for a new one)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        address = Address.objects.select_for_update().get(pk=address.pk)
+        if address.verified:
+            return address
+        if not address.code_hash:
+            raise ValidationError(_("Ask for a code first."))
+        if address.code_attempts >= MAX_CODE_ATTEMPTS:
+            raise ValidationError(_("Too many wrong codes: ask for a new code."))
+        if address.code_sent_at and now - address.code_sent_at > CODE_VALID_FOR:
+            raise ValidationError(_("This code has expired: ask for a new code."))
+        given = re.sub(r"\s", "", code or "")
+        if not hmac.compare_digest(_code_hash(address.pk, given), address.code_hash):
+            address.code_attempts += 1
+            address.save(update_fields=["code_attempts"])
+            left = MAX_CODE_ATTEMPTS - address.code_attempts
+            if left <= 0:
+                error = _("Too many wrong codes: ask for a new code.")
+            else:
+                error = _("Wrong code (%(left)d tries left).") % {"left": left}
+            wrong = ValidationError(error)
+        else:
+            address.verified_at = now
+            address.code_hash = ""
+            address.failing = False
+            address.save(update_fields=["verified_at", "code_hash", "failing"])
+            return address
+    raise wrong
+
+
+@transaction.atomic
+def remove_address(address: Address, method: str = "web", actor=None) -> None:
+    record_consent(address.subscriber, ConsentRecord.Action.WITHDRAWN,
+                   f"channel:{address.channel}", method, actor)
+    address.delete()
