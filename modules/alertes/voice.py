@@ -199,7 +199,7 @@ def handle_call_status(call_sid: str, status: str, answered: str = "",
                 changed += Delivery.objects.filter(pk=delivery.pk).update(
                     status=Delivery.Status.QUEUED, not_before=retry_at, claim="",
                     enqueued_at=now, error=f"Twilio {status}: calling again")
-                services._schedule_retry(delivery.pk, retry_at)
+                services.schedule_retry(delivery.pk, retry_at)
         return changed
     if status in FAILED_STATUSES:
         reason = f"Twilio call {status} {error_code}".strip()
