@@ -13,7 +13,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import DraftStateMixin, LockableMixin, RevisionMixin, WorkflowMixin
 
-from . import cap_cp
+from .. import cap_cp
 
 LANGUAGES = [("fr", "Français"), ("en", "English")]
 
@@ -464,4 +464,4 @@ class Delivery(models.Model):
 
 
 # The alert workflow's approval task (four-eyes rule), a model of this app.
-from .approval import FourEyesApprovalTask  # noqa: E402,F401
+from ..approval import FourEyesApprovalTask  # noqa: E402,F401
