@@ -1,11 +1,16 @@
 """The civic address register: the city's address points (e.g. Adresses Québec's open
 data), so a typed civic address becomes a point and a district without an internet
-geocoder.  See ``hub.addresses`` for normalisation, look-ups and the import."""
+geocoder.  Its keys come from ``hub.address_keys`` (pure, no database); ``hub.addresses``
+looks addresses up and imports them."""
 
 from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from hub.address_keys import fill_keys
+
+from .organisation import District
 
 
 class CivicAddress(models.Model):
@@ -25,7 +30,7 @@ class CivicAddress(models.Model):
     district = models.ForeignKey("hub.District", on_delete=models.SET_NULL, null=True,
                                  blank=True, related_name="civic_addresses",
                                  verbose_name=_("district"))
-    # Normalised keys (hub.addresses.normalise): lower case, no accents, abbreviations
+    # Normalised keys (hub.address_keys.normalise): lower case, no accents, abbreviations
     # expanded; street_core drops the generic part (rue, boulevard…).
     street_key = models.CharField(max_length=200, editable=False)
     street_core = models.CharField(max_length=200, editable=False)
@@ -46,10 +51,10 @@ class CivicAddress(models.Model):
         return self.label
 
     def save(self, *args, **kwargs):
-        from hub import addresses
-
         self.compute_keys()
-        self.district = addresses.district_for_point(self.latitude, self.longitude)
+        self.district = (District.for_point(self.latitude, self.longitude)
+                         if self.latitude is not None and self.longitude is not None
+                         else None)
         super().save(*args, **kwargs)
 
     @property
@@ -58,6 +63,4 @@ class CivicAddress(models.Model):
         return f"{self.number}{self.suffix} {self.street}{unit}, {self.municipality}"
 
     def compute_keys(self) -> None:
-        from hub import addresses
-
-        addresses.fill_keys(self)
+        fill_keys(self)

@@ -3,8 +3,9 @@
 
 from django.contrib.syndication.views import Feed
 from django.utils.feedgenerator import Atom1Feed
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+
+from hub.i18n import current_language, current_locale
 
 from . import services
 
@@ -13,7 +14,7 @@ FEED_SIZE = 20
 
 class NewsRssFeed(Feed):
     def get_object(self, request, *args, **kwargs):
-        return services.current_locale()
+        return current_locale()
 
     def title(self, locale):
         return _("City news")
@@ -23,7 +24,7 @@ class NewsRssFeed(Feed):
 
     def link(self, locale):
         index = services.news_index(locale)
-        return index.full_url if index else f"/{get_language() or 'fr'}/"
+        return index.full_url if index else f"/{current_language()}/"
 
     def items(self, locale):
         if locale is None:

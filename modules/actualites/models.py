@@ -20,6 +20,7 @@ from wagtail.models import Page, TranslatableMixin
 from wagtail.search import index
 
 from hub.blocks import RICH_TEXT_FEATURES, CallToActionBlock
+from hub.i18n import current_language
 from hub.rich_text import SafeRichTextBlock
 
 PAGE_SIZE = 10
@@ -208,8 +209,6 @@ class NewsPage(Page):
         """Tags, categories and the news list read once (the head's ``article:tag``, the
         footer's filter links and "All news" share them); the Open Graph locale from the
         language the page is served in."""
-        from django.utils.translation import get_language
-
         context = super().get_context(request, *args, **kwargs)
         if getattr(request, "is_preview", False) or self.pk is None:
             tags, categories = self._tags_and_categories()
@@ -223,7 +222,7 @@ class NewsPage(Page):
         context["news_tags"] = tags
         context["news_categories"] = categories
         context["news_index"] = self.get_parent()
-        context["og_locale"] = "en_CA" if (get_language() or "fr").startswith("en") else "fr_CA"
+        context["og_locale"] = "en_CA" if current_language() == "en" else "fr_CA"
         return context
 
     def get_view_restrictions(self):

@@ -2,9 +2,9 @@
 
 from django.template.loader import render_to_string
 from django.urls import include, path
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from hub.i18n import current_language, current_locale
 from hub.plugins import hookimpl
 
 from . import hookspecs, services
@@ -39,7 +39,7 @@ def hub_urlpatterns():
 
 def _index_url(request) -> str | None:
     """The news list of the visitor's language; ``None`` before any is published."""
-    index = services.news_index(services.current_locale())
+    index = services.news_index(current_locale())
     return index.get_url(request) if index is not None else None
 
 
@@ -52,7 +52,7 @@ def hub_home_tiles(request):
 
     from hub.cache import memoize_public
 
-    language = (get_language() or "fr")[:2]
+    language = current_language()
     site = Site.find_for_request(request)
     return memoize_public("actualites-tile", [language, site.pk if site else ""],
                           lambda: _home_tiles(request, language))

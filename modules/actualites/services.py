@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from wagtail.models import Locale
 
+from hub.i18n import current_locale
 from hub.plugins.manager import fire_event
 
 from .hookspecs import NewsPublished
@@ -23,10 +23,6 @@ class Listing:
     category: object | None = None
     tag: str = ""
     error: str = ""
-
-
-def current_locale() -> Locale | None:
-    return Locale.objects.filter(language_code=(get_language() or "fr")[:2]).first()
 
 
 def live_news(locale: Locale | None = None) -> QuerySet:

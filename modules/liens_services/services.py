@@ -3,26 +3,17 @@ and the citizen's data (export, erasure)."""
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from wagtail.models import Locale
+
+from hub.i18n import current_language, current_locale
+from hub.text import fold
 
 from .models import Category, Favourite, ServiceLink
 
 MAX_QUERY_LENGTH = 100
-
-
-def normalise(text: str) -> str:
-    """Case- and accent-insensitive form: "Évaluation" → "evaluation"."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-
-
-def current_locale() -> Locale | None:
-    return Locale.objects.filter(language_code=(get_language() or "fr")[:2]).first()
 
 
 def active_links(locale: Locale | None = None):
@@ -56,9 +47,9 @@ def directory(query: str = "", category: str = "") -> Directory:
     links = active_links()
     if result.category:
         links = links.filter(category=result.category)
-    words = normalise(result.query).split()
+    words = fold(result.query).split()
     found = [link for link in links
-             if all(w in normalise(f"{link.title} {link.description}") for w in words)]
+             if all(w in fold(f"{link.title} {link.description}") for w in words)]
     result.links = found
     for value, label in Category.choices:
         in_group = [link for link in found if link.category == value]
@@ -120,7 +111,7 @@ def services_for_clients(application_ids) -> list[dict]:
     links = (ServiceLink.objects.filter(oidc_application_id__in=list(application_ids),
                                         is_active=True)
              .select_related("locale").order_by("sort_order", "pk"))
-    language = (get_language() or "fr")[:2]
+    language = current_language()
     chosen: dict[int, ServiceLink] = {}
     for link in links:
         current = chosen.get(link.oidc_application_id)
