@@ -51,9 +51,12 @@ class CategorySerializer(serializers.Serializer):
 class RequestCreateSerializer(serializers.Serializer):
     category = serializers.CharField(help_text="service_code of the category")
     description = serializers.CharField(max_length=4000)
-    latitude = serializers.FloatField()
-    longitude = serializers.FloatField()
-    address = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    latitude = serializers.FloatField(required=False, allow_null=True, default=None)
+    longitude = serializers.FloatField(required=False, allow_null=True, default=None)
+    address = serializers.CharField(
+        required=False, allow_blank=True, max_length=255,
+        help_text="Without latitude and longitude, placed from the city's civic address "
+                  "register")
     description_public = serializers.BooleanField(required=False, default=False)
     answers = serializers.JSONField(required=False)
     photos = serializers.ListField(child=serializers.FileField(), required=False,

@@ -31,9 +31,10 @@ class MultipleFileField(forms.FileField):
 
 class LocationForm(forms.Form):
     """Where: a civic address, and/or latitude and longitude (filled by the map, or
-    typed).  An address alone is placed from the hub's civic address register
-    (``hub.addresses.geocode``), so the form works without JavaScript; with it, the
-    address field autocompletes and moves the map's pin.  Typed coordinates win."""
+    typed).  The form only asks for one of them; ``services.place`` places an address
+    alone from the hub's civic address register (so the form works without
+    JavaScript) and checks the territory.  With JavaScript, the address field
+    autocompletes and moves the map's pin.  Typed coordinates win."""
 
     address = forms.CharField(
         label=_("Civic address"), max_length=255, required=False,
@@ -52,30 +53,14 @@ class LocationForm(forms.Form):
             "data-lat-field": "id_latitude", "data-lon-field": "id_longitude"})
 
     def clean(self):
-        from hub import addresses
-
         data = super().clean()
-        latitude = (data.get("latitude") or "").strip()
-        longitude = (data.get("longitude") or "").strip()
-        address = " ".join((data.get("address") or "").split())
-        data["address"] = address
-        if latitude or longitude:
-            return data  # the services validate the coordinates and the territory
-        if not address:
-            if not self.has_error("address"):
-                self.add_error("latitude", _("Place the pin on the map, type the latitude "
-                                             "and longitude, or give the civic address."))
-            return data
-        found = addresses.geocode(address)
-        if found is None:
-            self.add_error("address", _(
-                "This address is not in the city's address register: check the civic "
-                "number and the street (for example: 41 rue Victoria), or place the pin on "
-                "the map."))
-            return data
-        data["latitude"] = f"{found.latitude:.6f}"
-        data["longitude"] = f"{found.longitude:.6f}"
-        data["address"] = found.label
+        data["latitude"] = (data.get("latitude") or "").strip()
+        data["longitude"] = (data.get("longitude") or "").strip()
+        data["address"] = " ".join((data.get("address") or "").split())
+        if not (data["latitude"] or data["longitude"] or data["address"]) \
+                and not self.has_error("address"):
+            self.add_error("latitude", _("Place the pin on the map, type the latitude "
+                                         "and longitude, or give the civic address."))
         return data
 
 

@@ -30,6 +30,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from hub import addresses
 from hub.geo import point_in_geometry
 from hub.notify import Recipient, notify
 from hub.plugins.manager import fire_event
@@ -158,6 +159,28 @@ def validate_location(latitude: Any, longitude: Any) -> tuple[float, float]:
         raise ValidationError({"latitude": _(
             "This location is outside the city's territory: place the pin inside the city.")})
     return round(lat, 6), round(lon, 6)
+
+
+def place(latitude, longitude, address: str = "") -> tuple[float, float, str]:
+    """Where a request is, the same on every path (web form, intake, app API, Open311):
+    typed coordinates win and the address stays as typed; with no coordinates, the
+    address is placed from the hub's civic address register and the register's
+    spelling is kept, so staff read a clean address.  The point must be inside the
+    territory either way.  Returns ``(latitude, longitude, address)``."""
+    address = (address or "").strip()
+    if _blank(latitude) and _blank(longitude):
+        if not address:
+            raise ValidationError({"latitude": _(
+                "Give the latitude and longitude, or a civic address of the city.")})
+        found = addresses.geocode(address)
+        if found is None:
+            raise ValidationError({"address": _(
+                "This address is not in the city's civic address register: check the "
+                "civic number and the street (for example: 41 rue Victoria), or give "
+                "the place on the map or as latitude and longitude.")})
+        latitude, longitude, address = found.latitude, found.longitude, found.label
+    lat, lon = validate_location(latitude, longitude)
+    return lat, lon, address
 
 
 def is_holiday(day: datetime.date) -> bool:
@@ -369,6 +392,9 @@ def create_request(*, actor, category, description: str, latitude, longitude,
                    photos: Iterable = (), submission_key=None) -> ServiceRequest:
     """Validate and create a request, record its first event, fire ``request_created``.
 
+    The place is :func:`place`'s: ``latitude``/``longitude`` when given, else
+    ``address`` found in the civic address register.
+
     ``channel`` web/app: ``actor`` is the signed-in citizen and becomes its requester.
     phone/counter/email: ``actor`` must be an intake agent or an administrator; the
     requester is ``citizen`` (a found account) or the caller's contact details.
@@ -412,20 +438,21 @@ def create_request(*, actor, category, description: str, latitude, longitude,
         errors["description"] = _("Describe the problem.")
     elif len(description) > MAX_DESCRIPTION:
         errors["description"] = _("The description is limited to 4,000 characters.")
-    for validate in (lambda: validate_location(latitude, longitude),
-                     lambda: validate_answers(category, answers)):
-        try:
-            validate()
-        except ValidationError as error:
-            errors.update(error.message_dict)
+    lat = lon = cleaned_answers = None
+    try:
+        lat, lon, address = place(latitude, longitude, address)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    try:
+        cleaned_answers = validate_answers(category, answers)
+    except ValidationError as error:
+        errors.update(error.message_dict)
     try:
         prepared = prepare_photos(photos)
     except ValidationError as error:
         errors.update(error.message_dict)
     if errors:
         raise ValidationError(errors)
-    lat, lon = validate_location(latitude, longitude)
-    cleaned_answers = validate_answers(category, answers)
 
     now = timezone.now()
     try:

@@ -76,13 +76,18 @@ def report(request, code):
         initial = {"submission_key": uuid.uuid4()}
         if location.is_bound and location.is_valid():
             try:
-                lat, lon = services.validate_location(location.cleaned_data["latitude"],
-                                                      location.cleaned_data["longitude"])
+                lat, lon, address = services.place(location.cleaned_data["latitude"],
+                                                   location.cleaned_data["longitude"],
+                                                   location.cleaned_data["address"])
             except ValidationError as error:
                 add_service_errors(location, error)
             else:
                 nearby = public.nearby_open(category, lat, lon)
                 initial.update(location.cleaned_data)
+                if not (location.cleaned_data["latitude"]
+                        or location.cleaned_data["longitude"]):  # placed from the address
+                    initial.update(latitude=f"{lat:.6f}", longitude=f"{lon:.6f}",
+                                   address=address)
         form = ReportForm(initial=initial, category=category)
     return maps.allow_tiles(render(request, "requetes/report.html", {
         "category": category, "form": form, "location": location, "nearby": nearby,

@@ -76,3 +76,26 @@ def test_api_bad_input(client, citizen, lighting):
     assert client.get("/api/v1/requests/nearby/", {"category": "eclairage", "lat": "a",
                                                    "long": "b"}).status_code == 400
     assert not ServiceRequest.objects.exists()
+
+
+def test_api_address_alone_is_placed_from_the_civic_address_register(client, citizen,
+                                                                      lighting):
+    """The app shares the web form's and Open311's placement (services.place)."""
+    from hub.models import CivicAddress
+
+    CivicAddress.objects.create(number=12, street="rue Nicholson", latitude=INSIDE[0],
+                                longitude=INSIDE[1], municipality="Salaberry-de-Valleyfield")
+    client.force_login(citizen)
+    base = {"category": "eclairage", "description": "Lampadaire", "answers": {"poteau": "1"}}
+    response = client.post("/api/v1/requests/", {**base, "address": "12, RUE NICHOLSON"},
+                           content_type="application/json")
+    assert response.status_code == 201, response.content
+    created = ServiceRequest.objects.get()
+    assert (created.latitude, created.longitude) == INSIDE
+    assert created.address == CivicAddress.objects.get().label
+    unknown = client.post("/api/v1/requests/", {**base, "address": "99 rue Nulle-Part"},
+                          content_type="application/json")
+    assert unknown.status_code == 400 and "address" in unknown.json()
+    nothing = client.post("/api/v1/requests/", base, content_type="application/json")
+    assert nothing.status_code == 400 and "latitude" in nothing.json()
+    assert ServiceRequest.objects.count() == 1

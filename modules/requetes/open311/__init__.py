@@ -14,7 +14,8 @@ Endpoints (each in ``.xml``, the spec's required format, and ``.json``; content 
     The category's questions as ``attributes`` (code, datatype, required, order, values).
 ``POST requests``
     Form-encoded; ``api_key`` required (403 otherwise).  ``service_code``, ``lat`` and
-    ``long`` (the city does not geocode ``address_string``, kept as the address),
+    ``long``, or ``address_string`` alone (placed from the city's civic address register by
+    ``services.place``, as on the web form and the app API),
     ``attribute[CODE]`` / ``attribute[CODE][]``, ``description`` (≤ 4,000 characters,
     stored as text), ``email``, ``first_name``, ``last_name``, ``phone`` (kept for
     follow-up, never shown), ``media_url``, ``device_id``, ``account_id``.  Goes through
@@ -26,8 +27,10 @@ Endpoints (each in ``.xml``, the spec's required format, and ``.json``; content 
     Filters ``service_request_id`` (comma list; overrides the others), ``service_code``
     and ``status`` (comma lists), ``start_date``/``end_date`` (W3C; the last 90 days by
     default, never more than 90 days).  At most 1,000, newest first; an empty parameter
-    counts as absent.  Public fields only: the description when the resident allowed it
-    and staff did not redact it, never a name, email or phone.  ``status_notes`` is the
+    counts as absent.  Public fields only (``requetes/public.py``): the description when
+    the resident allowed it and staff did not redact it, the place at the category's
+    precision (rounded to about 100 m and the street only for categories reported at a
+    home), never a name, email or phone.  ``status_notes`` is the
     current step (open) or the closure reason (closed), ``agency_responsible`` the
     department, ``expected_datetime`` the end of the due date.
 ``GET requests/{service_request_id}``

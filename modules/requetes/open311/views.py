@@ -33,8 +33,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from hub import addresses
-
 from .. import public, services
 from ..models import Category, RequestEvent, ServiceRequest
 from .rendering import DateText, W3CText, end_of_day, errors, respond, w3c, w3c_text
@@ -451,7 +449,8 @@ def _attributes(request) -> dict:
     return answers
 
 
-OPEN311_FIELDS = {"latitude": "lat", "longitude": "long", "category": "service_code",
+OPEN311_FIELDS = {"latitude": "lat", "longitude": "long", "address": "address_string",
+                  "category": "service_code",
                   "caller_email": "email", "caller_name": "first_name",
                   "caller_phone": "phone", "submission_key": "device_id"}
 
@@ -480,20 +479,6 @@ def _submission_key(key, fields: dict, answers: dict) -> uuid.UUID:
     return uuid.uuid5(SUBMISSION_NAMESPACE, "\x1f".join(parts))
 
 
-def _place_from_address(fields: dict, problems: list) -> None:
-    """An ``address_string`` without ``lat``/``long`` is placed from the city's civic
-    address register (the spec lets a client send either); the register's spelling of
-    the address is kept, so staff read a clean address."""
-    found = addresses.geocode(fields["address"])
-    if found is None:
-        problems.append(_("address_string was not found in the city's civic address "
-                          "register: send lat and long, or a civic number and street "
-                          "of the city."))
-        return
-    fields["lat"], fields["long"] = str(found.latitude), str(found.longitude)
-    fields["address"] = found.label
-
-
 def _create(request, fmt):
     key = _api_key(request)
     service_code = param(request, "service_code", max_length=64)
@@ -515,9 +500,10 @@ def _create(request, fmt):
         "account_id": param(request, "account_id", max_length=120) or "",
     }
     problems = []
-    if fields["lat"] is None and fields["long"] is None and fields["address"]:
-        _place_from_address(fields, problems)
-    elif fields["lat"] is None or fields["long"] is None:
+    # An address_string alone is placed by the services from the civic address register
+    # (the spec lets a client send either).
+    if (fields["lat"] is None or fields["long"] is None) and not (
+            fields["lat"] is None and fields["long"] is None and fields["address"]):
         problems.append(_("lat and long are both required."))
     if len(fields["description"]) > services.MAX_DESCRIPTION:
         problems.append(_("description is limited to 4,000 characters."))
