@@ -35,9 +35,9 @@ from hub.geo import point_in_geometry
 from hub.notify import Recipient, notify
 from hub.plugins.manager import fire_event
 
-from . import notices, roles
-from .hookspecs import RequestCreated, RequestStatusChanged
-from .models import (
+from .. import notices, roles
+from ..hookspecs import RequestCreated, RequestStatusChanged
+from ..models import (
     Category,
     Open311ApiKey,
     Question,
@@ -976,7 +976,7 @@ def set_description_redacted(request: ServiceRequest, *, actor, redacted: bool
 def response_templates_for(department):
     """The active templates an agent may use on ``department``'s requests: the
     department's own and the shared ones (no department)."""
-    from .models import ResponseTemplate
+    from ..models import ResponseTemplate
 
     return ResponseTemplate.objects.filter(
         Q(department__isnull=True) | Q(department=department), active=True)
@@ -1128,13 +1128,13 @@ def search_requests(queryset, text: str, user):
     never breaks because the search cluster is down."""
     from hub import search as hub_search
 
-    from . import text_search
+    from .. import text_search
 
     text = (text or "").strip()[:text_search.MAX_QUERY]
     if not text:
         return queryset
     if hub_search.elasticsearch_enabled():
-        from . import search_documents
+        from .. import search_documents
 
         departments = (None if is_administrator(user) or is_intake_agent(user)
                        else list(user.departments.values_list("pk", flat=True)))
