@@ -10,7 +10,7 @@ or code).  The "Approbation des alertes" workflow uses it (migration 0005).  Wag
 "awaiting your review" list leaves out the alerts a user may not review.
 
 Publishing a draft alert sends it, so the editor's "Publish" is not offered either for
-an alert that has not been sent (``wagtail_hooks.AlertViewSet``): a draft reaches the
+an alert that has not been sent (``admin.snippets.AlertViewSet``): a draft reaches the
 residents only through this approval, or as an emergency sent by an officer (logged).
 """
 

@@ -1,0 +1,9 @@
+"""The Wagtail admin of `alertes`, one screen family per file: the alert and topic
+snippets (``snippets``), the sending screens (``sending``: list, report, CSV, actions)
+and the subscriber screens (``subscribers``: list, registration, CSV import), gathered
+under one URL namespace by ``viewsets.AlertesAdminViewSet``.  ``wagtail_hooks.py`` only
+registers them.
+
+Kept free of imports: Django's admin autodiscovery imports every app's ``admin``
+module at start-up, before the URLs and hooks exist.
+"""

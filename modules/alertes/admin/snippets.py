@@ -1,0 +1,119 @@
+"""The alert and topic snippets of the admin.
+
+Non-emergency alerts go through Wagtail's workflow ("Approbation des alertes", migration
+0004): the officer submits, another approver approves (a four-eyes task, migration 0005:
+nobody approves what they submitted), which publishes the alert, and publishing sends it
+(``Alert.publish`` → ``services.alert_published``); the editor offers no "Publish" for an
+alert not yet sent, since that would skip the approval.
+"""
+
+from django.contrib import messages
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.snippets.views.snippets import (
+    CopyView,
+    CreateView,
+    EditView,
+    SnippetViewSet,
+    SnippetViewSetGroup,
+)
+
+from .. import approval
+from ..admin_forms import AlertForm
+from ..models import Alert, Topic
+
+
+class TopicViewSet(SnippetViewSet):
+    model = Topic
+    icon = "tag"
+    menu_label = gettext_lazy("Topics")
+    list_display = ["name_fr", "name_en", "is_emergency", "cap_event", "order"]
+    panels = [FieldPanel("slug"), FieldPanel("name_fr"), FieldPanel("name_en"),
+              FieldPanel("description_fr"), FieldPanel("description_en"),
+              FieldPanel("is_emergency"), FieldPanel("cap_event"), FieldPanel("order")]
+
+
+def unsent_alert(alert) -> bool:
+    """Whether publishing ``alert`` would send it: a new alert, or one still a draft in
+    the database (what the form holds may differ)."""
+    return alert is None or alert.pk is None or Alert.objects.filter(
+        pk=alert.pk, status=Alert.Status.DRAFT).exists()
+
+
+class NoSendingByPublishMixin:
+    """Publishing a draft alert sends it, so the editor's "Publish" is not offered for an
+    alert that has not been sent (nor for a new one): it is sent once another approver
+    approves it in the workflow (four-eyes rule, ``approval.FourEyesApprovalTask``), or as
+    an emergency from its report.  A forged ``action-publish`` only saves the draft."""
+
+    def _publish_would_send(self) -> bool:
+        if not hasattr(self, "_would_send"):
+            self._would_send = unsent_alert(getattr(self, "object", None))
+        return self._would_send
+
+    def get_available_actions(self):
+        actions = super().get_available_actions()
+        if "publish" in actions and self._publish_would_send():
+            actions = [name for name in actions if name != "publish"]
+        return actions
+
+    def get_action(self, request):
+        action = super().get_action(request)
+        if request.POST.get("action-publish") and action != "publish":
+            messages.error(request, _(
+                "Publishing would send this alert: it is sent once another approver has "
+                "approved it. Submit it for approval instead."))
+        return action
+
+
+class AlertCreateView(NoSendingByPublishMixin, CreateView):
+    pass
+
+
+class AlertCopyView(NoSendingByPublishMixin, CopyView):
+    pass
+
+
+class AlertEditView(NoSendingByPublishMixin, EditView):
+    def get(self, request, *args, **kwargs):
+        reason = approval.refusal_for(self.object, request.user)
+        if reason:  # an approver looking at what they submitted: say why nothing is offered
+            messages.warning(request, reason)
+        return super().get(request, *args, **kwargs)
+
+
+class AlertViewSet(SnippetViewSet):
+    model = Alert
+    add_view_class = AlertCreateView
+    copy_view_class = AlertCopyView
+    edit_view_class = AlertEditView
+    icon = "warning"
+    menu_label = gettext_lazy("Alerts")
+    list_display = ["title_fr", "severity", "kind", "status", "sent_at"]
+    list_filter = ["status", "severity"]
+    panels = [
+        FieldPanel("severity"),
+        MultiFieldPanel([FieldPanel("title_fr"), FieldPanel("body_fr"), FieldPanel("sms_fr"),
+                         FieldPanel("push_fr"), FieldPanel("voice_fr")],
+                        heading=gettext_lazy("French")),
+        MultiFieldPanel([FieldPanel("title_en"), FieldPanel("body_en"), FieldPanel("sms_en"),
+                         FieldPanel("push_en"), FieldPanel("voice_en")],
+                        heading=gettext_lazy("English")),
+        FieldPanel("topics"), FieldPanel("districts"), FieldPanel("channels"),
+        FieldPanel("send_at"), FieldPanel("expires_at"),
+    ]
+
+    def get_form_class(self, for_update=False):
+        from wagtail.admin.panels import ObjectList
+
+        return ObjectList(self.panels, base_form_class=AlertForm).bind_to_model(
+            self.model).get_form_class()
+
+
+class AlertsGroup(SnippetViewSetGroup):
+    items = (AlertViewSet, TopicViewSet)
+    menu_icon = "warning"
+    menu_label = gettext_lazy("Alerts")
+    menu_name = "alertes"
+    menu_order = 250
