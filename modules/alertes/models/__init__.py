@@ -1,4 +1,21 @@
-"""Data of `alertes` (being split into one file per kind of data)."""
+"""Data of `alertes`: topics, subscribers and their addresses, consents
+(``subscribers``), alerts (``alerts``), the personal notices taken through ``hub_notify``
+and the delivery outbox shared by both (``outbox``).  Zones are the hub's ``District``
+(shared with other modules).  ``from .models import X`` works for every model."""
 
-from .alerts import *  # noqa: F403
-from .alerts import LANGUAGES, PUBLISHED, FourEyesApprovalTask  # noqa: F401
+from ..approval import FourEyesApprovalTask  # the four-eyes approval task, a model here
+from .alerts import PUBLISHED, Alert
+from .outbox import Delivery, Notice, NoticePreference
+from .subscribers import (
+    LANGUAGES,
+    Address,
+    Channel,
+    ConsentRecord,
+    Subscriber,
+    Topic,
+    TopicSubscription,
+)
+
+__all__ = ["LANGUAGES", "PUBLISHED", "Address", "Alert", "Channel", "ConsentRecord", "Delivery",
+           "FourEyesApprovalTask", "Notice", "NoticePreference", "Subscriber", "Topic",
+           "TopicSubscription"]
