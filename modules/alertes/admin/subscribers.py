@@ -14,6 +14,8 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from hub.text import CsvError, decode_csv_bytes
+
 from .. import services
 from ..admin_forms import ImportConfirmForm, ImportForm, ResidentForm
 from ..channels import channel_choices
@@ -79,14 +81,6 @@ class RegisterResidentView(RegistrarScreen):
         return TemplateResponse(request, "alertes/admin/register.html", {"form": form})
 
 
-def _is_utf8(data: bytes) -> bool:
-    try:
-        data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
 class ImportResidentsView(RegistrarScreen):
     """CSV import in two steps: the upload is always a dry run (what would be created,
     the errors line by line, nothing written); "Import" writes the previewed file."""
@@ -139,16 +133,17 @@ class ImportResidentsView(RegistrarScreen):
                         "size": context["max_mb"]})
                 data = upload.read()
                 rows = services.parse_residents_csv(data)
+                content = decode_csv_bytes(data)  # sent back for "Import"
             except ValidationError as exc:
                 form.add_error("file", exc)
+            except CsvError as exc:
+                form.add_error("file", str(exc))
             else:
                 result = services.import_residents(
                     rows, request.user, dry_run=True,
                     consent_note=form.cleaned_data["consent_note"])
                 context.update(preview=result, confirm=ImportConfirmForm(initial={
-                    "content": data.decode("utf-8-sig", errors="replace")
-                    if _is_utf8(data) else data.decode("cp1252"),
-                    "consent_note": form.cleaned_data["consent_note"]}))
+                    "content": content, "consent_note": form.cleaned_data["consent_note"]}))
         return TemplateResponse(request, self.template_name, context)
 
 
