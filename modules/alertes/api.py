@@ -8,7 +8,6 @@ OAuth2 bearer tokens: ``alertes:read`` reads, ``alertes:write`` changes."""
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
-from django.utils import timezone
 from django.utils.translation import get_language
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -18,9 +17,11 @@ from rest_framework.response import Response
 
 from hub.api.permissions import OAuth2TokenHasViewScopes
 
-from . import notices, push, services
+from . import notices, services
 from .channels import channel_choices
+from .channels.webpush import APP_PREFIXES
 from .models import PUBLISHED, Address, Alert, Channel, ConsentRecord, Topic
+from .services import push_subscriptions
 
 READ_SCOPES = ["alertes:read"]
 
@@ -70,8 +71,7 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
         rows = Alert.objects.filter(status__in=PUBLISHED).prefetch_related(
             "topics", "districts").order_by("-sent_at", "-pk")
         if self.request.query_params.get("active") in ("1", "true"):
-            rows = rows.filter(status__in=[Alert.Status.SENDING, Alert.Status.SENT]) \
-                .exclude(kind=Alert.Kind.CANCEL).exclude(expires_at__lte=timezone.now())
+            rows = rows.active()
         return rows
 
 
@@ -209,7 +209,7 @@ class AddressSerializer(serializers.Serializer):
 
 def address_dict(address: Address) -> dict:
     value = address.value
-    if address.channel == Channel.PUSH and not value.startswith(push.APP_PREFIXES):
+    if address.channel == Channel.PUSH and not value.startswith(APP_PREFIXES):
         value = value[:60] + "…" if len(value) > 60 else value
     return {"id": address.pk, "channel": address.channel, "address": value,
             "verified": address.verified, "failing": address.failing}
@@ -378,11 +378,11 @@ class MySubscriptionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         given = data.validated_data
         try:
             if given.get("token"):
-                address = push.add_device_token(self._subscriber(), given["token"],
+                address = push_subscriptions.add_device_token(self._subscriber(), given["token"],
                                                  actor=request.user,
                                                  method=ConsentRecord.Method.API)
             else:
-                address = push.subscribe(self._subscriber(), given["endpoint"],
+                address = push_subscriptions.subscribe(self._subscriber(), given["endpoint"],
                                          given["keys"], actor=request.user,
                                          method=ConsentRecord.Method.API)
         except ValidationError as exc:

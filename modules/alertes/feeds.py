@@ -3,9 +3,7 @@
 Machines that need the structured alert read the CAP feed (``/alertes/cap.atom``)."""
 
 from django.contrib.syndication.views import Feed
-from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -17,11 +15,7 @@ FEED_SIZE = 50
 
 def current_alerts():
     """Sent alerts still in force: not a cancellation, not cancelled, not expired."""
-    now = timezone.now()
-    return (Alert.objects.filter(status__in=[Alert.Status.SENDING, Alert.Status.SENT])
-            .exclude(kind=Alert.Kind.CANCEL)
-            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-            .prefetch_related("topics").order_by("-sent_at", "-pk"))
+    return Alert.objects.active().prefetch_related("topics").order_by("-sent_at", "-pk")
 
 
 class CurrentAlertsFeed(Feed):

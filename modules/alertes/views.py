@@ -20,16 +20,17 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import feedgenerator, timezone
+from django.utils import feedgenerator
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import cap, notices, push, services, tokens, voice
-from .channels import setting, twilio_signature
+from . import cap, notices, services, tokens
+from .channels import setting, twilio_signature, webpush
 from .forms import AddressForm, CodeForm, PreferencesForm
 from .models import PUBLISHED, Alert, Channel, Delivery, Topic
+from .services import calls, push_subscriptions
 
 
 def published():
@@ -37,10 +38,7 @@ def published():
 
 
 def active_alerts():
-    now = timezone.now()
-    return [a for a in published().filter(status__in=[Alert.Status.SENDING, Alert.Status.SENT])
-            .exclude(kind=Alert.Kind.CANCEL).exclude(expires_at__lte=now)[:50]
-            if a.is_active(now)]
+    return services.active_alerts()
 
 
 @require_GET
@@ -173,7 +171,7 @@ def subscription(request):
         "subscriber": subscriber, "addresses": own.order_by("channel", "pk"),
         "preferences": preferences, "address_form": address_form, "code_form": code_form,
         "emergency_topics": services.emergency_topics(),
-        "vapid_public_key": push.public_key() if push.configured() else "",
+        "vapid_public_key": webpush.public_key() if webpush.configured() else "",
         "notice_topics": notice_choices(subscriber, request.user),
     }, status=status)
 
@@ -213,8 +211,8 @@ def push_subscribe(request):
                                                            "JSON object.")]}}, status=400)
     subscriber = services.subscriber_for(request.user)
     try:
-        address = push.subscribe(subscriber, data.get("endpoint", ""), data.get("keys"),
-                                 actor=request.user)
+        address = push_subscriptions.subscribe(subscriber, data.get("endpoint", ""),
+                                               data.get("keys"), actor=request.user)
     except ValidationError as exc:
         field = exc.code if exc.code in ("endpoint", "keys") else "subscription"
         return JsonResponse({"errors": {field: exc.messages}}, status=400)
@@ -255,7 +253,7 @@ def push_change(request):
     """The service worker's ``pushsubscriptionchange``: the browser renewed its push
     subscription and sends ``{"old": {"endpoint", "keys": {"p256dh", "auth"}}, "new":
     {...}}`` (``PushSubscription.toJSON()`` twice).  The stored address of the old
-    subscription becomes the new one (``push.replace_subscription``).
+    subscription becomes the new one (``push_subscriptions.replace_subscription``).
 
     No session and no CSRF token: a service worker's request may carry neither.  The old
     subscription's ``auth`` secret, known only to the browser and to this server, is the
@@ -281,7 +279,7 @@ def push_change(request):
             "(new).")])
     old, new = data["old"], data["new"]
     try:
-        address = push.replace_subscription(old.get("endpoint"), old.get("keys"),
+        address = push_subscriptions.replace_subscription(old.get("endpoint"), old.get("keys"),
                                             new.get("endpoint"), new.get("keys"))
     except ValidationError as exc:
         field = {"endpoint": "new", "keys": "new"}.get(exc.code, exc.code or "subscription")
@@ -295,7 +293,7 @@ def service_worker(request):
     """The push service worker, at ``/alertes/sw.js`` (scope ``/alertes/``), with the
     VAPID public key and the address it sends renewed subscriptions to."""
     response = render(request, "alertes/sw.js", {
-        "vapid_public_key": push.public_key(),
+        "vapid_public_key": webpush.public_key(),
         "push_change_url": reverse("alertes:push_change"),
     }, content_type="application/javascript; charset=utf-8")
     response["Cache-Control"] = "no-cache"
@@ -405,7 +403,7 @@ def voice_twiml(request, pk):
     """The TwiML Twilio fetches when a call is answered (``AnsweredBy`` tells who)."""
     delivery = get_object_or_404(Delivery.objects.select_related("alert"), pk=pk,
                                  channel=Channel.VOICE)
-    return _twiml(voice.twiml_for_answer(delivery, request.POST.get("AnsweredBy", "")))
+    return _twiml(calls.twiml_for_answer(delivery, request.POST.get("AnsweredBy", "")))
 
 
 @twilio_webhook
@@ -413,12 +411,12 @@ def voice_gather(request, pk):
     """The key pressed during the message: 1 confirms, anything else replays it."""
     delivery = get_object_or_404(Delivery.objects.select_related("alert"), pk=pk,
                                  channel=Channel.VOICE)
-    return _twiml(voice.twiml_for_digits(delivery, request.POST.get("Digits", "")))
+    return _twiml(calls.twiml_for_digits(delivery, request.POST.get("Digits", "")))
 
 
 @twilio_webhook
 def voice_status(request):
-    voice.handle_call_status(request.POST.get("CallSid", ""),
+    calls.handle_call_status(request.POST.get("CallSid", ""),
                              request.POST.get("CallStatus", ""),
                              request.POST.get("AnsweredBy", ""),
                              request.POST.get("ErrorCode", ""))
@@ -452,11 +450,5 @@ def cap_alert(request, pk):
 def received(user, limit: int = 20):
     """The messages a citizen received, alerts and personal notices: what, channel,
     time, status and a failure's reason (Mon Espace)."""
-    subscriber = services.subscriber_for(user, create=False)
-    if subscriber is None:
-        return []
-    # Alerts and personal notices alike, each row one channel with its own state; the
-    # alert or notice comes in the same query.
-    return list(Delivery.objects.filter(subscriber=subscriber)
-                .select_related("alert", "notice").order_by("-queued_at", "-pk")[:limit])
+    return services.received(user, limit)
 

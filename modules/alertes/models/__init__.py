@@ -4,7 +4,7 @@ and the delivery outbox shared by both (``outbox``).  Zones are the hub's ``Dist
 (shared with other modules).  ``from .models import X`` works for every model."""
 
 from ..approval import FourEyesApprovalTask  # the four-eyes approval task, a model here
-from .alerts import PUBLISHED, Alert
+from .alerts import IN_FORCE_STATUSES, PUBLISHED, Alert
 from .outbox import Delivery, Notice, NoticePreference
 from .subscribers import (
     LANGUAGES,
@@ -16,6 +16,6 @@ from .subscribers import (
     TopicSubscription,
 )
 
-__all__ = ["LANGUAGES", "PUBLISHED", "Address", "Alert", "Channel", "ConsentRecord", "Delivery",
-           "FourEyesApprovalTask", "Notice", "NoticePreference", "Subscriber", "Topic",
-           "TopicSubscription"]
+__all__ = ["IN_FORCE_STATUSES", "LANGUAGES", "PUBLISHED", "Address", "Alert", "Channel",
+           "ConsentRecord", "Delivery", "FourEyesApprovalTask", "Notice", "NoticePreference",
+           "Subscriber", "Topic", "TopicSubscription"]

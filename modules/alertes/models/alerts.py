@@ -14,6 +14,16 @@ from wagtail.models import DraftStateMixin, LockableMixin, RevisionMixin, Workfl
 from .subscribers import Topic, _pick
 
 
+class AlertQuerySet(models.QuerySet):
+    def active(self, when=None):
+        """The alerts in force at ``when`` (default: now): the public page, the
+        emergency banner, the Atom and CAP feeds and ``/api/alerts/?active=1`` all show
+        these and only these."""
+        when = when or timezone.now()
+        return (self.filter(status__in=IN_FORCE_STATUSES).exclude(kind=NOT_IN_FORCE_KIND)
+                .filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=when)))
+
+
 class Alert(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, models.Model):
     """An alert, a Wagtail snippet with drafts, revisions, locking and a workflow.
 
@@ -83,6 +93,8 @@ class Alert(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, models
     audience_size = models.PositiveIntegerField(_("audience"), default=0)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
+    objects = AlertQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("alert")
         verbose_name_plural = _("alerts")
@@ -134,10 +146,16 @@ class Alert(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, models
         return self.status in PUBLISHED
 
     def is_active(self, when=None) -> bool:
+        """In force at ``when``: the rule of ``Alert.objects.active()``, for one alert."""
         when = when or timezone.now()
-        return (self.status in (self.Status.SENDING, self.Status.SENT)
-                and self.kind != self.Kind.CANCEL
+        return (self.status in IN_FORCE_STATUSES and self.kind != NOT_IN_FORCE_KIND
                 and (self.expires_at is None or self.expires_at > when))
 
 
 PUBLISHED = (Alert.Status.SENDING, Alert.Status.SENT, Alert.Status.CANCELLED)
+
+# "In force": going out or sent, not a cancellation (a cancelled alert's own status is
+# ``cancelled``), not expired.  ``AlertQuerySet.active`` and ``Alert.is_active`` are this
+# one rule, for a query and for one alert.
+IN_FORCE_STATUSES = (Alert.Status.SENDING, Alert.Status.SENT)
+NOT_IN_FORCE_KIND = Alert.Kind.CANCEL

@@ -10,7 +10,8 @@ and the other modules' hooks all call down to these functions.
   delivery guarantee is written down there);
 * ``delivery`` — the worker (claim, send, record, retry) and the every-minute sweep;
 * ``reports`` — an alert's report and CSV, subscriber counts and search;
-* ``privacy`` — a citizen's export and erasure.
+* ``privacy`` — a citizen's export and erasure;
+* ``public`` — the alerts in force and a citizen's received messages, as shown.
 
 This package re-exports the names its callers use (``services.send(…)``), so they need
 not know which file holds what; code inside ``alertes`` that would otherwise import in
@@ -47,6 +48,7 @@ from .outbox import (
     refresh_alert_status,
 )
 from .privacy import erase_user, export_user
+from .public import active_alerts, emergencies_in_force, received
 from .reports import csv_safe, report, report_rows, search_subscribers, subscriber_counts
 from .residents import (
     IMPORT_MAX_BYTES,
@@ -76,15 +78,59 @@ from .subscriptions import (
 from .webhooks import handle_inbound_sms, handle_status_callback, help_text
 
 __all__ = [
-    "IMPORT_MAX_BYTES", "MAX_ATTEMPTS", "AlertError", "add_address", "alert_channels",
-    "alert_published", "audience", "audience_size", "backoff", "build_in_chunks",
-    "build_outbox", "can_register", "can_send", "check_texts", "claim", "create_correction",
-    "csv_safe", "deliver", "dispatch_due", "emergency_topics", "enqueue_deliveries",
-    "erase_user", "export_user", "handle_inbound_sms", "handle_status_callback",
-    "has_audience", "help_text", "import_residents", "leave", "normalize_phone",
-    "parse_residents_csv", "place_resident", "quiet_until", "record_consent",
-    "refresh_alert_status", "register_resident", "remove_address", "report", "report_rows",
-    "resolve_review", "schedule_retry", "search_subscribers", "send", "send_email_verification",
-    "send_sms_code", "send_test", "subscriber_counts", "subscriber_for",
-    "unsubscribe_with_token", "update_preferences", "verify_email", "verify_sms_code",
+    "IMPORT_MAX_BYTES",
+    "MAX_ATTEMPTS",
+    "AlertError",
+    "active_alerts",
+    "add_address",
+    "alert_channels",
+    "alert_published",
+    "audience",
+    "audience_size",
+    "backoff",
+    "build_in_chunks",
+    "build_outbox",
+    "can_register",
+    "can_send",
+    "check_texts",
+    "claim",
+    "create_correction",
+    "csv_safe",
+    "deliver",
+    "dispatch_due",
+    "emergencies_in_force",
+    "emergency_topics",
+    "enqueue_deliveries",
+    "erase_user",
+    "export_user",
+    "handle_inbound_sms",
+    "handle_status_callback",
+    "has_audience",
+    "help_text",
+    "import_residents",
+    "leave",
+    "normalize_phone",
+    "parse_residents_csv",
+    "place_resident",
+    "quiet_until",
+    "received",
+    "record_consent",
+    "refresh_alert_status",
+    "register_resident",
+    "remove_address",
+    "report",
+    "report_rows",
+    "resolve_review",
+    "schedule_retry",
+    "search_subscribers",
+    "send",
+    "send_email_verification",
+    "send_sms_code",
+    "send_test",
+    "subscriber_counts",
+    "subscriber_for",
+    "unsubscribe_with_token",
+    "update_preferences",
+    "verify_email",
+    "verify_sms_code",
 ]
