@@ -1,4 +1,7 @@
-"""Hook implementations of `alertes`: the only place the hub talks to this module."""
+"""Hook implementations of `alertes`: the only place the hub talks to this module.
+
+A thin adapter, as in ``requetes``: each hook reads or does its work through
+``services`` (queries included); ``views`` is imported only for the URL patterns."""
 
 from django.template.loader import render_to_string
 from django.urls import include, path, reverse
@@ -68,14 +71,14 @@ def hub_home_tiles(request):
 
 @hookimpl
 def hub_dashboard_panels(request):
-    from . import services, views
+    from . import services
 
     subscriber = services.subscriber_for(request.user, create=False)
     context = {
         "subscriber": subscriber,
         "topics": subscriber.topics.all() if subscriber else [],
         "addresses": subscriber.addresses.all() if subscriber else [],
-        "received": views.received(request.user),
+        "received": services.received(request.user),
     }
     return [{
         "title": _("My communications"),
@@ -88,23 +91,21 @@ def hub_dashboard_panels(request):
 
 @hookimpl
 def hub_banners(request):
-    from .models import Alert
-    from .views import active_alerts
+    """The emergencies in force, one danger banner each (``services.emergencies_in_force``:
+    the rule of ``Alert.objects.active()``)."""
+    from . import services
 
-    banners = []
-    for alert in active_alerts():
-        if alert.severity == Alert.Severity.EMERGENCY:
-            banners.append({"text": alert.title(get_language()), "level": "danger",
-                            "url": reverse("alertes:detail", kwargs={"pk": alert.pk})})
-    return banners
+    return [{"text": alert.title(get_language()), "level": "danger",
+             "url": reverse("alertes:detail", kwargs={"pk": alert.pk})}
+            for alert in services.emergencies_in_force()]
 
 
 @hookimpl
 def alertes_channels():
     """alertes' own four channels, declared through its own hook like any plugin's."""
     from .channels import EmailChannel, TwilioSMSChannel
-    from .push import PushChannel
-    from .voice import TwilioVoiceChannel
+    from .channels.voice import TwilioVoiceChannel
+    from .channels.webpush import PushChannel
 
     return [EmailChannel(), TwilioSMSChannel(), TwilioVoiceChannel(), PushChannel()]
 
