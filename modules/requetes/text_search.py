@@ -1,26 +1,22 @@
 """The staff queue's text search on the database: every word must appear in the
 reference, the address or the description, accents and case ignored ("deneigement"
-finds "Déneigement").  PostgreSQL folds with ``unaccent`` (the extension migration
-``hub.0005`` installs); SQLite with a Python function registered on the connection.
-Elasticsearch replaces this path when configured (``search_documents``)."""
+finds "Déneigement", the hub's ``hub.text.fold``).  PostgreSQL folds with ``unaccent``
+(the extension migration ``hub.0005`` installs); SQLite with a Python function
+registered on the connection.  Elasticsearch replaces this path when configured
+(``search_documents``)."""
 
 from __future__ import annotations
 
 import functools
 import operator
-import unicodedata
 
 from django.db.models import CharField, Func, Q, QuerySet
+
+from hub.text import fold
 
 MAX_QUERY = 100
 MAX_WORDS = 8
 FIELDS = ("reference", "address", "description")
-
-
-def fold(value: str | None) -> str:
-    """Lower case without accents: "Rue Saint-Éloi" → "rue saint-eloi"."""
-    decomposed = unicodedata.normalize("NFKD", value or "")
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 class Folded(Func):
