@@ -14,34 +14,36 @@ returns it, for clients that keep tokens."""
 
 from __future__ import annotations
 
-import datetime
 import re
 import uuid
-from collections import defaultdict
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import EmailValidator, URLValidator
-from django.db import connections
 from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.formats import date_format
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
 
-from .. import public, services
+from .. import services
 from ..models import Category, RequestEvent, ServiceRequest
-from .rendering import DateText, W3CText, end_of_day, errors, respond, w3c, w3c_text
+from .params import (
+    Open311Error,
+    _api_key,
+    _csv,
+    _extensions,
+    date_window,
+    open311_view,
+    param,
+)
+from .records import _fetch_rows, _service_request_rows
+from .rendering import W3CText, errors, respond, w3c_text
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-11-28T00:00:00-05:00"
-DEFAULT_JURISDICTION = "salaberry-de-valleyfield.ca"
 DEFAULT_CONTACT = "Ville de Salaberry-de-Valleyfield, 311 / 450 370-4820"
-WINDOW = datetime.timedelta(days=90)
 MAX_ROWS = 1000
 MAX_IDS = 1000
 ATTRIBUTE = re.compile(r"^attribute\[([^\[\]]{1,200})\](\[\])?$")
@@ -63,247 +65,6 @@ UPDATE_STATUSES = {
     "DUPLICATE": (Status.CLOSED, ServiceRequest.ClosureReason.DUPLICATE),
 }
 
-
-
-class Open311Error(Exception):
-    def __init__(self, status: int, *descriptions: str):
-        super().__init__(descriptions)
-        self.status = status
-        self.descriptions = list(descriptions)
-
-
-def open311_view(methods=("GET",)):
-    """Wrap an endpoint: allowed methods, CSRF exemption (clients authenticate with a
-    key, not a session), jurisdiction check, and Open311Error turned into the spec's
-    error answer in the requested format."""
-    def decorate(view):
-        def wrapped(request, *args, fmt, **kwargs):
-            try:
-                _check_jurisdiction(request)
-                return view(request, *args, fmt=fmt, **kwargs)
-            except Open311Error as error:
-                return errors(fmt, error.status, error.descriptions)
-        wrapped.__name__ = view.__name__
-        wrapped.__doc__ = view.__doc__
-        return csrf_exempt(require_http_methods(list(methods))(wrapped))
-    return decorate
-
-
-# --- parameters -------------------------------------------------------------------------
-
-def _data(request):
-    return request.POST if request.method == "POST" else request.GET
-
-
-def param(request, name: str, max_length: int | None = None) -> str | None:
-    """A parameter, stripped; an empty one counts as absent (``None``)."""
-    value = _data(request).get(name)
-    if value is None:
-        return None
-    value = value.strip()
-    if not value:
-        return None
-    if max_length is not None and len(value) > max_length:
-        raise Open311Error(400, _("%(name)s is limited to %(n)d characters.") % {
-            "name": name, "n": max_length})
-    return value
-
-
-def jurisdiction() -> str:
-    return getattr(settings, "REQUETES_OPEN311_JURISDICTION", DEFAULT_JURISDICTION)
-
-
-def _check_jurisdiction(request) -> None:
-    given = param(request, "jurisdiction_id")
-    if given is not None and given != jurisdiction():
-        raise Open311Error(404, _("jurisdiction_id not found: this endpoint serves "
-                                  "%(jurisdiction)s.") % {"jurisdiction": jurisdiction()})
-
-
-def _extensions(request) -> bool:
-    return (param(request, "extensions") or "").lower() in ("true", "1", "yes")
-
-
-def parse_w3c(request, name: str) -> datetime.datetime | None:
-    """A W3C datetime (``2026-01-01T00:00:00Z``, an offset, or a date alone meaning the
-    start of that day here); a naive one is in the city's time zone."""
-    text = param(request, name, max_length=40)
-    if text is None:
-        return None
-    try:
-        value = parse_datetime(text)
-        if value is None:
-            day = parse_date(text)
-            if day is not None:
-                value = datetime.datetime.combine(day, datetime.time())
-    except ValueError:
-        value = None
-    if value is None:
-        raise Open311Error(400, _("%(name)s is not a valid W3C datetime, e.g. "
-                                  "2026-01-01T00:00:00Z.") % {"name": name})
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value)
-    return value
-
-
-def date_window(request) -> tuple[datetime.datetime, datetime.datetime]:
-    """``start_date``/``end_date`` as the spec has them: the last 90 days by default,
-    never more than 90 days."""
-    start, end = parse_w3c(request, "start_date"), parse_w3c(request, "end_date")
-    if start is None and end is None:
-        end = timezone.now()
-        start = end - WINDOW
-    elif start is None:
-        start = end - WINDOW
-    elif end is None:
-        end = min(start + WINDOW, max(timezone.now(), start))
-    if start > end:
-        raise Open311Error(400, _("start_date must be before end_date."))
-    if end - start > WINDOW:
-        raise Open311Error(400, _("start_date and end_date may not span more than 90 "
-                                  "days."))
-    return start, end
-
-
-def _api_key(request):
-    key = services.check_api_key(param(request, "api_key"))
-    if key is None:
-        raise Open311Error(403, _("api_key is missing or not valid: ask the city for a "
-                                  "key."))
-    return key
-
-
-def _csv(text: str | None) -> list[str]:
-    return [part.strip() for part in (text or "").split(",") if part.strip()]
-
-
-# --- shared pieces ----------------------------------------------------------------------
-
-def _category_maps() -> tuple[dict, dict]:
-    """Every category (id -> code, name) and department (id -> name): two small tables,
-    read once (one query, no model instances) instead of joined into each of up to
-    1,000 rows."""
-    english = (get_language() or "fr").startswith("en")
-    categories = {}
-    departments = {}
-    for pk, code, name_fr, name_en, department_id, department in (
-            Category.objects.order_by().values_list(
-                "pk", "service_code", "name_fr", "name_en", "department_id",
-                "department__name")):
-        # Category.name's rule: English when asked for and filled in, French otherwise.
-        categories[pk] = (code, (english and name_en) or name_fr)
-        departments[department_id] = department
-    return categories, departments
-
-
-def _status_labels() -> tuple[dict, dict]:
-    return ({value: str(label) for value, label in Status.choices},
-            {value: str(label) for value, label in ServiceRequest.ClosureReason.choices})
-
-
-def _department_names(ids) -> dict:
-    from hub.models import Department
-
-    return dict(Department.objects.filter(pk__in=set(ids)).values_list("pk", "name"))
-
-
-# The columns of a ``request`` record, in the order ``_fetch_rows`` selects them.
-ROW_COLUMNS = ("id", "reference", "status", "closure_reason", "category_id",
-               "department_id", "public_description", "created_text", "updated_text",
-               "closed_text", "due_text", "address", "latitude", "longitude", "media_url",
-               "location_precision")
-
-
-def _fetch_rows(qs, limit: int) -> list[tuple]:
-    """The first ``limit`` rows of ``qs`` (filtered and ordered) as tuples of
-    ``ROW_COLUMNS``, through the database cursor: no model instances and no per-value
-    converters.  The public view (``public.requests``) blanks a description that may
-    not be shown and brings the category's location precision; the database writes the
-    datetimes as W3C text (``W3CText``) and the due date as ISO text, so that the
-    Python side only copies values into records."""
-    qs = public.requests(qs).annotate(
-        created_text=W3CText("created_at"), updated_text=W3CText("updated_at"),
-        closed_text=W3CText("closed_at"), due_text=DateText("due_date"))
-    sql, params = qs.values_list(*ROW_COLUMNS)[:limit].query.sql_with_params()
-    with connections[qs.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
-def _service_request_rows(rows: list[tuple], *, extended: bool) -> list[dict]:
-    """The spec's ``request`` records from ``_fetch_rows``' tuples (two extra queries at
-    most for the small category and department tables, three more with
-    ``extensions=true``).  One dict per row and dictionary look-ups only: no
-    translation, date or URL work per row."""
-    categories, departments = _category_maps()
-    unknown_departments = {row[5] for row in rows} - set(departments)
-    if unknown_departments:
-        departments.update(_department_names(unknown_departments))
-    statuses, reasons = _status_labels()
-    no_category = ("", "")
-    place, exact = public.place, public.EXACT
-    result = []
-    append = result.append
-    for (_pk, reference, status, reason, category_id, department_id, description,
-         created, updated, closed_at, due, address, latitude, longitude,
-         media_url, precision) in rows:
-        code, name = categories.get(category_id, no_category)
-        closed = status == "closed"
-        if precision != exact:
-            latitude, longitude, address = place(precision, latitude, longitude, address)
-        append({
-            "service_request_id": reference,
-            "status": "closed" if closed else "open",
-            "status_notes": reasons.get(reason, "") if closed else statuses.get(status, ""),
-            "service_name": name,
-            "service_code": code,
-            "description": description,
-            "agency_responsible": departments.get(department_id, ""),
-            "service_notice": "",
-            "requested_datetime": w3c_text(created),
-            "updated_datetime": w3c_text(closed_at if closed and closed_at else updated),
-            "expected_datetime": end_of_day(due),
-            "address": address,
-            "address_id": "",
-            "zipcode": "",
-            "lat": latitude,
-            "long": longitude,
-            "media_url": media_url,
-        })
-    if extended and rows:
-        _add_extensions(rows, result)
-    return result
-
-
-def _add_extensions(rows: list[dict], result: list[dict]) -> None:
-    """``extended_attributes``: intake channel, follower count and the public timeline
-    (status moves, and the messages staff wrote for the public)."""
-    ids = [row[0] for row in rows]
-    channels = dict(ServiceRequest.objects.filter(pk__in=ids).values_list("pk", "channel"))
-    followers = dict(ServiceRequest.objects.filter(pk__in=ids).annotate(
-        n=Count("followers")).values_list("pk", "n"))
-    timeline = defaultdict(list)
-    events = RequestEvent.objects.filter(
-        request_id__in=ids,
-        kind__in=(Kind.CREATED, Kind.STATUS, Kind.COMMENT, Kind.REOPENED, Kind.MERGED),
-    ).order_by("created_at", "pk").values_list(
-        "request_id", "kind", "to_status", "public_message", "by_staff", "created_at")
-    for request_id, kind, to_status, message, by_staff, created_at in events:
-        if kind == Kind.COMMENT and not by_staff:
-            continue  # a resident's comment is theirs, not the public's
-        timeline[request_id].append({
-            "datetime": w3c(created_at),
-            "type": kind,
-            "status": ("closed" if to_status == Status.CLOSED else "open") if to_status
-            else "",
-            "description": message if by_staff else "",
-        })
-    for row, record in zip(rows, result, strict=True):
-        record["extended_attributes"] = {
-            "channel": channels.get(row[0], ""),
-            "follower_count": followers.get(row[0], 0),
-            "timeline": timeline.get(row[0], []),
-        }
 
 
 # --- discovery and services -------------------------------------------------------------
