@@ -134,3 +134,15 @@ def test_helpers_are_pure_no_database_import():
         modules = [getattr(node, "module", None) or node.names[0].name for node in top_level]
         assert not [m for m in modules if m and (m.startswith(("django.db", "wagtail",
                                                                 "hub.models")))], (name, modules)
+
+
+def test_fast_child_routing_written_once():
+    """The home page and the news index route through the one mixin; neither writes its
+    own ``route``."""
+    from hub.models import FastChildRoutingMixin, HomePage
+    from modules.actualites.models import NewsIndexPage, NewsPage
+
+    for page in (HomePage, NewsIndexPage):
+        assert issubclass(page, FastChildRoutingMixin)
+        assert "route" not in vars(page)
+    assert NewsIndexPage().routed_child_model("any") is NewsPage

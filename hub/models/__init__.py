@@ -5,12 +5,12 @@ from .addresses import CivicAddress
 from .heartbeat import WorkerHeartbeat
 from .notices import NoticeLog
 from .organisation import Department, District
-from .pages import ContentPage, HomePage
+from .pages import ContentPage, FastChildRoutingMixin, HomePage
 from .scheduler import PeriodicRun
 from .site_settings import SiteSettings
 from .user import User
 
 __all__ = [
-    "CivicAddress", "ContentPage", "Department", "District", "HomePage", "NoticeLog", "PeriodicRun",
-    "SiteSettings", "User", "WorkerHeartbeat",
+    "CivicAddress", "ContentPage", "Department", "District", "FastChildRoutingMixin",
+    "HomePage", "NoticeLog", "PeriodicRun", "SiteSettings", "User", "WorkerHeartbeat",
 ]

@@ -13,7 +13,54 @@ from hub.blocks import ContentStreamBlock, IntroStreamBlock
 from hub.plugins.manager import collect_sorted
 
 
-class HomePage(Page):
+class FastChildRoutingMixin:
+    """Route to a child page with one query instead of two.
+
+    Wagtail's ``Page.route`` reads the child as a plain ``Page`` and then again as its
+    specific type.  Pages that residents open in bursts (the home page, the news index)
+    mix this in before ``Page``: the child is read from its own table directly and keeps
+    this page as its cached parent, so ``get_parent()`` needs no query either.
+
+    The child's type comes from :meth:`routed_child_model`: by default the content type
+    per slug, memoized (``hub.cache.memoize_public``; a page's type never changes); a
+    page whose children are all of one type returns that model.  The row is still
+    looked up among this page's children by slug, so a stale memo (a move, a new slug)
+    or a child of another type only falls back to Wagtail's way."""
+
+    def route(self, request, path_components):
+        if not path_components:
+            return super().route(request, path_components)
+        slug = path_components[0]
+        model = self.routed_child_model(slug)
+        if model is None or not issubclass(model, Page):
+            return super().route(request, path_components)
+        try:
+            child = model.objects.get(**self.child_route_filter(slug))
+        except model.DoesNotExist:
+            return super().route(request, path_components)
+        child._cached_parent_obj = self
+        return child.route(request, path_components[1:])
+
+    def routed_child_model(self, slug: str) -> type[Page] | None:
+        """The model of the child at ``slug`` (``None``: let Wagtail route)."""
+        from django.contrib.contenttypes.models import ContentType
+
+        from hub.cache import memoize_public
+
+        content_type_id = memoize_public(
+            "hub-route-child-type", [self.pk, self.path, slug],
+            lambda: Page.objects.filter(**self.child_route_filter(slug))
+            .values_list("content_type_id", flat=True).first())
+        return content_type_id and ContentType.objects.get_for_id(content_type_id).model_class()
+
+    def child_route_filter(self, slug: str) -> dict:
+        """Wagtail's ``get_children()`` lookup (a path range PostgreSQL answers from the
+        path index, where ``child_of``'s ``LIKE`` may not) and the slug."""
+        return {"depth": self.depth + 1, "slug": slug,
+                "path__range": self._get_children_path_interval(self.path)}
+
+
+class HomePage(FastChildRoutingMixin, Page):
     """One per language; shows an introduction and the tiles enabled modules contribute."""
 
     intro = StreamField(IntroStreamBlock(), blank=True, verbose_name=_("introduction"))
@@ -27,39 +74,6 @@ class HomePage(Page):
     class Meta:
         verbose_name = _("home page")
         verbose_name_plural = _("home pages")
-
-    def route(self, request, path_components):
-        """The child is read from its own table in one query instead of two (Wagtail
-        reads it as a plain page, then as its specific type): the child's content type
-        per slug is memoized (``hub.cache.memoize_public``; a page's type never changes)
-        and the row is still looked up among this page's children by slug, so a stale
-        memo (a move, a new slug) only falls back to Wagtail's way."""
-        if not path_components:
-            return super().route(request, path_components)
-        from django.contrib.contenttypes.models import ContentType
-
-        from hub.cache import memoize_public
-
-        slug = path_components[0]
-        content_type_id = memoize_public(
-            "hub-route-child-type", [self.pk, self.path, slug],
-            lambda: Page.objects.filter(**self._hub_child_filter(slug))
-            .values_list("content_type_id", flat=True).first())
-        model = content_type_id and ContentType.objects.get_for_id(content_type_id).model_class()
-        if model is None or not issubclass(model, Page):
-            return super().route(request, path_components)
-        try:
-            child = model.objects.get(**self._hub_child_filter(slug))
-        except model.DoesNotExist:
-            return super().route(request, path_components)
-        child._cached_parent_obj = self
-        return child.route(request, path_components[1:])
-
-    def _hub_child_filter(self, slug) -> dict:
-        """Wagtail's ``get_children()`` lookup (a path range PostgreSQL answers from the
-        path index, where ``child_of``'s ``LIKE`` may not) and the slug."""
-        return {"depth": self.depth + 1, "slug": slug,
-                "path__range": self._get_children_path_interval(self.path)}
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
