@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language
 
@@ -15,8 +14,6 @@ def hub(request):
         "hub_banners": lambda: banners(request),
         "hub_settings": SimpleLazyObject(lambda: city_settings(request)),
         "hub_modules": enabled_modules,
-        "hub_default_city_name": settings.HUB_CITY_NAME,
-        "hub_default_intake_phone": settings.HUB_INTAKE_PHONE,
     }
 
 
@@ -34,15 +31,9 @@ def banners(request) -> list[dict]:
 
 
 def city_settings(request):
-    """The city settings (``SiteSettings`` of the default site) every page's header,
-    emergency banner and footer read: two queries, kept ``HUB_FRAGMENT_CACHE_SECONDS``;
-    saving them starts a new generation, so a new emergency text shows at once."""
-    from wagtail.models import Site
-
+    """The city settings every page's header, emergency banner and footer read
+    (``SiteSettings.current()``: the default site's, cached, the fields' defaults before
+    any site exists — the one source of the city's name and intake phone)."""
     from hub.models import SiteSettings
 
-    def load():
-        site = Site.objects.filter(is_default_site=True).first()
-        return SiteSettings.for_site(site) if site is not None else None
-
-    return memoize_public("city-settings", [], load)
+    return SiteSettings.current()

@@ -446,10 +446,6 @@ LOGGING = {
     "loggers": {"django.request": {"level": "ERROR"}},
 }
 
-# City defaults shown before site settings are edited.
-HUB_CITY_NAME = os.environ.get("HUB_CITY_NAME", "Salaberry-de-Valleyfield")
-HUB_INTAKE_PHONE = os.environ.get("HUB_INTAKE_PHONE", "450 370-4820")
-
 # --- Modules' own settings from the environment -------------------------------------------
 # A module reads settings named after its slug (ALERTES_TWILIO_ACCOUNT_SID,
 # REQUETES_TERRITORY, …; each module's docstring lists them).  Every environment variable

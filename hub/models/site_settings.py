@@ -1,4 +1,11 @@
-"""City-wide settings editors change in the admin (Settings → City)."""
+"""City-wide settings editors change in the admin (Settings → City).
+
+They are the one source of the city's identity (its name, the intake phone number):
+templates read them as ``hub_settings``, and code outside a request — a task, an SMS
+reply, a CAP feed, Open311's discovery — reads :meth:`SiteSettings.current`.  There is
+no environment variable or Django setting for the same facts."""
+
+from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import get_language
@@ -40,6 +47,23 @@ class SiteSettings(BaseSiteSetting):
 
     class Meta:
         verbose_name = _("city settings")
+
+    @classmethod
+    def current(cls) -> SiteSettings:
+        """The city settings of the default site, for code that has no request (or
+        whose request's site does not matter): two queries, kept
+        ``HUB_FRAGMENT_CACHE_SECONDS`` (saving them starts a new generation, so a change
+        shows at once).  Before any site exists, unsaved settings with the fields'
+        defaults, so callers always read a value."""
+        from wagtail.models import Site
+
+        from hub.cache import memoize_public
+
+        def load():
+            site = Site.objects.filter(is_default_site=True).first()
+            return cls.for_site(site) if site is not None else cls()
+
+        return memoize_public("city-settings", [], load)
 
     @property
     def emergency_banner(self) -> str:

@@ -13,6 +13,8 @@ from xml.etree import ElementTree as ET
 from django.conf import settings
 from django.utils import timezone
 
+from hub.models import SiteSettings
+
 from . import cap_cp, tokens
 from .models import Alert
 
@@ -92,7 +94,7 @@ def document(alert: Alert) -> bytes:
     topics = list(alert.topics.all())
     codes = event_codes(alert, topics)
     districts = list(alert.districts.all())
-    city = getattr(settings, "ALERTES_CITY_NAME", "Ville de Salaberry-de-Valleyfield")
+    city = SiteSettings.current().city_name
     for language, cap_language in (("fr", "fr-CA"), ("en", "en-CA")):
         info = _sub(root, "info")
         _sub(info, "language", cap_language)

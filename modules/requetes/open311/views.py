@@ -27,6 +27,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from hub.models import SiteSettings
+
 from .. import services
 from ..models import Category, RequestEvent, ServiceRequest
 from .params import (
@@ -43,7 +45,6 @@ from .rendering import W3CText, errors, respond, w3c_text
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-11-28T00:00:00-05:00"
-DEFAULT_CONTACT = "Ville de Salaberry-de-Valleyfield, 311 / 450 370-4820"
 MAX_ROWS = 1000
 MAX_IDS = 1000
 ATTRIBUTE = re.compile(r"^attribute\[([^\[\]]{1,200})\](\[\])?$")
@@ -69,12 +70,18 @@ UPDATE_STATUSES = {
 
 # --- discovery and services -------------------------------------------------------------
 
+def _default_contact() -> str:
+    """The city's name and intake phone, from its settings (the one source)."""
+    city_settings = SiteSettings.current()
+    return f"{city_settings.city_name}, 311 / {city_settings.intake_phone}"
+
+
 @open311_view()
 def discovery(request, fmt):
     """Where the endpoint is and which formats it speaks."""
     base = request.build_absolute_uri(reverse("open311:discovery", kwargs={"fmt": fmt}))
     base = base.rsplit("/", 1)[0] + "/"
-    contact = getattr(settings, "REQUETES_OPEN311_CONTACT", "") or DEFAULT_CONTACT
+    contact = getattr(settings, "REQUETES_OPEN311_CONTACT", "") or _default_contact()
     data = {
         "changeset": CHANGESET,
         "contact": contact,
