@@ -18,9 +18,9 @@ from django.utils import timezone
 
 from hub.models import NoticeLog
 from modules.alertes import notices as alert_notices
-from modules.alertes import push
 from modules.alertes import services as alert_services
 from modules.alertes.models import Delivery
+from modules.alertes.services import push_subscriptions
 from modules.requetes import roles, services
 from modules.requetes.models import Category, ServiceRequest
 from tests.alertes.conftest import service, smtp, twilio, vapid  # noqa: F401 (fixtures)
@@ -83,7 +83,7 @@ def test_an_acknowledgement_reaches_the_resident_and_the_follower_on_their_chann
     services.follow(web_request, user=other_citizen)
     theirs = alert_services.subscriber_for(other_citizen)
     device = service.new_device()
-    push.subscribe(theirs, device["endpoint"], device["keys"])
+    push_subscriptions.subscribe(theirs, device["endpoint"], device["keys"])
     alert_notices.set_preferences(theirs, alert_notices.clean_preferences(
         {"requests": ["push"]}))
     ref = web_request.reference

@@ -37,14 +37,11 @@ def published():
     return Alert.objects.filter(status__in=PUBLISHED).prefetch_related("topics", "districts")
 
 
-def active_alerts():
-    return services.active_alerts()
-
-
 @require_GET
 def index(request):
     return render(request, "alertes/index.html", {
-        "alerts": active_alerts(), "topics": Topic.objects.all(), "language": get_language(),
+        "alerts": services.active_alerts(), "topics": Topic.objects.all(),
+        "language": get_language(),
     })
 
 
@@ -445,10 +442,3 @@ def cap_alert(request, pk):
     alert = get_object_or_404(published(), pk=pk)
     return HttpResponse(cap.document(alert),
                         content_type="application/cap+xml; charset=utf-8")
-
-
-def received(user, limit: int = 20):
-    """The messages a citizen received, alerts and personal notices: what, channel,
-    time, status and a failure's reason (Mon Espace)."""
-    return services.received(user, limit)
-

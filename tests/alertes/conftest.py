@@ -244,9 +244,9 @@ def subscriber_factory(db):
 @pytest.fixture
 def vapid(db, settings):
     """VAPID keys for Web Push, and pushes allowed to a local endpoint."""
-    from modules.alertes import push
+    from modules.alertes.channels import webpush
 
-    private, public = push.generate_vapid_keys()
+    private, public = webpush.generate_vapid_keys()
     settings.ALERTES_VAPID_PRIVATE_KEY = private
     settings.ALERTES_VAPID_PUBLIC_KEY = public
     settings.ALERTES_VAPID_SUBJECT = "mailto:alertes@valleyfield.example"

@@ -11,7 +11,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_application_model
 
-from modules.alertes import push, services
+from modules.alertes import services
+from modules.alertes.channels import webpush
 from modules.alertes.models import Address, ConsentRecord
 
 BASE = "/api/v1/alert-subscription/"
@@ -22,7 +23,7 @@ def _browser_keys() -> dict:
     """A browser's subscription keys: a P-256 public point and a 16-byte secret."""
     key = ec.generate_private_key(ec.SECP256R1()).public_key()
     point = key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
-    return {"p256dh": push.b64url(point), "auth": push.b64url(secrets.token_bytes(16))}
+    return {"p256dh": webpush.b64url(point), "auth": webpush.b64url(secrets.token_bytes(16))}
 
 
 KEYS = _browser_keys()

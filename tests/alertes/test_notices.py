@@ -17,7 +17,7 @@ from django.utils import timezone
 from hub.notify import Notice, NoticeTopic, Recipient, deliver_notice
 from hub.plugins import hookimpl
 from hub.plugins.manager import get_plugin_manager
-from modules.alertes import notices, push, services, views
+from modules.alertes import notices, services
 from modules.alertes.models import (
     ConsentRecord,
     Delivery,
@@ -27,6 +27,7 @@ from modules.alertes.models import (
 from modules.alertes.models import (
     Notice as NoticeRow,
 )
+from modules.alertes.services import push_subscriptions
 
 TOPIC = "essais-avis"
 API = "/api/v1/alert-subscription/"
@@ -126,7 +127,7 @@ def test_push_reaches_the_browser_when_the_person_chose_push(
         citizen, smtp, service, django_capture_on_commit_callbacks):
     subscriber = services.subscriber_for(citizen)
     device = service.new_device()
-    push.subscribe(subscriber, device["endpoint"], device["keys"])
+    push_subscriptions.subscribe(subscriber, device["endpoint"], device["keys"])
     notices.set_preferences(subscriber, notices.clean_preferences({TOPIC: ["push"]}))
     tell(django_capture_on_commit_callbacks,
          notice(Recipient.for_user(citizen), short="Demande 2026-00042 : prise en charge",
@@ -232,7 +233,7 @@ def test_the_received_list_shows_notices_with_their_truthful_state(
     Delivery.objects.create(alert=alert, subscriber=subscriber, channel="email",
                             address=citizen.email, status="sent", sent_at=timezone.now())
     with django_assert_max_num_queries(2):  # the subscriber, then every row at once
-        rows = views.received(citizen)
+        rows = services.received(citizen)
         [(row.notice.subject if row.notice_id else row.alert.title()) for row in rows]
     assert [row.notice.subject if row.notice_id else row.alert.title() for row in rows][:1] \
         == ["Avis d'ébullition"]  # newest first
@@ -389,7 +390,7 @@ def test_an_app_token_gets_the_notice_through_the_app_push_hook(
     pm.register(app, name="app-push-notices-test")
     try:
         subscriber = services.subscriber_for(citizen)
-        push.add_device_token(subscriber, "fcm:jeton-android-avis-0001")
+        push_subscriptions.add_device_token(subscriber, "fcm:jeton-android-avis-0001")
         notices.set_preferences(subscriber, {TOPIC: ["push"]})
         tell(django_capture_on_commit_callbacks, notice(Recipient.for_user(citizen)))
     finally:

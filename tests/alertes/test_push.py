@@ -17,8 +17,10 @@ from django.utils import timezone
 
 from hub.plugins import hookimpl
 from hub.plugins.manager import get_plugin_manager
-from modules.alertes import push, services
+from modules.alertes import services
+from modules.alertes.channels import webpush
 from modules.alertes.models import Address, Alert, ConsentRecord, Delivery, Subscriber
+from modules.alertes.services import push_subscriptions
 
 SUBSCRIBE = "/fr/alertes/abonnement/notifications/"
 
@@ -26,7 +28,7 @@ SUBSCRIBE = "/fr/alertes/abonnement/notifications/"
 def browser(service, subscriber, status=201):
     subscription = service.new_device()
     service.devices[subscription["endpoint"].rsplit("/", 1)[-1]]["status"] = status
-    return push.subscribe(subscriber, subscription["endpoint"], subscription["keys"])
+    return push_subscriptions.subscribe(subscriber, subscription["endpoint"], subscription["keys"])
 
 
 def push_alert(**extra):
@@ -98,8 +100,8 @@ def test_a_browser_belongs_to_whoever_subscribed_it_last(citizen, other_citizen,
     subscription = service.new_device()
     first = Subscriber.objects.create(user=citizen)
     second = Subscriber.objects.create(user=other_citizen)
-    push.subscribe(first, subscription["endpoint"], subscription["keys"])
-    push.subscribe(second, subscription["endpoint"], subscription["keys"])
+    push_subscriptions.subscribe(first, subscription["endpoint"], subscription["keys"])
+    push_subscriptions.subscribe(second, subscription["endpoint"], subscription["keys"])
     assert list(Address.objects.values_list("subscriber", flat=True)) == [second.pk]
 
 
@@ -258,7 +260,7 @@ def test_busy_push_services_are_retried(service, vapid, status,
 def test_a_subscription_for_another_vapid_key_marks_the_address(service, vapid, settings):
     subscriber = Subscriber.objects.create(language="fr")
     browser(service, subscriber)
-    service.public_key = push.generate_vapid_keys()[1]  # the service expects another key
+    service.public_key = webpush.generate_vapid_keys()[1]  # the service expects another key
     alert = push_alert()
     assert send(alert)["failed"] == 1
     assert Address.objects.get(channel="push").failing
@@ -280,8 +282,8 @@ def test_manage_py_alertes_vapid_prints_a_working_key_pair():
     call_command("alertes", "vapid", "--subject", "mailto:ti@valleyfield.example", stdout=out)
     lines = dict(line.split(" = ", 1) for line in out.getvalue().splitlines()
                  if " = " in line)
-    private = push.b64url_decode(json.loads(lines["ALERTES_VAPID_PRIVATE_KEY"]))
-    public = push.b64url_decode(json.loads(lines["ALERTES_VAPID_PUBLIC_KEY"]))
+    private = webpush.b64url_decode(json.loads(lines["ALERTES_VAPID_PRIVATE_KEY"]))
+    public = webpush.b64url_decode(json.loads(lines["ALERTES_VAPID_PUBLIC_KEY"]))
     assert json.loads(lines["ALERTES_VAPID_SUBJECT"]) == "mailto:ti@valleyfield.example"
     key = ec.derive_private_key(int.from_bytes(private, "big"), ec.SECP256R1())
     assert key.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint) \
@@ -323,11 +325,11 @@ def fcm():
 
 def test_app_tokens_go_through_the_app_push_hook(fcm, db):
     subscriber = Subscriber.objects.create(language="fr")
-    push.add_device_token(subscriber, "fcm:jeton-android-0001")
-    push.add_device_token(subscriber, "apns:jeton-iphone-0001")
+    push_subscriptions.add_device_token(subscriber, "fcm:jeton-android-0001")
+    push_subscriptions.add_device_token(subscriber, "apns:jeton-iphone-0001")
     fcm.unregistered.add("jeton-android-0002")
     other = Subscriber.objects.create(language="fr")
-    push.add_device_token(other, "fcm:jeton-android-0002")
+    push_subscriptions.add_device_token(other, "fcm:jeton-android-0002")
     alert = push_alert()
     send(alert)
     rows = {d.address: d for d in Delivery.objects.filter(alert=alert)}
@@ -346,7 +348,7 @@ def test_app_tokens_go_through_the_app_push_hook(fcm, db):
 
 def test_without_an_app_push_plugin_app_tokens_fail_clearly(db):
     subscriber = Subscriber.objects.create(language="fr")
-    push.add_device_token(subscriber, "fcm:jeton-android-0001")
+    push_subscriptions.add_device_token(subscriber, "fcm:jeton-android-0001")
     alert = push_alert()
     assert send(alert)["failed"] == 1
     assert "alertes_app_push" in Delivery.objects.get(alert=alert).error
@@ -356,8 +358,8 @@ def test_without_an_app_push_plugin_app_tokens_fail_clearly(db):
                                    "fcm:" + "x" * 500])
 def test_bad_device_tokens_are_refused(db, token):
     subscriber = Subscriber.objects.create(language="fr")
-    with pytest.raises(push.ValidationError):
-        push.add_device_token(subscriber, token)
+    with pytest.raises(webpush.ValidationError):
+        push_subscriptions.add_device_token(subscriber, token)
     assert not Address.objects.exists()
 
 

@@ -13,8 +13,8 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from modules.alertes import push
 from modules.alertes.models import Address, Delivery, Subscriber
+from modules.alertes.services import push_subscriptions
 
 from .test_push import AUTH, _key, browser, push_alert, send
 
@@ -314,8 +314,8 @@ def test_the_replacement_needs_every_key_to_match(service):
     subscriber = Subscriber.objects.create(language="fr")
     address = browser(service, subscriber)
     keys = dict(address.push_keys)
-    assert push.keys_match(address, keys)
-    assert not push.keys_match(address, {**keys, "auth": AUTH})
-    assert not push.keys_match(address, {**keys, "p256dh": _key()})
+    assert push_subscriptions.keys_match(address, keys)
+    assert not push_subscriptions.keys_match(address, {**keys, "auth": AUTH})
+    assert not push_subscriptions.keys_match(address, {**keys, "p256dh": _key()})
     address.push_keys = {}
-    assert not push.keys_match(address, keys)
+    assert not push_subscriptions.keys_match(address, keys)

@@ -7,9 +7,9 @@ from django.core.cache import cache
 
 from modules.alertes import ratelimit, services
 from modules.alertes.channels import EmailChannel, TwilioSMSChannel
+from modules.alertes.channels.voice import TwilioVoiceChannel
+from modules.alertes.channels.webpush import PushChannel
 from modules.alertes.models import Alert, Delivery
-from modules.alertes.push import PushChannel
-from modules.alertes.voice import TwilioVoiceChannel
 
 from .conftest import SID, make_subscriber
 

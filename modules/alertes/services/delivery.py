@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import ratelimit
-from ..channels import DeliveryError, available_channels
+from ..channels import AddressGone, DeliveryError, available_channels
 from ..models import (
     Address,
     Alert,
@@ -236,9 +236,12 @@ def _record(claimed: list[Delivery], results: list[tuple]) -> dict[str, int]:
         mine(rows).update(status=Delivery.Status.FAILED, failed_at=now,
                           error=_by_pk([(d.pk, str(v)[:500]) for d, _, v in rows], char))
         for delivery, _, exc in rows:
-            if exc.address_failing:
-                Address.objects.filter(channel=delivery.channel, value=delivery.address) \
-                    .update(failing=True, failing_reason=str(exc)[:255])
+            same = Address.objects.filter(channel=delivery.channel, value=delivery.address)
+            if isinstance(exc, AddressGone):  # no consent record: nobody withdrew
+                if same.delete()[0]:
+                    logger.info("Address removed: %s", exc)
+            elif exc.address_failing:
+                same.update(failing=True, failing_reason=str(exc)[:255])
         counts["failed"] += len(rows)
     if rows := kinds.get("failed"):  # no such channel installed
         mine(rows).update(status=Delivery.Status.FAILED, failed_at=now,

@@ -50,13 +50,13 @@ Per channel:
 * **sms** (Twilio): ``sent`` means Twilio answered 201 with a message sid; ``delivered``
   / ``failed`` come from Twilio's signed status callback.  At most once, ambiguous
   outcomes go to ``review``.
-* **voice** (Twilio calls, ``voice.py``): ``sent`` means Twilio created the call (201
+* **voice** (Twilio calls, ``channels/voice.py``): ``sent`` means Twilio created the call (201
   with a call sid); ``delivered`` comes from the signed status callback ``completed``
   (a person listened, or a voicemail was left: ``answered_by``), and pressing 1 sets
   ``acknowledged_at``.  Busy or no answer puts the row back in ``queued`` for another
   call after a delay, three calls in all, then ``failed``.  At most once per call
   attempt; a crash after Twilio's 201 goes to ``review`` like the others.
-* **push** (Web Push, ``push.py``): ``sent`` means the push service accepted the
+* **push** (Web Push, ``channels/webpush.py``): ``sent`` means the push service accepted the
   encrypted message (201); there is no delivery receipt.  404/410 means the browser
   dropped the subscription: the address is deleted and the row fails.  App tokens go
   through the ``alertes_app_push`` hook with the same outcomes.

@@ -41,7 +41,7 @@ class Command(BaseCommand):
         if options["action"] == "vapid":
             from django.conf import settings
 
-            from modules.alertes import push
+            from modules.alertes.channels import webpush as push
 
             subject = options["subject"] or f"mailto:{settings.DEFAULT_FROM_EMAIL}"
             if not subject.startswith(("mailto:", "https://")):
