@@ -132,7 +132,11 @@ def detail(request, reference):
 def _detail(request, obj, *, comment_form=None, reopen_form=None, satisfaction_form=None,
             status=200):
     mine = obj.citizen_id == request.user.pk
+    # A follower is not the requester: they see the place in the public view.
+    place = ({"address": obj.address, "latitude": obj.latitude, "longitude": obj.longitude}
+             if mine else next(public.rows(ServiceRequest.objects.filter(pk=obj.pk))))
     return render(request, "requetes/detail.html", {
+        "place": place,
         "satisfaction_form": (satisfaction_form or SatisfactionForm())
         if services.can_answer_satisfaction(obj, request.user) else None,
         "obj": obj, "mine": mine, "events": services.public_events(obj),

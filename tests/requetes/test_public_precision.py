@@ -1,7 +1,8 @@
 """The one rule of what the public sees of a request's place (``public.py``), checked on
 all five public outputs: Open311 (JSON and XML, list and detail), the app API (a
 follower's view and the nearby list), the public map (its list and its map points), the
-report form's "already reported nearby" list, and open data (CSV and GeoJSON).
+report form's "already reported nearby" list, a follower's page of the request, and open
+data (CSV and GeoJSON).
 
 One request per precision, same point and address: ``exact`` (public space) shows the
 stored point and address; ``approximate`` (reported at a home) shows the point rounded
@@ -99,6 +100,21 @@ def test_app_api_follower_view_and_nearby(client, made, other_citizen, citizen):
     assert (mine["latitude"], mine["longitude"], mine["address"]) == (*POINT, ADDRESS)
 
 
+def test_web_follower_detail(client, made, other_citizen, citizen):
+    """A follower is not the requester: the request's page shows them the public place."""
+    client.force_login(other_citizen)
+    for precision, obj in made.items():
+        response = client.get(reverse("requetes:detail", args=[obj.reference]))
+        place = response.context["place"]
+        _check(precision, place["latitude"], place["longitude"], place["address"],
+               "web follower detail")
+        if precision == "approximate":
+            assert "1234" not in _body(response)
+    client.force_login(citizen)
+    mine = client.get(reverse("requetes:detail", args=[made["approximate"].reference]))
+    assert ADDRESS in _body(mine)
+
+
 def test_public_map_list_and_points(client, made):
     response = client.get(reverse("requetes:public_map"))
     rows = {row["reference"]: row for row in response.context["rows"]}
@@ -107,11 +123,11 @@ def test_public_map_list_and_points(client, made):
         row, point = rows[obj.reference], points[obj.reference]
         _check(precision, row["latitude"], row["longitude"], row["address"], "map list")
         _check(precision, point["lat"], point["lon"], row["address"], "map point")
-    for precision in ("approximate",):
-        lat, lon, street = EXPECTED[precision]
-        html = _body(client.get(reverse("requetes:public_map"),
-                                {"categorie": made[precision].category.service_code}))
-        assert "1234" not in html and str(POINT[0]) not in html and street in html
+    # The page of the approximate category alone shows no civic number and no exact point.
+    html = _body(client.get(reverse("requetes:public_map"),
+                            {"categorie": made["approximate"].category.service_code}))
+    assert "1234" not in html and str(POINT[0]) not in html
+    assert EXPECTED["approximate"][2] in html
 
 
 def test_report_form_nearby_list(client, made, other_citizen):
