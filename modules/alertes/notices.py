@@ -239,7 +239,7 @@ def _targets(row: Notice) -> tuple[Subscriber | None, list[tuple[str, str]]]:
     offered = set(notice_channels())
     targets = []
     if row.phone and "sms" in offered:
-        from .services.addresses import normalize_phone
+        from .phones import normalize_phone
 
         try:
             targets.append(("sms", normalize_phone(row.phone)))

@@ -2,7 +2,8 @@
 and the other modules' hooks all call down to these functions.
 
 * ``subscriptions`` — a citizen's subscriber, consent records, preferences, leaving;
-* ``addresses`` — adding, verifying (link, texted code) and removing addresses;
+* ``addresses`` — adding, verifying (link, texted code) and removing addresses
+  (phone numbers are normalised by the pure ``alertes.phones``);
 * ``residents`` — residents registered or imported (CSV) by staff;
 * ``webhooks`` — Twilio's inbound SMS keywords and delivery status callbacks;
 * ``sending`` — text checks, emergency send, the send on publish, corrections, tests;
@@ -18,9 +19,9 @@ not know which file holds what; code inside ``alertes`` that would otherwise imp
 a circle imports the file itself (``services.outbox``).
 """
 
+from ..phones import normalize_phone
 from .addresses import (
     add_address,
-    normalize_phone,
     remove_address,
     send_email_verification,
     send_sms_code,

@@ -19,8 +19,6 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from hub.models import SiteSettings
-
 from .. import sms as sms_length
 from .. import tokens
 from ..channels import DeliveryError, TwilioSMSChannel, available_channels
@@ -37,19 +35,6 @@ logger = logging.getLogger(__name__)
 MAX_CODE_ATTEMPTS = 5
 CODE_RESEND_AFTER = timedelta(seconds=60)
 CODE_VALID_FOR = timedelta(minutes=30)
-
-
-def normalize_phone(value: str) -> str:
-    """A North American number in E.164 (``+14503704820``), or ``ValidationError``."""
-    raw = (value or "").strip()
-    digits = re.sub(r"\D", "", raw)
-    if raw.startswith("+") and not raw.startswith("+1") and 8 <= len(digits) <= 15:
-        return "+" + digits
-    if len(digits) == 11 and digits.startswith("1"):
-        digits = digits[1:]
-    if len(digits) != 10 or digits[0] in "01":
-        raise ValidationError(_("Enter a 10-digit phone number, e.g. 450 370-4820."))
-    return "+1" + digits
 
 
 def _code_hash(address_id: int, code: str) -> str:
@@ -130,8 +115,7 @@ def send_sms_code(address: Address, *, now: datetime | None = None) -> None:
     address.code_attempts = 0
     address.save(update_fields=["code_hash", "code_sent_at", "code_attempts"])
     with translation.override(address.subscriber.language):
-        body = _("%(city)s: your code is %(code)s") % {
-            "city": SiteSettings.current().city_name, "code": code}
+        body = _("Ville de Valleyfield: your code is %(code)s") % {"code": code}
     body = sms_length.gsm7_safe(body)
     transaction.on_commit(lambda: _text_code(address.value, body))
 

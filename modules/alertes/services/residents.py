@@ -19,7 +19,8 @@ from ..models import (
     Subscriber,
     Topic,
 )
-from .addresses import add_address, normalize_phone
+from ..phones import normalize_phone
+from .addresses import add_address
 from .subscriptions import place_resident, record_consent, update_preferences
 
 logger = logging.getLogger(__name__)
