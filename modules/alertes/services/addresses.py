@@ -19,6 +19,8 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from hub.models import SiteSettings
+
 from .. import sms as sms_length
 from .. import tokens
 from ..channels import DeliveryError, TwilioSMSChannel, available_channels
@@ -115,7 +117,8 @@ def send_sms_code(address: Address, *, now: datetime | None = None) -> None:
     address.code_attempts = 0
     address.save(update_fields=["code_hash", "code_sent_at", "code_attempts"])
     with translation.override(address.subscriber.language):
-        body = _("Ville de Valleyfield: your code is %(code)s") % {"code": code}
+        body = _("%(city)s: your code is %(code)s") % {
+            "city": SiteSettings.current().city_name, "code": code}
     body = sms_length.gsm7_safe(body)
     transaction.on_commit(lambda: _text_code(address.value, body))
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import unicodedata
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
@@ -36,8 +35,10 @@ def _keyword(body: str) -> str:
 
 
 def help_text(language: str) -> str:
-    city = getattr(settings, "ALERTES_CITY_NAME", "Ville de Salaberry-de-Valleyfield")
-    phone = getattr(settings, "ALERTES_INTAKE_PHONE", "450 370-4820")
+    from hub.models import SiteSettings
+
+    city_settings = SiteSettings.current()
+    city, phone = city_settings.city_name, city_settings.intake_phone
     with translation.override(language):
         text = _("%(city)s alerts: message frequency varies. Help: %(phone)s. "
                  "Reply STOP to unsubscribe.") % {"city": city, "phone": phone}
