@@ -42,6 +42,7 @@ from ..models import (
 from .outbox import (
     _in_chunks,
     build_in_chunks,
+    deliver_task,
     enqueue_deliveries,
     has_audience,
     refresh_alert_status,
@@ -278,8 +279,7 @@ def schedule_retry(delivery_ids: int | list[int], retry_at: datetime) -> None:
     """With a backend that defers (database, RQ), enqueue the retry for ``retry_at``
     (one task for the rows given); otherwise ``dispatch_due()`` picks the rows up once
     ``not_before`` has passed."""
-    from ..tasks import deliver_batch
-
+    deliver_batch = deliver_task()
     ids = [delivery_ids] if isinstance(delivery_ids, int) else list(delivery_ids)
     if ids and getattr(deliver_batch.get_backend(), "supports_defer", False):
         transaction.on_commit(

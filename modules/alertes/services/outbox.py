@@ -89,6 +89,7 @@ from django.db.models import (
     Q,
 )
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from ..channels import available_channels, unverified_reachable
 from ..models import (
@@ -104,6 +105,7 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 500
 ENQUEUE_PAGE = 5000
 INSERT_BATCH = 2000
+DELIVER_TASK = "modules.alertes.tasks.deliver_batch"
 
 
 def alert_channels(alert: Alert) -> list[str]:
@@ -250,8 +252,7 @@ def enqueue_deliveries(alert_id: int | None = None, ids: Iterable[int] | None = 
     """Enqueue the ready ``queued`` rows (of one alert, or the given ids; only those with
     an id above ``after_pk``: a chunk just written) in batches of ids.  Call inside
     ``transaction.on_commit``."""
-    from ..tasks import deliver_batch
-
+    deliver_batch = deliver_task()
     now = now or timezone.now()
     rows = Delivery.objects.filter(status=Delivery.Status.QUEUED).filter(
         Q(not_before__isnull=True) | Q(not_before__lte=now))
@@ -291,8 +292,7 @@ def enqueue_deliveries(alert_id: int | None = None, ids: Iterable[int] | None = 
 def _enqueue_ids(ids: list[int]) -> int:
     """Enqueue rows just written (``queued`` and ready), in batches, one transaction for
     all the task rows."""
-    from ..tasks import deliver_batch
-
+    deliver_batch = deliver_task()
     ids = sorted(ids)
     with transaction.atomic():
         for start in range(0, len(ids), BATCH_SIZE):
@@ -358,3 +358,13 @@ def refresh_alert_status(alert_id: int) -> None:
     if not pending:  # audience_size is 0 while the outbox is still being written
         Alert.objects.filter(pk=alert_id, status=Alert.Status.SENDING,
                              audience_size__gt=0).update(status=Alert.Status.SENT)
+
+
+def deliver_task():
+    """The ``deliver_batch`` task of ``tasks.py``, looked up by its dotted path.
+
+    ``tasks`` is the layer above this package: a worker runs a task, the task calls
+    ``services.delivery``.  Importing ``tasks`` here, even inside a function, would
+    close a circle (services → tasks → services); the queue's worker itself finds the
+    task by this same path, so naming it here is the same contract, one way round."""
+    return import_string(DELIVER_TASK)
