@@ -9,6 +9,14 @@ class AlertesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        """The public cache follows the alerts' status; publishing an alert (Wagtail's
+        ``published`` signal) hands it to ``services.sending`` to send, so the models
+        need not import the services."""
+        from wagtail.signals import published
+
         from . import public_cache
+        from .models import Alert
+        from .services.sending import on_published
 
         public_cache.connect()
+        published.connect(on_published, sender=Alert, dispatch_uid="alertes-send-on-publish")

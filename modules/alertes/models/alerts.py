@@ -110,20 +110,21 @@ class Alert(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, models
     def publish(self, revision, user=None, **kwargs):
         """Publishing is the approval: once Wagtail has published the revision (the
         workflow's last task approved it, or an approver with the publish permission
-        published it), the alert is sent, or scheduled for ``send_at``.  The hand-over
-        lives here because Wagtail's ``published`` signal does not say who published."""
-        sending = ("status", "sent_by_id", "sent_at", "audience_size")
-        before = Alert.objects.filter(pk=self.pk).values(*sending).first()
-        result = super().publish(revision, user=user, **kwargs)
-        if before and before["status"] != Alert.Status.DRAFT:
-            # The revision was written before the alert left (e.g. an emergency sent while
-            # its approval was pending): publishing it must not rewind the sending state.
-            Alert.objects.filter(pk=self.pk).update(**before)
-            return result
-        from .. import services  # services imports this module
+        published it), the alert is sent, or scheduled for ``send_at``, by
+        ``services.sending.on_published`` (Wagtail's ``published`` signal).  That signal
+        does not say who published: the publisher is noted on the revision object it
+        carries (not saved), for the history of the send."""
+        revision.published_by = user
+        return super().publish(revision, user=user, **kwargs)
 
-        services.alert_published(self, user)
-        return result
+    def with_content_json(self, content):
+        """The alert as a revision saved it, with the sending state of the alert as it
+        is now: a revision written before the alert left (e.g. an emergency sent while
+        its approval was pending) must not rewind it when published or reverted."""
+        alert = super().with_content_json(content)
+        for field in SENDING_STATE:
+            setattr(alert, field, getattr(self, field))
+        return alert
 
     def body(self, language: str | None = None) -> str:
         return _pick(self, "body", language)
@@ -151,6 +152,9 @@ class Alert(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, models
         return (self.status in IN_FORCE_STATUSES and self.kind != NOT_IN_FORCE_KIND
                 and (self.expires_at is None or self.expires_at > when))
 
+
+# Kept from the alert row, never taken from a revision (``with_content_json``).
+SENDING_STATE = ("status", "sent_by_id", "sent_at", "audience_size")
 
 PUBLISHED = (Alert.Status.SENDING, Alert.Status.SENT, Alert.Status.CANCELLED)
 

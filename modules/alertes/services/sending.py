@@ -85,6 +85,16 @@ def send(alert: Alert, user, *, now: datetime | None = None) -> int:
     return count
 
 
+def on_published(sender, instance, revision=None, **kwargs) -> None:
+    """Wagtail's ``published`` signal for an alert (connected in ``apps.ready``): the
+    workflow's approval, or an approver's publish, is what sends a draft.  The signal
+    does not say who published; ``Alert.publish`` notes it on the revision being
+    published (``published_by``), so the send is written in the history under that
+    person, as before.  Publishing never rewinds the sending state
+    (``Alert.with_content_json``), so an alert already sent is not sent again."""
+    alert_published(instance, getattr(revision, "published_by", None))
+
+
 def alert_published(alert: Alert, user, *, now: datetime | None = None) -> int | None:
     """Called once Wagtail has published an alert: the workflow's approval (or an
     approver's publish) is what sends a draft.  Sends at once, or schedules for
