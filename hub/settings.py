@@ -4,9 +4,8 @@ Development defaults need no variable at all (SQLite under ``var/``, local-memor
 DB task backend, emails printed to the console).  Production is ``DEBUG=0`` with a real
 ``SECRET_KEY``: secure cookies with ``__Secure-``/``__Host-`` names, HSTS, MFA for staff.
 
-Variables: ``DEBUG``, ``SECRET_KEY``, ``ALLOWED_HOSTS``, ``CSRF_TRUSTED_ORIGINS``,
-``DATABASE_URL``, ``REDIS_URL``, ``EMAIL_URL``, ``DEFAULT_FROM_EMAIL``, ``BASE_URL``,
-``HUB_DISABLED_MODULES``, ``STATIC_ROOT``, ``MEDIA_ROOT``, ``SECURE_SSL_REDIRECT``.
+Every variable, its default and meaning: README.md, "Configuration" (the hub's) and
+"Modules' settings"; tests/test_settings_documented.py keeps that list and the code equal.
 """
 
 from __future__ import annotations
@@ -284,6 +283,10 @@ HUB_PUBLIC_CACHE_SECONDS = int(os.environ.get("HUB_PUBLIC_CACHE_SECONDS", "0" if
 # publishing, saving the city settings or a view restriction refreshes them at once.
 HUB_FRAGMENT_CACHE_SECONDS = int(os.environ.get("HUB_FRAGMENT_CACHE_SECONDS",
                                                 "0" if DEBUG else "10"))
+# The pages API's one-query listing (hub.api.wagtail_api); off falls back to Wagtail's.
+HUB_API_FAST_LISTING = env_bool("HUB_API_FAST_LISTING", True)
+HUB_ADDRESS_SUGGESTIONS_PER_MINUTE = int(os.environ.get("HUB_ADDRESS_SUGGESTIONS_PER_MINUTE",
+                                                        "120"))
 FRONTEND_CACHE_PURGE_URL = os.environ.get("FRONTEND_CACHE_PURGE_URL", "")
 if FRONTEND_CACHE_PURGE_URL:
     # A reverse proxy (Varnish, nginx) purged by Wagtail when pages are published.
@@ -302,11 +305,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Accent-folding French configuration created by migration hub.0005.
     WAGTAILSEARCH_BACKENDS["default"]["SEARCH_CONFIG"] = "hub_french_unaccent"
 ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL", "")
+ELASTICSEARCH_INDEX = os.environ.get("ELASTICSEARCH_INDEX", "espace_citoyen")
+ELASTICSEARCH_TIMEOUT = float(os.environ.get("ELASTICSEARCH_TIMEOUT", "5"))
 if ELASTICSEARCH_URL:
     WAGTAILSEARCH_BACKENDS["default"] = {
         "BACKEND": "wagtail.search.backends.elasticsearch8",
         "URLS": [ELASTICSEARCH_URL],
-        "INDEX": os.environ.get("ELASTICSEARCH_INDEX", "espace_citoyen"),
+        "INDEX": ELASTICSEARCH_INDEX,
         "OPTIONS": {},
         "INDEX_SETTINGS": {},
     }
@@ -320,36 +325,11 @@ WAGTAILADMIN_LOGIN_URL = "/fr/compte/login/"
 WAGTAIL_FRONTEND_LOGIN_URL = WAGTAILADMIN_LOGIN_URL
 
 # --- Single sign-on: OpenID Connect provider (hub.oidc) ----------------------------------
-from hub.oidc.keys import load_or_create_private_key  # noqa: E402
+from hub.oidc.provider_settings import oauth2_provider_settings  # noqa: E402
 
 # Named so that modules can point a ForeignKey at the swappable OAuth client model.
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
-OAUTH2_PROVIDER = {
-    "OIDC_ENABLED": True,
-    "OIDC_RSA_PRIVATE_KEY": load_or_create_private_key(VAR_DIR),
-    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
-    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
-    "PKCE_REQUIRED": True,
-    # The hub's scopes and every enabled module's (hub_oauth_scopes), read lazily by the
-    # backend: the plugin manager cannot be built while settings load.
-    "SCOPES_BACKEND_CLASS": "hub.oidc.scopes.HubScopes",
-    "SCOPES": {name: name for name in ("openid", "profile", "email", "phone", "address")},
-    "DEFAULT_SCOPES": ["openid"],
-    "OAUTH2_VALIDATOR_CLASS": "hub.oidc.validators.HubOAuth2Validator",
-    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
-    "REFRESH_TOKEN_EXPIRE_SECONDS": 60 * 60 * 24 * 30,
-    "ROTATE_REFRESH_TOKEN": True,
-    "REFRESH_TOKEN_REUSE_PROTECTION": True,
-    # OAuth 2.0 Security BCP (RFC 9700): no implicit or password grant, S256 PKCE only,
-    # tokens never in query strings, `iss` in authorization responses, hashed tokens,
-    # exact redirect URIs.
-    **{f"COMPLIANT_BCP_RFC9700_{gate}": True for gate in (
-        "IMPLICIT_GRANT", "PASSWORD_GRANT", "PKCE_METHOD", "ACCESS_TOKEN_TRANSPORT",
-        "AUTHZ_RESPONSE_ISS", "TOKEN_STORAGE", "REFRESH_TOKEN", "REDIRECT_URI_MATCHING",
-        "PKCE_REQUIRED")},
-    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http", "ca.valleyfield.espacecitoyen"]
-    if DEBUG else ["https", "ca.valleyfield.espacecitoyen"],
-}
+OAUTH2_PROVIDER = oauth2_provider_settings(VAR_DIR, debug=DEBUG)
 
 # No check is silenced: drf-spectacular's schema warnings (W001) fail `manage.py check`,
 # so every API view stays typed; the schema is validated as OpenAPI 3 by tests/test_api.py.
