@@ -11,7 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import DraftStateMixin, LockableMixin, RevisionMixin, WorkflowMixin
 
-from .subscribers import Topic, _pick
+from hub.i18n import localized
+
+from .subscribers import Topic
 
 
 class AlertQuerySet(models.QuerySet):
@@ -105,7 +107,7 @@ class Alert(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, models
         return self.title()
 
     def title(self, language: str | None = None) -> str:
-        return _pick(self, "title", language)
+        return localized(self, "title", language)
 
     def publish(self, revision, user=None, **kwargs):
         """Publishing is the approval: once Wagtail has published the revision (the
@@ -127,16 +129,16 @@ class Alert(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, models
         return alert
 
     def body(self, language: str | None = None) -> str:
-        return _pick(self, "body", language)
+        return localized(self, "body", language)
 
     def sms(self, language: str | None = None) -> str:
-        return _pick(self, "sms", language) or self.title(language)
+        return localized(self, "sms", language) or self.title(language)
 
     def push(self, language: str | None = None) -> str:
-        return _pick(self, "push", language) or self.title(language)
+        return localized(self, "push", language) or self.title(language)
 
     def voice(self, language: str | None = None) -> str:
-        return _pick(self, "voice", language) or self.body(language)
+        return localized(self, "voice", language) or self.body(language)
 
     @property
     def is_emergency(self) -> bool:

@@ -7,19 +7,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from hub.i18n import localized
 
 from .. import cap_cp
 
 LANGUAGES = [("fr", "Français"), ("en", "English")]
-
-
-def _pick(obj, field: str, language: str | None) -> str:
-    """The ``field`` in ``language`` (``fr``/``en``), falling back to French."""
-    language = (language or get_language() or "fr")[:2]
-    value = getattr(obj, f"{field}_{language}", "") if language in ("fr", "en") else ""
-    return value or getattr(obj, f"{field}_fr", "")
 
 
 class Channel(models.TextChoices):
@@ -58,10 +52,10 @@ class Topic(models.Model):
         return self.name()
 
     def name(self, language: str | None = None) -> str:
-        return _pick(self, "name", language)
+        return localized(self, "name", language)
 
     def description(self, language: str | None = None) -> str:
-        return _pick(self, "description", language)
+        return localized(self, "description", language)
 
 
 class Subscriber(models.Model):
