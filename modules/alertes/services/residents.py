@@ -6,12 +6,13 @@ count as verified by the staff member.
 from __future__ import annotations
 
 import logging
-import unicodedata
 from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+
+from hub.text import CsvError, decode_csv_bytes, dict_reader
 
 from ..models import (
     Channel,
@@ -121,29 +122,18 @@ def parse_residents_csv(data: bytes) -> list[dict]:
     that is not a UTF-8 (or Windows-1252, as Excel saves it) comma or semicolon separated
     file with a known header is refused as a whole with a clear message."""
     import csv
-    import io
 
     if len(data) > IMPORT_MAX_BYTES:
         raise ValidationError(_("The file is larger than %(size)d MB.") % {
             "size": IMPORT_MAX_BYTES // (1024 * 1024)})
     if not data.strip():
         raise ValidationError(_("The file is empty."))
-    if b"\x00" in data:
-        raise ValidationError(_("This is not a CSV text file."))
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = data.decode("cp1252")
-        except UnicodeDecodeError:
-            raise ValidationError(
-                _("The file is not UTF-8 text: save it as “CSV UTF-8”.")) from None
-    if any(unicodedata.category(c) == "Cc" and c not in "\r\n\t" for c in text[:20000]):
-        raise ValidationError(_("This is not a CSV text file."))
-    first = text.splitlines()[0] if text.splitlines() else ""
-    delimiter = ";" if first.count(";") > first.count(",") else ","
+        text = decode_csv_bytes(data)
+    except CsvError as exc:
+        raise ValidationError(str(exc)) from None
     try:
-        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+        reader = dict_reader(text)
         header = {(name or "").strip().lower() for name in (reader.fieldnames or [])}
         if "name" not in header or not ({"phone", "email"} & header):
             raise ValidationError(_("The first line must name the columns: name, phone "

@@ -5,12 +5,13 @@ answered whether or not the sender is subscribed) and its delivery status callba
 from __future__ import annotations
 
 import logging
-import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+
+from hub.text import fold
 
 from .. import sms as sms_length
 from ..models import (
@@ -30,8 +31,7 @@ HELP_WORDS = {"help": "en", "aide": "fr", "info": None}
 
 
 def _keyword(body: str) -> str:
-    text = unicodedata.normalize("NFKD", (body or "").strip().casefold())
-    return "".join(c for c in text if not unicodedata.combining(c)).strip(" .!")
+    return fold((body or "").strip()).strip(" .!")
 
 
 def help_text(language: str) -> str:
