@@ -7,6 +7,9 @@ again, however many times the sender saves); the email leaves from a django-task
 that carries only the row's id, so SMTP never holds up a web request and a crashed
 worker leaves a ``pending`` row to look at rather than a lost message.
 
+The email itself is composed and sent by ``hub.notice_delivery`` (the task's body), so
+this module, the task and the sending import each other in one direction only.
+
 Without alertes there is no SMS: a contact with only a phone number is logged as "not
 reachable" and a warning is written to the log.
 """
@@ -14,15 +17,14 @@ reachable" and a warning is written to the log.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
 
 from .models import NoticeLog, User
-from .notify import Notice
+
+if TYPE_CHECKING:  # notify.py calls this module: the dataclass only types it here
+    from .notify import Notice
 
 logger = logging.getLogger(__name__)
 
@@ -68,36 +70,3 @@ def send_fallback(notice: Notice) -> bool:
         return False
     transaction.on_commit(lambda: send_notice_email.enqueue(log_id=log.pk))
     return True
-
-
-def compose(log: NoticeLog) -> EmailMessage:
-    """The plain email for a logged notice, in the notice's language."""
-    with translation.override(log.language):
-        body = log.body.rstrip()
-        if log.url:
-            body += "\n\n" + _("Details: %(url)s") % {"url": log.url}
-        body += "\n\n-- \n" + _("Espace citoyen: this message was sent to you because of "
-                                "a service you use.") + "\n"
-        return EmailMessage(subject=log.subject.replace("\n", " ").strip(), body=body,
-                            from_email=settings.DEFAULT_FROM_EMAIL, to=[log.email],
-                            headers={"Content-Language": log.language})
-
-
-def send_logged(log_id: int) -> str:
-    """Send the email of one ``pending`` row, once: the row is locked while it is sent,
-    and a row already sent (a task run twice) is left alone.  Returns the final state."""
-    with transaction.atomic():
-        log = NoticeLog.objects.select_for_update().filter(pk=log_id).first()
-        if log is None or log.state != NoticeLog.State.PENDING:
-            return log.state if log else ""
-        try:
-            compose(log).send()
-        except Exception as error:  # SMTP refused, server down…: keep why, for review
-            logger.exception("Notice %s: the email could not be sent", log.dedupe_key)
-            log.state = NoticeLog.State.FAILED
-            log.error = f"{type(error).__name__}: {error}"[:2000]
-        else:
-            log.state = NoticeLog.State.SENT
-            log.sent_at = timezone.now()
-        log.save(update_fields=["state", "error", "sent_at"])
-        return log.state

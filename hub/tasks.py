@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from django_tasks import task
 
-from hub.scheduler import PeriodicTask
+from hub.periodic import PeriodicTask
 
 
 @task()
@@ -28,9 +28,9 @@ def record_heartbeat(source: str) -> int:
 
 @task()
 def send_notice_email(log_id: int) -> str:
-    """Send the hub's fallback email for one logged notice (``hub.notice_email``): the
+    """Send the hub's fallback email for one logged notice (``hub.notice_delivery``): the
     task carries only the row's id, the row holds the rest."""
-    from hub.notice_email import send_logged
+    from hub.notice_delivery import send_logged
 
     return send_logged(log_id)
 

@@ -146,3 +146,49 @@ def test_fast_child_routing_written_once():
         assert issubclass(page, FastChildRoutingMixin)
         assert "route" not in vars(page)
     assert NewsIndexPage().routed_child_model("any") is NewsPage
+
+
+def _cycles(packages: tuple[str, ...]) -> list[set[str]]:
+    """Import cycles (strongly connected groups of modules) among ``packages``, counting
+    function-level imports too; imports under ``TYPE_CHECKING`` never run and are left
+    out."""
+    import grimp
+
+    graph = grimp.build_graph("hub", "modules", "theme", exclude_type_checking_imports=True)
+    inside = {m for m in graph.modules if m.startswith(packages)}
+    edges = {m: {t for t in graph.find_modules_directly_imported_by(m) if t in inside}
+             for m in inside}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    groups: list[set[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in edges[node]:
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            group = set()
+            while True:
+                member = stack.pop()
+                group.add(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                groups.append(group)
+
+    for module in sorted(inside):
+        if module not in index:
+            visit(module)
+    return groups
+
+
+def test_no_import_cycles_in_the_hub_news_and_links():
+    """hub/ (addresses ↔ models, notify ↔ notice email ↔ tasks ↔ scheduler) and the
+    news and links modules (models ↔ services) import in one direction only."""
+    assert _cycles(("hub", "modules.actualites", "modules.liens_services")) == []

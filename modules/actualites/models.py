@@ -24,6 +24,8 @@ from hub.i18n import current_language
 from hub.models import FastChildRoutingMixin
 from hub.rich_text import SafeRichTextBlock
 
+from .listing import filter_news
+
 PAGE_SIZE = 10
 
 
@@ -109,19 +111,17 @@ class NewsIndexPage(FastChildRoutingMixin, Page):
         return NewsPage
 
     def get_context(self, request, *args, **kwargs):
-        from . import services
-
         context = super().get_context(request, *args, **kwargs)
-        listing = services.filter_news(
-            NewsPage.objects.live().public().child_of(self),
+        categories = NewsCategory.objects.filter(locale=self.locale)
+        listing = filter_news(
+            NewsPage.objects.live().public().child_of(self), categories,
             category=request.GET.get("categorie", ""),
             tag=request.GET.get("etiquette", ""),
-            locale=self.locale,
         )
         paginator = Paginator(listing.pages, PAGE_SIZE)
         context.update({
             "news_page": paginator.get_page(request.GET.get("page")),
-            "categories": NewsCategory.objects.filter(locale=self.locale),
+            "categories": categories,
             "filter_error": listing.error,
             "category": listing.category,
             "tag": listing.tag,

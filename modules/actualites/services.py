@@ -1,77 +1,29 @@
-"""What `actualites` reads and does: filtered lists, the latest news, feeds' items and
-the ``news_published`` event."""
+"""What `actualites` reads and does: the latest news, the index of a language, feeds'
+items and the ``news_published`` event.  (The news list's filters are in ``listing.py``:
+the index page applies them, and models never import this module.)"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from django.db.models import Q, QuerySet
-from django.utils.translation import gettext as _
+from django.db.models import QuerySet
 from wagtail.models import Locale
 
 from hub.i18n import current_locale
 from hub.plugins.manager import fire_event
 
 from .hookspecs import NewsPublished
-
-MAX_FILTER_LENGTH = 80
-
-
-@dataclass
-class Listing:
-    pages: QuerySet
-    category: object | None = None
-    tag: str = ""
-    error: str = ""
+from .models import NewsIndexPage, NewsPage
 
 
 def live_news(locale: Locale | None = None) -> QuerySet:
     """Live, public news pages (of one locale when given), newest first."""
-    from .models import NewsPage
-
     pages = NewsPage.objects.live().public()
     if locale is not None:
         pages = pages.filter(locale=locale)
     return pages.order_by("-date", "-first_published_at")
 
 
-def filter_news(pages: QuerySet, *, category: str = "", tag: str = "",
-                locale: Locale | None = None) -> Listing:
-    """Apply the category (slug) and tag (slug) filters of the news list.
-
-    An unknown or malformed filter gives an empty list and a message, never an error.
-    """
-    from .models import NewsCategory
-
-    pages = pages.order_by("-date", "-first_published_at")
-    listing = Listing(pages=pages)
-    category = (category or "").strip()
-    tag = (tag or "").strip()
-    if category:
-        found = None
-        if len(category) <= MAX_FILTER_LENGTH and "\x00" not in category:
-            found = NewsCategory.objects.filter(slug=category, locale=locale).first()
-        if found is None:
-            listing.pages = pages.none()
-            listing.error = _("This category does not exist.")
-            return listing
-        listing.category = found
-        pages = pages.filter(categories__translation_key=found.translation_key)
-    if tag:
-        if len(tag) > MAX_FILTER_LENGTH or "\x00" in tag:
-            listing.pages = pages.none()
-            listing.error = _("This tag does not exist.")
-            return listing
-        listing.tag = tag
-        pages = pages.filter(Q(tags__slug=tag) | Q(tags__name__iexact=tag))
-    listing.pages = pages.distinct()
-    return listing
-
-
 def news_index(locale: Locale | None = None):
     """The live news index of a locale (falling back to any live news index)."""
-    from .models import NewsIndexPage
-
     indexes = NewsIndexPage.objects.live().public()
     if locale is not None:
         found = indexes.filter(locale=locale).first()
@@ -86,8 +38,6 @@ def news_for_home_tile(language: str):
     The home page is what 43,000 residents open in an emergency: the view restrictions
     are read once for both pages and the locale is joined rather than looked up, so the
     tile costs three queries instead of six."""
-    from .models import NewsIndexPage, NewsPage
-
     private = NewsPage.objects.all().private_q()
     indexes = NewsIndexPage.objects.live().exclude(private)
     index = (indexes.filter(locale__language_code=language).first()
