@@ -13,11 +13,12 @@ from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from wagtail.admin import messages
 from wagtail.admin.auth import permission_denied
 
+from hub.i18n import current_language
 from hub.models import User
 
 from . import maps, services
@@ -158,7 +159,7 @@ QUEUE_COLUMNS = ("pk", "reference", "reopened", "category_id", "department__name
 
 def _category_names() -> list[tuple[int, str, str]]:
     """(id, code, name in the active language) of every category, in their order."""
-    english = (get_language() or "fr").startswith("en")
+    english = current_language() == "en"
     return [(pk, code, (english and name_en) or name_fr)  # Category.name's rule
             for pk, code, name_fr, name_en in Category.objects.values_list(
                 "pk", "service_code", "name_fr", "name_en")]
@@ -212,7 +213,7 @@ def queue_map(request):
     rows = list(qs.values("pk", "reference", "latitude", "longitude", "status",
                           "category__name_fr", "category__name_en")[:MAP_LIMIT])
     labels = dict(ServiceRequest.Status.choices)
-    english = (get_language() or "fr").startswith("en")
+    english = current_language() == "en"
     points = [{"lat": row["latitude"], "lon": row["longitude"],
                "label": f"{row['reference']} — "
                         f"{(english and row['category__name_en']) or row['category__name_fr']} — "

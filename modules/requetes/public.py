@@ -32,7 +32,8 @@ import re
 from collections.abc import Iterator
 
 from django.db.models import Case, F, TextField, Value, When
-from django.utils import translation
+
+from hub.i18n import current_language
 
 from .models import Category, ServiceRequest
 
@@ -106,7 +107,7 @@ def record(row: dict) -> dict:
     ``status_label`` are in the active language."""
     row = dict(row)
     row["description"] = row.pop("public_description")
-    english = (translation.get_language() or "fr").startswith("en")
+    english = current_language() == "en"
     row["category_name"] = (english and row["category__name_en"]) or row["category__name_fr"]
     row["status_label"] = str(ServiceRequest.Status(row["status"]).label)
     row["latitude"], row["longitude"], row["address"] = place(

@@ -8,7 +8,8 @@ from collections import defaultdict
 
 from django.db import connections
 from django.db.models import Count
-from django.utils.translation import get_language
+
+from hub.i18n import current_language
 
 from .. import public
 from ..models import Category, RequestEvent, ServiceRequest
@@ -22,7 +23,7 @@ def _category_maps() -> tuple[dict, dict]:
     """Every category (id -> code, name) and department (id -> name): two small tables,
     read once (one query, no model instances) instead of joined into each of up to
     1,000 rows."""
-    english = (get_language() or "fr").startswith("en")
+    english = current_language() == "en"
     categories = {}
     departments = {}
     for pk, code, name_fr, name_en, department_id, department in (
