@@ -1,8 +1,9 @@
 """allauth adapter: language of account emails, safe redirects, staff MFA."""
 
 from allauth.account.adapter import DefaultAccountAdapter
-from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
+
+from hub.i18n import current_language
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -30,16 +31,14 @@ class AccountAdapter(DefaultAccountAdapter):
     def save_user(self, request, user, form, commit=True):
         """New accounts start in the language the visitor signed up in."""
         user = super().save_user(request, user, form, commit=False)
-        language = (translation.get_language() or "fr")[:2]
-        user.preferred_language = "en" if language == "en" else "fr"
+        user.preferred_language = current_language()
         if commit:
             user.save()
         return user
 
     def get_logout_redirect_url(self, request):
         """Back to the home page in the language the visitor was using."""
-        language = (translation.get_language() or "fr")[:2]
-        return f"/{language if language in ('fr', 'en') else 'fr'}/"
+        return f"/{current_language()}/"
 
 
 def axes_username(request, credentials=None) -> str | None:

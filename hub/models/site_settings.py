@@ -8,10 +8,11 @@ no environment variable or Django setting for the same facts."""
 from __future__ import annotations
 
 from django.db import models
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
+
+from hub.i18n import localized
 
 
 @register_setting(icon="cog")
@@ -67,9 +68,7 @@ class SiteSettings(BaseSiteSetting):
 
     @property
     def emergency_banner(self) -> str:
-        if (get_language() or "fr").startswith("en") and self.emergency_banner_en:
-            return self.emergency_banner_en
-        return self.emergency_banner_fr
+        return localized(self, "emergency_banner")
 
     @property
     def intake_phone_uri(self) -> str:

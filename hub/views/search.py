@@ -2,10 +2,10 @@
 
 from django import forms
 from django.shortcuts import render
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from hub.i18n import current_language
 from hub.search import MAX_QUERY_LENGTH, search
 
 
@@ -23,6 +23,6 @@ def search_page(request):
     query = ""
     if form.is_valid():
         query = form.cleaned_data["q"].strip()
-        hits = search(query, language=(get_language() or "fr")[:2], request=request)
+        hits = search(query, language=current_language(), request=request)
     return render(request, "hub/search.html", {"form": form, "query": query, "hits": hits},
                   status=400 if form.errors else 200)
