@@ -192,3 +192,38 @@ def test_no_import_cycles_in_the_hub_news_and_links():
     """hub/ (addresses ↔ models, notify ↔ notice email ↔ tasks ↔ scheduler) and the
     news and links modules (models ↔ services) import in one direction only."""
     assert _cycles(("hub", "modules.actualites", "modules.liens_services")) == []
+
+
+@pytest.mark.django_db
+def test_city_settings_are_the_one_source_of_the_citys_name_and_phone(client, site):
+    """Renaming the city and changing its intake phone in the admin's settings changes
+    the site's header and footer, Open311's discovery contact and the SMS help reply:
+    no setting or hard-coded string says otherwise."""
+    from django.urls import reverse
+    from wagtail.models import Site
+
+    from hub.models import SiteSettings
+    from modules.alertes.services import help_text
+
+    city = SiteSettings.for_site(Site.objects.get(is_default_site=True))
+    city.city_name, city.intake_phone = "Beauharnois", "450 555-0142"
+    city.save()
+    assert SiteSettings.current().city_name == "Beauharnois"
+    page = client.get("/fr/").content.decode()
+    assert "Beauharnois" in page and "450 555-0142" in page and "tel:+14505550142" in page
+    contact = client.get(reverse("open311:discovery", kwargs={"fmt": "json"})).json()["contact"]
+    assert contact == "Beauharnois, 311 / 450 555-0142"
+    reply = help_text("fr")
+    assert "Beauharnois" in reply and "450 555-0142" in reply and "Valleyfield" not in reply
+
+
+@pytest.mark.django_db
+def test_city_settings_before_any_site_are_the_fields_defaults():
+    from wagtail.models import Site
+
+    from hub.models import SiteSettings
+
+    Site.objects.all().delete()
+    current = SiteSettings.current()
+    assert current.pk is None and current.city_name == "Salaberry-de-Valleyfield"
+    assert current.intake_phone == "450 370-4820"
