@@ -26,6 +26,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from hub.i18n import localized
+
 from . import cap, notices, services, tokens
 from .channels import setting, twilio_signature, webpush
 from .forms import AddressForm, CodeForm, PreferencesForm
@@ -186,8 +188,7 @@ def notice_choices(subscriber, user) -> list[dict]:
     offered = notices.notice_channels()
     language = get_language()
     return [{"slug": slug, "name": topic.name(language),
-             "description": (topic.description_en if (language or "")[:2] == "en"
-                             and topic.description_en else topic.description_fr),
+             "description": localized(topic, "description", language),
              "channels": [{"code": code, "label": channels[code].label,
                            "checked": code in chosen[slug], "reachable": code in reachable}
                           for code in offered]}
