@@ -8,6 +8,8 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from hub.i18n import current_language
+
 from .models import Alert
 
 FEED_SIZE = 50
@@ -22,7 +24,7 @@ class CurrentAlertsFeed(Feed):
     feed_type = Atom1Feed
 
     def get_object(self, request, *args, **kwargs):
-        return (get_language() or "fr")[:2]
+        return current_language()
 
     def title(self, language):
         return _("City alerts in force")

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from django.db import models
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
@@ -12,7 +11,7 @@ from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.models import Orderable
 from wagtail.search import index
 
-from hub.i18n import localized
+from hub.i18n import current_language, localized
 
 
 class Category(index.Indexed, ClusterableModel):
@@ -169,7 +168,7 @@ class Question(Orderable):
 
     def choice_list(self) -> list[tuple[str, str]]:
         """``[(key, label in the active language), …]``."""
-        english = (translation.get_language() or "fr").startswith("en")
+        english = current_language() == "en"
         result = []
         for line in self.choices.splitlines():
             parts = [part.strip() for part in line.split("|")]
