@@ -17,14 +17,15 @@ reachable" and a warning is written to the log.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import Any
 
 from django.db import IntegrityError, transaction
 
 from .models import NoticeLog, User
 
-if TYPE_CHECKING:  # notify.py calls this module: the dataclass only types it here
-    from .notify import Notice
+# ``notice`` below is a ``hub.notify.Notice``; it is not imported, even for typing:
+# notify.py calls this module, and the import graph stays without a cycle.
+Notice = Any
 
 logger = logging.getLogger(__name__)
 
