@@ -19,6 +19,9 @@ from hub.roles import sync_staff_roles
 
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "espace-citoyen-demo"  # noqa: S105  (local demo only, see README)
+# A resident without any staff role, so a newcomer can see the citizen's side (their
+# requests, the notices they received) while the administrator answers in the admin.
+RESIDENT_EMAIL = "resident@example.com"
 
 DEPARTMENTS = [
     ("travaux-publics", "Service des travaux publics", "450 370-4820",
@@ -123,6 +126,20 @@ def _admin(email: str, password: str):
     return admin
 
 
+def _resident(email: str, password: str):
+    User = get_user_model()
+    resident = User.objects.filter(email=email).first()
+    if resident is None:
+        resident = User.objects.create_user(
+            email=email, password=password, first_name="Camille", last_name="Tremblay",
+            civic_address="41, rue Victoria", preferred_language="fr")
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.update_or_create(
+        user=resident, email=email, defaults={"verified": True, "primary": True})
+    return resident
+
+
 @transaction.atomic
 def load(admin_email: str = ADMIN_EMAIL, admin_password: str = ADMIN_PASSWORD) -> None:
     fr, en = _locales()
@@ -137,4 +154,5 @@ def load(admin_email: str = ADMIN_EMAIL, admin_password: str = ADMIN_PASSWORD) -
     demo_addresses.load()
     sync_staff_roles()
     _admin(admin_email, admin_password)
+    _resident(RESIDENT_EMAIL, admin_password)
     hooks().hub_demo_data()

@@ -9,6 +9,7 @@ import datetime
 import random
 import uuid
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -184,12 +185,47 @@ def load_response_templates() -> None:
                                    "body_fr": french, "body_en": english, "order": order})
 
 
+# The demo resident the hub's demo creates (README: "Demo accounts").
+DEMO_RESIDENT_EMAIL = "resident@example.com"
+
+
+def load_resident_requests(categories: dict[str, Category]) -> None:
+    """Two requests of the demo resident, made and answered through the services, so a
+    newcomer sees the whole journey: one the roads department already acknowledged with
+    a public message (the resident was told through ``hub_notify``: Mon Espace lists the
+    notice and its delivery state), one still new for an agent to answer in the admin
+    and watch the resident be told.  Idempotent through the submission keys."""
+    User = get_user_model()
+    resident = User.objects.filter(email=DEMO_RESIDENT_EMAIL, is_active=True).first()
+    answering = User.objects.filter(is_superuser=True, is_active=True).order_by("pk").first()
+    if resident is None or "voirie" not in categories or "eclairage" not in categories:
+        return
+    answered = services.create_request(
+        actor=resident, category=categories["voirie"], channel="web",
+        description="Nid-de-poule profond devant le 41, rue Victoria, côté nord.",
+        latitude=45.2556, longitude=-74.1320, address="41, rue Victoria",
+        answers={"largeur_cm": "40"}, description_public=True,
+        submission_key=uuid.uuid5(NAMESPACE, "resident-pothole"))
+    services.create_request(
+        actor=resident, category=categories["eclairage"], channel="web",
+        description="Le lampadaire au coin des rues Victoria et Nicholson est éteint "
+                    "depuis trois soirs.",
+        latitude=45.2561, longitude=-74.1301, address="Victoria et Nicholson",
+        submission_key=uuid.uuid5(NAMESPACE, "resident-light"))
+    if answering is not None and answered.status == ServiceRequest.Status.NEW:
+        services.transition(
+            answered, actor=answering, to_status=ServiceRequest.Status.ACKNOWLEDGED,
+            public_message="Merci de votre signalement ! Une équipe le réparera d'ici "
+                           "vendredi.")
+
+
 @transaction.atomic
 def load(count: int = COUNT) -> None:
     categories = load_categories()
     if not categories:
         return
     load_response_templates()
+    load_resident_requests(categories)
     keys = [uuid.uuid5(NAMESPACE, str(i)) for i in range(count)]
     existing = set(ServiceRequest.objects.filter(submission_key__in=keys)
                    .values_list("submission_key", flat=True))

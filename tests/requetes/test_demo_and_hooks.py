@@ -1,5 +1,6 @@
 """Demo data (idempotent, realistic histories) and the hub hooks of `requetes`."""
 
+import pytest
 from django.utils import translation
 
 from hub.plugins.manager import collect
@@ -9,10 +10,12 @@ from modules.requetes.models import Category, RequestEvent, ServiceRequest
 
 def test_demo_is_idempotent_and_realistic(site):
     assert Category.objects.count() == len(demo.CATEGORIES)
-    assert ServiceRequest.objects.count() == demo.COUNT
+    history = ServiceRequest.objects.exclude(citizen__email=demo.DEMO_RESIDENT_EMAIL)
+    assert history.count() == demo.COUNT
+    assert ServiceRequest.objects.count() == demo.COUNT + 2  # the demo resident's two
     events = RequestEvent.objects.count()
     demo.load()
-    assert ServiceRequest.objects.count() == demo.COUNT
+    assert ServiceRequest.objects.count() == demo.COUNT + 2
     assert RequestEvent.objects.count() == events
     lighting = Category.objects.get(service_code="eclairage")
     with translation.override("en"):
@@ -50,3 +53,33 @@ def test_hub_export_and_erase_hooks(make_request, citizen, client):
     collect("hub_user_data_erase", user=citizen)
     req.refresh_from_db()
     assert req.citizen is None
+
+
+@pytest.mark.django_db
+def test_the_demo_resident_was_told_of_their_answered_request(
+        client, django_capture_on_commit_callbacks, mailoutbox):
+    """A fresh demo shows the whole journey without creating anything: the demo
+    resident's pothole was acknowledged through the real services, so the resident was
+    told through hub_notify (alertes' outbox, sent by the worker) and Mon Espace lists
+    the notice; the street light is still new, for an agent to answer.  Loading the demo
+    again tells nobody twice."""
+    from django.core.management import call_command
+
+    from hub.models import User
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("hub", "demo")
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("hub", "demo")
+    resident = User.objects.get(email="resident@example.com")
+    assert not resident.is_staff
+    statuses = dict(ServiceRequest.objects.filter(citizen=resident)
+                    .values_list("category__service_code", "status"))
+    assert statuses == {"voirie": "acknowledged", "eclairage": "new"}
+    told = [m for m in mailoutbox if m.to == ["resident@example.com"]]
+    assert len(told) == 1
+    assert "prise en charge" in told[0].subject
+    assert "Une équipe le réparera d'ici vendredi" in told[0].body
+    client.force_login(resident)
+    page = client.get("/fr/mon-espace/").content.decode()
+    assert told[0].subject in page.replace("&nbsp;", "\xa0")
