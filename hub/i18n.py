@@ -30,17 +30,29 @@ def current_language() -> str:
     return code if code in languages() else DEFAULT_LANGUAGE
 
 
+def pick(french, english, language: str | None = None):
+    """The one rule on a pair of values: ``english`` for an English reader (default:
+    the active language) when it is filled in, ``french`` otherwise.  For what is not
+    an object with ``_fr``/``_en`` attributes: ``.values()`` rows, a payload's fields."""
+    code = (language or current_language())[:2].lower()
+    if code == "en" and english:
+        return english
+    return french
+
+
 def localized(obj, field: str, language: str | None = None) -> str:
     """``obj.<field>_<language>`` (default: the active language), falling back to
-    ``obj.<field>_fr`` when that value is empty or the language is not the site's.
+    ``obj.<field>_fr`` when that value is empty or the language is not the site's;
+    ``obj`` may also be a mapping (a ``.values()`` row) with those keys.
 
     ``localized(topic, "name")`` is ``topic.name_en`` for an English visitor when the
     English name is filled in, ``topic.name_fr`` otherwise."""
     code = (language or current_language())[:2].lower()
+    read = obj.get if isinstance(obj, dict) else (lambda key, default: getattr(obj, key, default))
     value = ""
     if code != DEFAULT_LANGUAGE and code in languages():
-        value = getattr(obj, f"{field}_{code}", "") or ""
-    return value or getattr(obj, f"{field}_{DEFAULT_LANGUAGE}", "") or ""
+        value = read(f"{field}_{code}", "") or ""
+    return value or read(f"{field}_{DEFAULT_LANGUAGE}", "") or ""
 
 
 def current_locale():

@@ -119,7 +119,9 @@ class NoticeTopic:
     default_channels: tuple[str, ...] = ("email",)
 
     def name(self, language: str | None = None) -> str:
-        return self.name_en if (language or "fr")[:2] == "en" and self.name_en else self.name_fr
+        from .i18n import pick
+
+        return pick(self.name_fr, self.name_en, language)
 
 
 def notice_topics() -> list[NoticeTopic]:

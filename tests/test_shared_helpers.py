@@ -59,6 +59,23 @@ def test_localized_unknown_language_or_missing_field_reads_french():
     assert localized(both, "title", "en") == ""
 
 
+def test_the_same_rule_on_rows_and_pairs_of_values():
+    """``.values()`` rows and plain pairs (payload fields) follow the objects' rule."""
+    from hub.i18n import pick
+
+    row = {"category__name_fr": "Voirie", "category__name_en": "Roads"}
+    french_only = {"category__name_fr": "Voirie", "category__name_en": ""}
+    with translation.override("en"):
+        assert localized(row, "category__name") == "Roads"
+        assert localized(french_only, "category__name") == "Voirie"
+        assert pick("Voirie", "Roads") == "Roads"
+        assert pick("Voirie", "") == "Voirie"
+    with translation.override("fr"):
+        assert localized(row, "category__name") == "Voirie"
+        assert pick("Voirie", "Roads") == "Voirie"
+        assert pick("Voirie", "Roads", "en-CA") == "Roads"
+
+
 @pytest.mark.django_db
 def test_current_locale_follows_the_active_language():
     from wagtail.models import Locale

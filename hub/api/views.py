@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hub.accounts import services
+from hub.i18n import localized
 from hub.models import User
 from hub.plugins.manager import enabled_modules
 from hub.search import MAX_QUERY_LENGTH, search
@@ -67,7 +68,7 @@ class ModulesView(APIView):
         payload = []
         for meta in enabled_modules():
             item = {key: meta[key] for key in ModuleSerializer().fields if key in meta}
-            item["name"] = meta["name_en"] if language == "en" else meta["name_fr"]
+            item["name"] = localized(meta, "name", language)
             payload.append(item)
         return Response(ModuleSerializer(payload, many=True).data)
 

@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 from wagtail.admin import messages
 from wagtail.admin.auth import permission_denied
 
-from hub.i18n import current_language
+from hub.i18n import localized, pick
 from hub.models import User
 
 from . import maps, services
@@ -159,8 +159,7 @@ QUEUE_COLUMNS = ("pk", "reference", "reopened", "category_id", "department__name
 
 def _category_names() -> list[tuple[int, str, str]]:
     """(id, code, name in the active language) of every category, in their order."""
-    english = current_language() == "en"
-    return [(pk, code, (english and name_en) or name_fr)  # Category.name's rule
+    return [(pk, code, pick(name_fr, name_en))  # Category.name's rule
             for pk, code, name_fr, name_en in Category.objects.values_list(
                 "pk", "service_code", "name_fr", "name_en")]
 
@@ -213,10 +212,8 @@ def queue_map(request):
     rows = list(qs.values("pk", "reference", "latitude", "longitude", "status",
                           "category__name_fr", "category__name_en")[:MAP_LIMIT])
     labels = dict(ServiceRequest.Status.choices)
-    english = current_language() == "en"
     points = [{"lat": row["latitude"], "lon": row["longitude"],
-               "label": f"{row['reference']} — "
-                        f"{(english and row['category__name_en']) or row['category__name_fr']} — "
+               "label": f"{row['reference']} — {localized(row, 'category__name')} — "
                         f"{labels.get(row['status'], row['status'])}",
                "url": reverse("requetes_admin:detail", args=[row["pk"]])} for row in rows]
     return maps.allow_tiles(render(request, "requetes/admin/queue_map.html", {

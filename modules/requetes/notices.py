@@ -17,6 +17,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from hub.i18n import pick
 from hub.notify import Notice, NoticeTopic, Recipient
 
 TOPIC = "requests"
@@ -108,13 +109,12 @@ def build(*, step: str, recipient: Recipient, is_requester: bool, reference: str
     if step not in STEPS:
         raise ValueError(f"Unknown request notice step: {step!r}")
     language = recipient.language
-    english = language == "en"
     with translation.override(language):
         values = {
             "reference": reference,
-            "category": (category_en or category_fr) if english else category_fr,
+            "category": pick(category_fr, category_en, language),
             "department": department,
-            "reason": closure_reason_en if english else closure_reason_fr,
+            "reason": pick(closure_reason_fr, closure_reason_en, language),
             "target": target,
         }
         step_name = _step_name(step, target)

@@ -33,7 +33,7 @@ from collections.abc import Iterator
 
 from django.db.models import Case, F, TextField, Value, When
 
-from hub.i18n import current_language
+from hub.i18n import localized
 
 from .models import Category, ServiceRequest
 
@@ -107,8 +107,7 @@ def record(row: dict) -> dict:
     ``status_label`` are in the active language."""
     row = dict(row)
     row["description"] = row.pop("public_description")
-    english = current_language() == "en"
-    row["category_name"] = (english and row["category__name_en"]) or row["category__name_fr"]
+    row["category_name"] = localized(row, "category__name")
     row["status_label"] = str(ServiceRequest.Status(row["status"]).label)
     row["latitude"], row["longitude"], row["address"] = place(
         row["location_precision"], row["latitude"], row["longitude"], row["address"])

@@ -11,7 +11,7 @@ from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.models import Orderable
 from wagtail.search import index
 
-from hub.i18n import current_language, localized
+from hub.i18n import localized, pick
 
 
 class Category(index.Indexed, ClusterableModel):
@@ -168,13 +168,11 @@ class Question(Orderable):
 
     def choice_list(self) -> list[tuple[str, str]]:
         """``[(key, label in the active language), …]``."""
-        english = current_language() == "en"
         result = []
         for line in self.choices.splitlines():
             parts = [part.strip() for part in line.split("|")]
             if not parts[0]:
                 continue
             french = parts[1] if len(parts) > 1 and parts[1] else parts[0]
-            label = parts[2] if english and len(parts) > 2 and parts[2] else french
-            result.append((parts[0], label))
+            result.append((parts[0], pick(french, parts[2] if len(parts) > 2 else "")))
         return result

@@ -9,7 +9,7 @@ from collections import defaultdict
 from django.db import connections
 from django.db.models import Count
 
-from hub.i18n import current_language
+from hub.i18n import pick
 
 from .. import public
 from ..models import Category, RequestEvent, ServiceRequest
@@ -23,7 +23,6 @@ def _category_maps() -> tuple[dict, dict]:
     """Every category (id -> code, name) and department (id -> name): two small tables,
     read once (one query, no model instances) instead of joined into each of up to
     1,000 rows."""
-    english = current_language() == "en"
     categories = {}
     departments = {}
     for pk, code, name_fr, name_en, department_id, department in (
@@ -31,7 +30,7 @@ def _category_maps() -> tuple[dict, dict]:
                 "pk", "service_code", "name_fr", "name_en", "department_id",
                 "department__name")):
         # Category.name's rule: English when asked for and filled in, French otherwise.
-        categories[pk] = (code, (english and name_en) or name_fr)
+        categories[pk] = (code, pick(name_fr, name_en))
         departments[department_id] = department
     return categories, departments
 

@@ -9,6 +9,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from hub.i18n import localized
+
 from ..models import ServiceRequest
 from .lifecycle import transition
 from .permissions import is_administrator, is_intake_agent
@@ -55,9 +57,7 @@ def response_template_text(template, request: ServiceRequest) -> str:
     who chose English and when the English text is written; French otherwise."""
     citizen = request.citizen
     language = getattr(citizen, "preferred_language", "") if citizen else ""
-    if (language or "").startswith("en") and template.body_en:
-        return template.body_en
-    return template.body_fr
+    return localized(template, "body", language or "fr")
 
 
 def search_requests(queryset, text: str, user):
