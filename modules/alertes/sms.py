@@ -9,8 +9,9 @@ refused.
 from __future__ import annotations
 
 import math
-import unicodedata
 from dataclasses import dataclass
+
+from hub.text import strip_accents
 
 MAX_SEGMENTS = 10
 
@@ -72,8 +73,7 @@ def gsm7_safe(text: str) -> str:
         elif ch in _SAFE:
             out.append(_SAFE[ch])
         else:
-            stripped = "".join(c for c in unicodedata.normalize("NFKD", ch)
-                               if not unicodedata.combining(c))
+            stripped = strip_accents(ch)  # the hub's accent folding (œ → oe too)
             out.append(stripped if stripped and all(c in GSM7_BASIC for c in stripped)
                        else "?")
     return "".join(out)

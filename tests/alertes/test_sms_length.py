@@ -47,3 +47,9 @@ def test_sms_over_ten_segments_refused_with_the_count(db):
     alert.sms_fr = "ê" * (67 * MAX_SEGMENTS)
     warnings = services.check_texts(alert)
     assert warnings and "UCS-2" in warnings[0]
+
+
+def test_gsm7_safe_spells_ligatures_out_with_the_hubs_folding():
+    """GSM-7 has no œ: the hub's accent folding spells it "oe" instead of a "?"."""
+    assert gsm7_safe("Le cœur du quartier") == "Le coeur du quartier"
+    assert is_gsm7(gsm7_safe("Œuvre — déneigement"))
