@@ -308,16 +308,7 @@ class MySubscriptionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def phones(self, request):
         """Add a phone number: a mobile for text messages gets a 6-digit code to send
         back to ``phones/{id}/verify/`` (5 tries, 30 minutes)."""
-        data = PhoneSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        try:
-            address = services.add_address(
-                self._subscriber(), data.validated_data["channel"],
-                data.validated_data["number"], method=ConsentRecord.Method.API,
-                actor=request.user)
-        except ValidationError as exc:
-            return _bad_request(_renamed(exc, "number"))
-        return Response(address_dict(address), status=status.HTTP_201_CREATED)
+        return self._add_address(request, PhoneSerializer, "number")
 
     @extend_schema(request=NewAddressSerializer, responses={201: AddressSerializer})
     @action(detail=False, methods=["post"], url_path="addresses")
@@ -326,15 +317,20 @@ class MySubscriptionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         each channel checks and normalises it; an email gets a confirmation link, a
         mobile for text messages a 6-digit code (``phones/{id}/verify/``).  An unknown
         channel or a bad address is a 400 naming the field, and nothing is saved."""
-        data = NewAddressSerializer(data=request.data)
+        return self._add_address(request, NewAddressSerializer, "address")
+
+    def _add_address(self, request, serializer_class, field: str) -> Response:
+        """``services.add_address`` with the channel and the value in ``field`` of the
+        body; the services' errors are reported on ``field`` (the name the client sent)."""
+        data = serializer_class(data=request.data)
         data.is_valid(raise_exception=True)
         try:
             address = services.add_address(
                 self._subscriber(), data.validated_data["channel"],
-                data.validated_data["address"], method=ConsentRecord.Method.API,
+                data.validated_data[field], method=ConsentRecord.Method.API,
                 actor=request.user)
         except ValidationError as exc:
-            return _bad_request(_renamed(exc, "address"))
+            return _bad_request(_renamed(exc, field))
         return Response(address_dict(address), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={204: None}, parameters=[ADDRESS_ID])
