@@ -8,7 +8,12 @@ keep them too.  A response is never cached when:
 
 - the visitor is signed in, or sends a session cookie;
 - the path is private (admin, account, Mon Espace) or the view said ``private``/``no-store``;
-- the response sets a cookie (e.g. a CSRF token for a form) or is not a 200.
+- the response sets a cookie (e.g. a CSRF token for a form) or is not a 200;
+- its Content-Security-Policy holds a nonce: a stored nonce would be served to every
+  visitor for the cache's lifetime, and a nonce an attacker can read in advance
+  protects nothing.  Cacheable pages therefore use no inline script: their scripts are
+  static files (``script-src 'self'``), and django-csp adds a nonce to a policy only
+  when the page used one.
 
 Publishing, unpublishing or deleting a page, saving the city settings, or a module calling
 :func:`invalidate_public_cache` (e.g. when an alert is sent) bumps a generation number that
@@ -120,6 +125,8 @@ def _cacheable(request, response) -> bool:
     control = response.get("Cache-Control", "")
     if any(word in control for word in ("private", "no-store", "no-cache")):
         return False
+    if "'nonce-" in response.get("Content-Security-Policy", ""):
+        return False  # one nonce per response: never stored, never served twice
     return response.get("Content-Type", "").split(";")[0].strip() in CACHEABLE_TYPES
 
 
@@ -128,9 +135,9 @@ class AnonymousPublicCacheMiddleware:
     authentication (see settings): a hit costs two cache reads and none of their work.
 
     A stored response has gone through the inner middleware, so it already carries its
-    Content-Security-Policy header (whose nonce is the one in its HTML), the security
-    headers, Vary and Content-Language; SecurityMiddleware (outside) still adds its
-    headers to every hit.
+    Content-Security-Policy header (without a nonce: a response with one is not
+    stored), the security headers, Vary and Content-Language; SecurityMiddleware
+    (outside) still adds its headers to every hit.
     """
 
     def __init__(self, get_response):

@@ -13,12 +13,12 @@ from django.db import transaction
 from wagtail.models import Locale, Page, Site
 
 from hub import demo_addresses
-from hub.models import Department, District, HomePage, SiteSettings
+from hub.models import ContentPage, Department, District, HomePage, SiteSettings
 from hub.plugins.manager import hooks
-from hub.roles import sync_staff_roles
+from hub.roles import DEMO_PASSWORD, sync_staff_roles
 
 ADMIN_EMAIL = "admin@example.com"
-ADMIN_PASSWORD = "espace-citoyen-demo"  # noqa: S105  (local demo only, see README)
+ADMIN_PASSWORD = DEMO_PASSWORD  # local demo only, see README
 # A resident without any staff role, so a newcomer can see the citizen's side (their
 # requests, the notices they received) while the administrator answers in the admin.
 RESIDENT_EMAIL = "resident@example.com"
@@ -65,6 +65,86 @@ HOME_INTRO = {
          "other online services.</p>"),
     ],
 }
+
+
+# The privacy policy and the governance rules (Law 25, s. 3.2 and 8): editable content
+# pages, linked from the footer through the city settings.
+PRIVACY_PAGES = {
+    "privacy_page": {
+        "fr": ("Politique de confidentialité", "politique-de-confidentialite", [
+            ("paragraph", "<p>La Ville recueille seulement les renseignements personnels "
+                          "nécessaires à ses services\u00a0: votre compte (courriel, et si vous "
+                          "le souhaitez votre nom, votre téléphone et votre adresse), vos "
+                          "requêtes et leurs photos, et vos choix de communications.</p>"),
+            ("heading", {"text": "Vos droits", "level": "h2"}),
+            ("paragraph", "<p>Dans Mon compte, vous pouvez consulter et télécharger vos "
+                          "renseignements, les corriger et supprimer votre compte. Aucun "
+                          "outil de suivi d’un tiers n’est utilisé sur ce site.</p>"),
+            ("heading", {"text": "Conservation", "level": "h2"}),
+            ("paragraph", "<p>Une requête fermée est anonymisée après la durée prévue au "
+                          "calendrier de conservation de sa catégorie.</p>"),
+        ]),
+        "en": ("Privacy policy", "privacy-policy", [
+            ("paragraph", "<p>The city collects only the personal information its "
+                          "services need: your account (email and, if you wish, your "
+                          "name, phone and address), your requests and their photos, and "
+                          "your communication choices.</p>"),
+            ("heading", {"text": "Your rights", "level": "h2"}),
+            ("paragraph", "<p>In My account you can see and download your information, "
+                          "correct it and delete your account. No third-party tracking "
+                          "tool is used on this site.</p>"),
+            ("heading", {"text": "Retention", "level": "h2"}),
+            ("paragraph", "<p>A closed request is anonymised after the period its "
+                          "category's retention schedule sets.</p>"),
+        ]),
+    },
+    "governance_page": {
+        "fr": ("Gouvernance des renseignements personnels",
+               "gouvernance-des-renseignements-personnels", [
+            ("paragraph", "<p>La personne responsable de la protection des renseignements "
+                          "personnels est la greffière de la Ville. Un comité sur l’accès à "
+                          "l’information et la protection des renseignements personnels "
+                          "approuve ces règles.</p>"),
+            ("heading", {"text": "Incidents de confidentialité", "level": "h2"}),
+            ("paragraph", "<p>La Ville tient un registre des incidents de confidentialité "
+                          "et avise les personnes concernées et la Commission d’accès à "
+                          "l’information lorsqu’un incident présente un risque de préjudice "
+                          "sérieux.</p>"),
+        ]),
+        "en": ("Personal information governance", "personal-information-governance", [
+            ("paragraph", "<p>The person in charge of the protection of personal "
+                          "information is the city clerk. A committee on access to "
+                          "information and the protection of personal information approves "
+                          "these rules.</p>"),
+            ("heading", {"text": "Confidentiality incidents", "level": "h2"}),
+            ("paragraph", "<p>The city keeps a register of confidentiality incidents and "
+                          "notifies the persons concerned and the Commission d’accès à "
+                          "l’information when an incident presents a risk of serious "
+                          "injury.</p>"),
+        ]),
+    },
+}
+
+
+def _privacy_pages(home_fr: HomePage, en: Locale, site: Site) -> None:
+    settings_obj = SiteSettings.for_site(site)
+    for setting, texts in PRIVACY_PAGES.items():
+        title, slug, body = texts["fr"]
+        page = ContentPage.objects.child_of(home_fr).filter(slug=slug).first()
+        if page is None:
+            page = home_fr.add_child(instance=ContentPage(title=title, slug=slug,
+                                                          body=body))
+            page.save_revision().publish()
+        if page.get_translation_or_none(en) is None:
+            title_en, slug_en, body_en = texts["en"]
+            translation = page.copy_for_translation(en)
+            translation.title = title_en
+            translation.slug = slug_en
+            translation.body = body_en
+            translation.save_revision().publish()
+        if getattr(settings_obj, f"{setting}_id") is None:
+            setattr(settings_obj, setting, page)
+    settings_obj.save()
 
 
 def _locales() -> tuple[Locale, Locale]:
@@ -143,7 +223,8 @@ def _resident(email: str, password: str):
 @transaction.atomic
 def load(admin_email: str = ADMIN_EMAIL, admin_password: str = ADMIN_PASSWORD) -> None:
     fr, en = _locales()
-    _home_pages(fr, en)
+    home_fr, _home_en = _home_pages(fr, en)
+    _privacy_pages(home_fr, en, Site.objects.get(is_default_site=True))
     for slug, name, phone, email, title in DEPARTMENTS:
         Department.objects.update_or_create(
             slug=slug, defaults={"name": name, "phone": phone, "email": email,
@@ -155,4 +236,8 @@ def load(admin_email: str = ADMIN_EMAIL, admin_password: str = ADMIN_PASSWORD) -
     sync_staff_roles()
     _admin(admin_email, admin_password)
     _resident(RESIDENT_EMAIL, admin_password)
+    from hub import demo_partner
+
+    if demo_partner.enabled():  # the partner service's OIDC client (development only)
+        demo_partner.ensure_client()
     hooks().hub_demo_data()

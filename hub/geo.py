@@ -6,6 +6,7 @@ few dozen districts, which ray casting handles in microseconds.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -78,3 +79,15 @@ def point_in_geometry(geometry: dict, latitude: float, longitude: float) -> bool
         ):
             return True
     return False
+
+
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
+
+
+def decimal_point(text: Any) -> Any:
+    """A typed coordinate with a French decimal comma (``45,2556``) spelt with a point
+    (``45.2556``); anything else unchanged (a thousands separator or two commas stay, so
+    the number check refuses them)."""
+    if isinstance(text, str) and _DECIMAL_COMMA.fullmatch(text.strip()):
+        return text.strip().replace(",", ".")
+    return text

@@ -64,11 +64,10 @@ class SecurityHeadersMiddleware:
             response._csp_config = ADMIN_CSP
         elif path.startswith(API_DOCS_PREFIXES):
             response._csp_config = API_DOCS_CSP
-        elif getattr(request, "csp_nonce", None) is not None:
-            # django-csp only puts the nonce in the header when a template used it; every
-            # public page carries one, so the policy is the same whatever the template
-            # (and a template adding an inline script later needs no other change).
-            str(request.csp_nonce)
+        # django-csp puts a nonce in the header only when the page used one (an inline
+        # script, a script tag naming it); other pages get ``script-src 'self'``.  A page
+        # with a nonce is never stored by the public cache (hub.cache), so no nonce is
+        # ever served twice.
         response.headers.setdefault(
             "Permissions-Policy", "camera=(), microphone=(), payment=(), geolocation=(self)"
         )

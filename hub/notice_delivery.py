@@ -5,6 +5,7 @@ Only the row is read: no import of the notify interface or of the tasks."""
 from __future__ import annotations
 
 import logging
+import re
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -26,7 +27,7 @@ def compose(log: NoticeLog) -> EmailMessage:
             body += "\n\n" + _("Details: %(url)s") % {"url": log.url}
         body += "\n\n-- \n" + _("Espace citoyen: this message was sent to you because of "
                                 "a service you use.") + "\n"
-        return EmailMessage(subject=log.subject.replace("\n", " ").strip(), body=body,
+        return EmailMessage(subject=re.sub(r"[\r\n]+", " ", log.subject), body=body,
                             from_email=settings.DEFAULT_FROM_EMAIL, to=[log.email],
                             headers={"Content-Language": log.language})
 

@@ -87,6 +87,7 @@ def sync_staff_roles(roles: list[StaffRole] | None = None) -> dict[str, int]:
     from django.contrib.auth.models import Group
 
     roles = staff_roles() if roles is None else roles
+    rename_wagtail_groups()
     wanted: dict[str, set[str]] = {}
     for role in roles:
         wanted.setdefault(role.name, set()).update(role.permissions)
@@ -103,6 +104,41 @@ def sync_staff_roles(roles: list[StaffRole] | None = None) -> dict[str, int]:
             group.permissions.add(*new)
         granted[name] = len(new)
     return granted
+
+
+# Wagtail's migrations create two groups with English names; staff read group names in
+# the French admin.  Wagtail's editors are the hub's editors (the same job).
+WAGTAIL_GROUPS = {"Editors": EDITORS, "Moderators": "Modérateurs"}
+
+
+def rename_wagtail_groups() -> None:
+    """Give Wagtail's default groups ("Editors", "Moderators") their French names, once
+    every migration has run (Wagtail's own migrations look them up by name).  When the
+    French group exists already, the English one is merged into it — its members, its
+    permissions, its page, collection and workflow rights — and deleted."""
+    from django.contrib.auth.models import Group
+    from wagtail.models import GroupApprovalTask, GroupCollectionPermission, GroupPagePermission
+
+    for english, french in WAGTAIL_GROUPS.items():
+        old = Group.objects.filter(name=english).first()
+        if old is None:
+            continue
+        new = Group.objects.filter(name=french).first()
+        if new is None:
+            old.name = french
+            old.save(update_fields=["name"])
+            continue
+        new.permissions.add(*old.permissions.all())
+        new.user_set.add(*old.user_set.all())
+        for row in GroupPagePermission.objects.filter(group=old):
+            GroupPagePermission.objects.get_or_create(group=new, page_id=row.page_id,
+                                                      permission_id=row.permission_id)
+        for row in GroupCollectionPermission.objects.filter(group=old):
+            GroupCollectionPermission.objects.get_or_create(
+                group=new, collection_id=row.collection_id, permission_id=row.permission_id)
+        for task in GroupApprovalTask.objects.filter(groups=old):
+            task.groups.add(new)
+        old.delete()
 
 
 def sync_after_migrate(sender, using="default", **kwargs) -> None:
@@ -123,3 +159,32 @@ def sync_after_migrate(sender, using="default", **kwargs) -> None:
     for app_config in global_apps.get_app_configs():
         create_permissions(app_config, verbosity=0, using=using)
     sync_staff_roles()
+
+
+# --- Demo accounts -----------------------------------------------------------------------
+# The password of every account ``manage.py hub demo`` creates (README, "Demo accounts":
+# local use only).
+DEMO_PASSWORD = "espace-citoyen-demo"  # noqa: S105
+
+
+def demo_account(email: str, *, first_name: str, last_name: str, groups=(),
+                 staff: bool = True, password: str = DEMO_PASSWORD):
+    """An account of the demo data (modules' ``hub_demo_data``), idempotent: created with
+    the demo password when missing (an existing one keeps its password), its email
+    verified (sign-in requires it), and added to ``groups`` (role names, created when
+    missing).  Returns the user."""
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    User = get_user_model()
+    user = User.objects.filter(email__iexact=email).first()
+    if user is None:
+        user = User.objects.create_user(email=email, password=password,
+                                        first_name=first_name, last_name=last_name,
+                                        is_staff=staff)
+    EmailAddress.objects.update_or_create(user=user, email=user.email,
+                                          defaults={"verified": True, "primary": True})
+    for name in groups:
+        user.groups.add(Group.objects.get_or_create(name=name)[0])
+    return user

@@ -137,8 +137,10 @@ class Scheduler:
             logger.exception("%s due %s: could not be enqueued; retried at the next tick",
                              job.name, due)
             return FAILED
-        logger.info("Enqueued %s (due %s) as task %s", job.name,
-                    timezone.localtime(due).strftime("%Y-%m-%d %H:%M"), run.task_result_id)
+        from hub.logs import routine_level
+
+        logger.log(routine_level(), "Enqueued %s (due %s) as task %s", job.name,
+                   timezone.localtime(due).strftime("%Y-%m-%d %H:%M"), run.task_result_id)
         return ENQUEUED
 
     def prune(self, minute: datetime) -> int:

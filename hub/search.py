@@ -5,6 +5,8 @@ backend on each (the database backend by default: SQLite FTS5 here, PostgreSQL f
 in production with an accent-folding French configuration, see migration
 ``hub.0005_search_unaccent``; Elasticsearch/OpenSearch when ``ELASTICSEARCH_URL`` is set).
 Accents and case never matter: "déneigement", "DENEIGEMENT" and "deneigement" match.
+French and English word forms match on both databases ("patinoire" finds "Patinoires",
+"rink" finds "rinks"): the hub indexes and queries Snowball stems, see ``search_stems``.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Model, QuerySet
+from django.utils import translation
 from wagtail.models import Locale, Page
 from wagtail.search.backends import get_search_backend
 
+from hub import search_stems
 from hub.plugins.manager import collect
 
 MAX_QUERY_LENGTH = 200
@@ -68,8 +72,10 @@ def _hit(obj, request) -> SearchHit | None:
         get_url = getattr(obj, "get_absolute_url", None)
         url = get_url() if callable(get_url) else ""
         title = getattr(obj, "title", None) or getattr(obj, "name", None) or str(obj)
-        summary = str(getattr(obj, "search_summary", "") or getattr(obj, "description", "")
-                      or "")
+        if callable(title):  # e.g. a model whose title() is in the active language
+            title = title()
+        summary = getattr(obj, "search_summary", "") or getattr(obj, "description", "")
+        summary = str((summary() if callable(summary) else summary) or "")
     if not url:
         return None
     return SearchHit(title=str(title), url=url, kind=str(obj._meta.verbose_name),
@@ -90,6 +96,7 @@ def search(query: str, language: str = "fr", request=None, limit: int = 40) -> l
         return []
     locale = Locale.objects.filter(language_code=language).first()
     backend = get_search_backend()
+    stemmed = search_stems.installed()
     sources = [Page.objects.live().public().filter(depth__gt=1)]
     sources += collect("hub_search_sources")
     hits: list[SearchHit] = []
@@ -99,12 +106,17 @@ def search(query: str, language: str = "fr", request=None, limit: int = 40) -> l
         if queryset is None:
             continue
         queryset = _in_language(queryset, locale)
-        for obj in backend.search(query, queryset, operator="and")[:PER_SOURCE]:
+        if stemmed:
+            results = backend.search(search_stems.stemmed_query(query, language), queryset)
+        else:
+            results = backend.search(query, queryset, operator="and")
+        for obj in results[:PER_SOURCE]:
             key = ("page" if isinstance(obj, Page) else obj._meta.label, obj.pk)
             if key in seen:
                 continue
             seen.add(key)
-            hit = _hit(obj, request)
+            with translation.override(language):  # titles and links in that language
+                hit = _hit(obj, request)
             if hit is not None:
                 hits.append(hit)
             if len(hits) >= limit:

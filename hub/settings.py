@@ -17,6 +17,7 @@ from pathlib import Path
 import dj_database_url
 import dj_email_url
 from csp.constants import NONCE
+from django.utils.translation import pgettext_lazy
 
 from hub.plugins import manager as plugin_manager
 
@@ -47,6 +48,10 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else ""
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:8000")
 WAGTAILADMIN_BASE_URL = BASE_URL
+# The demo partner service under /partenaire-demo/ (hub.demo_partner): development only.
+HUB_DEMO_PARTNER = env_bool("HUB_DEMO_PARTNER", DEBUG)
+if HUB_DEMO_PARTNER and not DEBUG:
+    raise RuntimeError("HUB_DEMO_PARTNER is for development only: it needs DEBUG=1")
 
 # --- Modules -----------------------------------------------------------------------------
 HUB_DISABLED_MODULES = plugin_manager.parse_disabled(os.environ.get("HUB_DISABLED_MODULES"))
@@ -100,6 +105,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "hub.logs.AccessLogMiddleware",  # one line per request, first so it times everything
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Anonymous public pages answer here, before any session, CSRF or CSP work.
@@ -160,14 +166,26 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "ec",
-        }
+# Seconds to wait for Redis (connect, then each command) before the cache gives up.
+REDIS_TIMEOUT = float(os.environ.get("REDIS_TIMEOUT", "1"))
+
+
+def redis_cache(url: str, timeout: float = 1.0) -> dict:
+    """The Redis cache, failing open: with Redis down or unreachable a read is a miss and
+    a write is dropped (``IGNORE_EXCEPTIONS``, logged by ``DJANGO_REDIS_LOG_IGNORED_
+    EXCEPTIONS``), so pages, throttles and rate counters degrade instead of failing."""
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": "ec",
+        "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": timeout,
+                    "SOCKET_TIMEOUT": timeout},
     }
+
+
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+if REDIS_URL:
+    CACHES = {"default": redis_cache(REDIS_URL, REDIS_TIMEOUT)}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -237,15 +255,28 @@ AXES_USERNAME_CALLABLE = "hub.accounts.adapter.axes_username"
 # --- Email -------------------------------------------------------------------------------
 EMAIL_URL = os.environ.get("EMAIL_URL", "console://" if DEBUG else "smtp://127.0.0.1:25")
 vars().update(dj_email_url.parse(EMAIL_URL))
+if globals().get("EMAIL_BACKEND") == "django.core.mail.backends.console.EmailBackend":
+    # The same, with a banner: recipient, subject and the verification link, whole.
+    EMAIL_BACKEND = "hub.mail.ConsoleEmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Espace citoyen <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Internationalisation ----------------------------------------------------------------
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", "Français"), ("en", "English")]
-WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
+# The content languages as the admin names them, in its own language ("Publier en
+# anglais", "Traduction français → anglais"); the public switcher keeps LANGUAGES' names.
+WAGTAIL_CONTENT_LANGUAGES = [("fr", pgettext_lazy("content language", "French")),
+                             ("en", pgettext_lazy("content language", "English"))]
 WAGTAIL_I18N_ENABLED = True
+# "Traduire cette page" creates the English page as a draft holding the French text; it
+# goes live when the editor publishes it from the translation editor, not before.
+WAGTAILLOCALIZE_SYNC_LIVE_STATUS_ON_TRANSLATE = False
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
+# French titles give ASCII slugs ("réfection" → "refection"), not "r%C3%A9fection".
+WAGTAIL_ALLOW_UNICODE_SLUGS = False
+# No Gravatar: our CSP blocks it on every admin page; Wagtail shows its local default.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 LOCALE_PATHS = [BASE_DIR / "hub" / "locale"]
 TIME_ZONE = "America/Toronto"
 USE_I18N = True
@@ -329,6 +360,7 @@ from hub.oidc.provider_settings import oauth2_provider_settings  # noqa: E402
 
 # Named so that modules can point a ForeignKey at the swappable OAuth client model.
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"  # noqa: S105 (a model name)
 OAUTH2_PROVIDER = oauth2_provider_settings(VAR_DIR, debug=DEBUG)
 
 # No check is silenced: drf-spectacular's schema warnings (W001) fail `manage.py check`,
@@ -340,8 +372,9 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Pluggable: the OIDC issue adds OAuth2 bearer tokens here.
         "rest_framework.authentication.SessionAuthentication",
-        "oauth2_provider.contrib.rest_framework.OAuth2Authentication",
-        "rest_framework.authentication.TokenAuthentication",
+        # OAuth2 bearer tokens; a token that does not verify is a 401 invalid_token
+        # (RFC 6750), not an anonymous request (hub.api.authentication).
+        "hub.api.authentication.BearerTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
@@ -364,9 +397,14 @@ REST_FRAMEWORK = {
 }
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append("rest_framework.renderers.BrowsableAPIRenderer")
+from hub.api.docs import AUTHORIZATION_URL as API_AUTHORIZATION_URL  # noqa: E402
+from hub.api.docs import DESCRIPTION as API_DESCRIPTION  # noqa: E402
+from hub.api.docs import TOKEN_URL as API_TOKEN_URL  # noqa: E402
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Espace citoyen API",
-    "DESCRIPTION": "Versioned API of the citizen hub for mobile apps and partner services.",
+    # How an app signs in, step by step, in the request's language (French first).
+    "DESCRIPTION": API_DESCRIPTION,
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -375,6 +413,15 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["hub.api.views.schema_endpoints"],
+    # The `oauth2` security scheme (hub.api.authentication.BearerTokenScheme): the one flow
+    # the provider offers an app, so the docs' "Authorize" button signs in with it.
+    "OAUTH2_FLOWS": ["authorizationCode"],
+    "OAUTH2_AUTHORIZATION_URL": API_AUTHORIZATION_URL,
+    "OAUTH2_TOKEN_URL": API_TOKEN_URL,
+    "OAUTH2_REFRESH_URL": API_TOKEN_URL,
+    # Swagger UI's ui.initOAuth(): PKCE (required by the provider), no client secret.
+    "SWAGGER_UI_OAUTH2_CONFIG": {"usePkceWithAuthorizationCodeGrant": True,
+                                 "appName": "Espace citoyen API"},
 }
 
 # --- Security ----------------------------------------------------------------------------
@@ -392,6 +439,8 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # The load balancer probes the instance itself, over plain HTTP (hub.health).
+    SECURE_REDIRECT_EXEMPT = [r"^health/$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -418,12 +467,24 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- Logging -----------------------------------------------------------------------------
+# hub.access: one line per request; hub.tasks: one per task; hub.security: JSON lines
+# (sign-in, lockout, permission denied, staff reads of personal data).  No handler lets a
+# secret or a forged line through (hub.logs.RedactingFilter).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact": {"()": "hub.logs.RedactingFilter"}},
+    "formatters": {"json": {"()": "hub.logs.JsonLinesFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact"]},
+        "security": {"class": "logging.StreamHandler", "filters": ["redact"],
+                     "formatter": "json"},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "hub.security": {"handlers": ["security"], "level": "INFO", "propagate": False},
+    },
 }
 
 # --- Modules' own settings from the environment -------------------------------------------

@@ -3,6 +3,7 @@
 Rebuilt (``importlib.reload``) when ``HUB_DISABLED_MODULES`` changes, see hub.signals.
 """
 
+from allauth.account import views as allauth_views
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.urls import include, path, re_path
@@ -21,6 +22,7 @@ from hub.plugins.manager import collect
 from hub.views import account as account_views
 from hub.views import addresses as address_views
 from hub.views import errors
+from hub.views import health as health_views
 from hub.views import search as search_views
 from hub.views.dashboard import MonEspaceView
 
@@ -46,6 +48,8 @@ hub_patterns = (
 )
 
 urlpatterns = [
+    path("health/", health_views.probe, name="health"),
+    path("health/detail/", health_views.detail, name="health_detail"),
     path("o/", include("hub.oidc.urls")),
     path(".well-known/openid-configuration", ConnectDiscoveryInfoView.as_view(),
          name="oidc_discovery"),
@@ -56,13 +60,22 @@ urlpatterns = [
     path("api/v2/", wagtail_api_router.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    # Where the docs' "Authorize" button comes back after signing in (Swagger UI's default
+    # oauth2RedirectUrl, next to the page): Swagger UI's redirect page, local script.
+    path("api/docs/oauth2-redirect.html", api_views.swagger_oauth2_redirect,
+         name="api_docs_oauth2_redirect"),
     path("i18n/setlang/", set_language, name="set_language"),
+    # The demo partner service (development only: 404 unless HUB_DEMO_PARTNER)
+    path("partenaire-demo/", include("hub.demo_partner")),
     *collect("hub_root_urlpatterns"),
     re_path(r"^(?:api|open311)/", api_views.not_found, name="api_not_found"),
 ]
 
 urlpatterns += i18n_patterns(
     path("", include(hub_patterns)),
+    # allauth's sign-in, whose CSP form-action lets an OIDC sign-in reach its client
+    path("compte/login/", oidc_views.with_authorization_form_action(
+        allauth_views.login)),
     path("compte/", include("allauth.urls")),
     *collect("hub_urlpatterns"),
     path("", include(wagtail_urls)),

@@ -84,7 +84,11 @@ def test_signup_verify_sign_in_and_out_in_french(client):
     message = mail.outbox[0]
     assert message.to == ["nouvelle@example.com"]
     assert message.subject.startswith("[Espace citoyen] ")
-    assert message.subject == "[Espace citoyen] Confirmez votre adresse e-mail"
+    assert message.subject == "[Espace citoyen] Confirmez votre adresse courriel"
+    # Québec French, greeting with the city's name (SiteSettings), not the host.
+    assert "Bonjour de l’Espace citoyen de Salaberry-de-Valleyfield\u00a0!" in message.body
+    assert "testserver" not in message.body.split("\n")[0] and "c'est" not in message.body
+    assert "e-mail" not in message.body.lower() and "courriel" in message.body
     link = link_in(message, r"/fr/compte/confirm-email/[^/\s]+/")
 
     # Until the address is confirmed, signing in does not sign in.

@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
+from freezegun import freeze_time
 
 from hub import addresses, demo_addresses
 from hub.models import CivicAddress, District
@@ -247,7 +248,7 @@ def test_import_reports_bad_lines_and_loads_the_others(districts, tmp_path):
     out, err = io.StringIO(), io.StringIO()
     call_command("hub", "addresses", "import", _write(tmp_path, BAD), stdout=out, stderr=err)
     errors = err.getvalue()
-    assert "line 3: Le numéro civique « abc » n’est pas un nombre entier." in errors
+    assert "line 3: Le numéro civique «\u00a0abc\u00a0» n’est pas un nombre entier." in errors
     assert "line 4: La rue manque." in errors
     assert "line 5: La latitude et la longitude doivent être des nombres" in errors
     assert "line 6: La latitude et la longitude doivent être des nombres" in errors
@@ -369,9 +370,15 @@ def test_endpoint_bad_limit_and_method(client, register):
 
 @override_settings(HUB_ADDRESS_SUGGESTIONS_PER_MINUTE=5)
 def test_endpoint_rate_limited(client, register):
-    answers = [client.get(URL, {"q": f"{n} rue Victoria"}).status_code for n in range(7)]
-    assert answers == [200] * 5 + [429, 429]
-    response = client.get(URL, {"q": "41 rue Victoria"}, REMOTE_ADDR="10.0.0.9")
-    assert response.status_code == 200  # another client has its own budget
-    blocked = client.get(URL, {"q": "rue Victoria"})
-    assert blocked["Retry-After"] == "60"
+    # The budget is per wall-clock minute: the clock is frozen (a few seconds before a
+    # minute boundary), so the requests cannot straddle two windows and flake.
+    with freeze_time("2026-03-02 12:00:55") as clock:
+        answers = [client.get(URL, {"q": f"{n} rue Victoria"}).status_code
+                   for n in range(7)]
+        assert answers == [200] * 5 + [429, 429]
+        response = client.get(URL, {"q": "41 rue Victoria"}, REMOTE_ADDR="10.0.0.9")
+        assert response.status_code == 200  # another client has its own budget
+        blocked = client.get(URL, {"q": "rue Victoria"})
+        assert blocked["Retry-After"] == "60"
+        clock.tick(10)  # the next minute: a new budget
+        assert client.get(URL, {"q": "rue Victoria"}).status_code == 200

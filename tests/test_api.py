@@ -1,18 +1,21 @@
-"""The hub's API end to end: ``/api/v1/me/`` (session and token auth, PATCH, bad input,
+"""The hub's API end to end: ``/api/v1/me/`` (session and OAuth2 bearer token, PATCH, bad input,
 CSRF), ``/api/v1/modules/``, the OpenAPI schema and its docs page, JSON 404s, and the
 public Wagtail API v2 (pages with ``?locale=``, images, documents)."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
+import secrets
 
 import pytest
 import yaml
 from django.core.cache import cache
 from django.test import Client, override_settings
+from django.utils import timezone
+from oauth2_provider.models import get_access_token_model, get_application_model
 from openapi_spec_validator import validate
-from rest_framework.authtoken.models import Token
 
 from hub.models import User
 
@@ -28,14 +31,28 @@ def _clean_cache():
     cache.clear()
 
 
+def bearer(user, scope="openid profile") -> str:
+    """A real OAuth2 access token of a public app (the one kind of token the API takes)."""
+    application, _ = get_application_model().objects.get_or_create(
+        name="Application mobile", defaults={
+            "client_type": "public", "authorization_grant_type": "authorization-code",
+            "redirect_uris": "ca.valleyfield.espacecitoyen:/callback",
+            "algorithm": "RS256"})
+    key = secrets.token_urlsafe(24)
+    get_access_token_model().objects.create(
+        user=user, application=application, token=key, scope=scope,
+        expires=timezone.now() + datetime.timedelta(hours=1))
+    return key
+
+
 @pytest.fixture
 def token(citizen):
-    return Token.objects.create(user=citizen)
+    return bearer(citizen)
 
 
 @pytest.fixture
 def token_client(token):
-    return Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return Client(HTTP_AUTHORIZATION=f"Bearer {token}")
 
 
 def patch(client, data, **extra):
@@ -66,16 +83,31 @@ def test_me_anonymous_is_refused_in_json(client, method):
 
 @pytest.mark.django_db
 def test_me_with_a_bad_token_is_401(client, citizen):
-    response = client.get(ME, HTTP_AUTHORIZATION="Token pas-un-jeton")
+    response = client.get(ME, HTTP_AUTHORIZATION="Bearer pas-un-jeton")
     assert response.status_code == 401
-    # the first authenticator that names a scheme: OAuth2 bearer (apps) or token
-    assert response["WWW-Authenticate"].split()[0] in ("Bearer", "Token")
+    assert response["WWW-Authenticate"].split()[0] == "Bearer"
     assert "detail" in assert_json(response)
-    response = patch(client, {"first_name": "Pirate"}, HTTP_AUTHORIZATION="Token faux")
+    response = patch(client, {"first_name": "Pirate"}, HTTP_AUTHORIZATION="Bearer faux")
     assert response.status_code == 401
     assert snapshot(citizen)["first_name"] == "Claire"
-    response = client.get(ME, HTTP_AUTHORIZATION="Token")
+    response = client.get(ME, HTTP_AUTHORIZATION="Bearer")
     assert response.status_code == 401
+
+
+@pytest.mark.django_db
+def test_drf_token_scheme_is_gone(citizen):
+    """DRF's "Token" scheme had no endpoint to obtain a token (issue 13): the API takes
+    OAuth2 bearer tokens only; a DRF token, even one stored for the user, is refused."""
+    from django.apps import apps
+
+    key = "0" * 40
+    if apps.is_installed("rest_framework.authtoken"):
+        from rest_framework.authtoken.models import Token
+
+        key = Token.objects.create(user=citizen).key
+    response = Client().get(ME, HTTP_AUTHORIZATION=f"Token {key}")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].split()[0] == "Bearer"
 
 
 @pytest.mark.django_db
@@ -95,10 +127,9 @@ def test_me_with_session(citizen_client, citizen, other_citizen, departments):
 
 @pytest.mark.django_db
 def test_me_with_token_is_own_data_only(token_client, citizen, other_citizen):
-    Token.objects.create(user=other_citizen)
     data = assert_json(token_client.get(ME))
     assert data["email"] == citizen.email
-    other = Client(HTTP_AUTHORIZATION=f"Token {other_citizen.auth_token.key}")
+    other = Client(HTTP_AUTHORIZATION=f"Bearer {bearer(other_citizen)}")
     assert assert_json(other.get(ME))["email"] == other_citizen.email
 
 
@@ -241,7 +272,7 @@ def test_me_session_patch_enforces_csrf(citizen):
 
 @pytest.mark.django_db
 def test_me_token_patch_needs_no_csrf(token, citizen):
-    client = Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Token {token.key}")
+    client = Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=f"Bearer {token}")
     response = patch(client, {"first_name": "Clara"})
     assert response.status_code == 200
     assert snapshot(citizen)["first_name"] == "Clara"
@@ -251,7 +282,7 @@ def test_me_token_patch_needs_no_csrf(token, citizen):
 def test_me_inactive_user_token_is_refused(token, citizen):
     citizen.is_active = False
     citizen.save()
-    response = Client(HTTP_AUTHORIZATION=f"Token {token.key}").get(ME)
+    response = Client(HTTP_AUTHORIZATION=f"Bearer {token}").get(ME)
     assert response.status_code == 401
 
 
@@ -336,7 +367,9 @@ def test_schema_is_valid_openapi_3(client):
     assert "/api/v1/modules/" in spec["paths"]
     assert not [p for p in spec["paths"] if not p.startswith("/api/v1/")]
     schemes = spec["components"]["securitySchemes"]
-    assert {"cookieAuth", "tokenAuth"} <= set(schemes)
+    # OAuth2 bearer tokens (apps) and the session (the site); DRF's "Token" scheme, which
+    # had no endpoint to obtain a token, is gone (issue 13).
+    assert set(schemes) == {"cookieAuth", "oauth2"}
 
 
 @pytest.mark.django_db

@@ -287,7 +287,8 @@ def test_an_items_own_order_still_wins(early, rf, db):
 ROOT = Path(__file__).resolve().parent.parent
 PUBLIC_SURFACE = {"hub.models", "hub.plugins", "hub.notify", "hub.roles", "hub.addresses",
                   "hub.geo", "hub.i18n", "hub.text", "hub.cache", "hub.search", "hub.scheduler",
-                  "hub.blocks", "hub.rich_text", "hub.api.permissions"}
+                  "hub.blocks", "hub.rich_text", "hub.api.permissions",
+                  "hub.personal_data", "hub.access_log", "hub.request_limits"}
 
 
 def _public(name: str) -> bool:

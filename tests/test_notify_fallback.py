@@ -60,7 +60,7 @@ def test_one_plain_email_after_commit_and_never_twice(smtp, alertes_off, setting
     message, subject, body = _parsed(envelope)
     assert subject == "Votre requête a été reçue"
     assert "Nous avons reçu votre requête." in body
-    assert "Détails : https://ville.example/fr/requetes/R-1/" in body
+    assert "Détails\u00a0: https://ville.example/fr/requetes/R-1/" in body
     assert message["Content-Language"] == "fr"
     log = NoticeLog.objects.get()
     assert (log.state, log.user_id, log.email) == ("sent", citizen.pk, "claire@example.com")
@@ -142,4 +142,4 @@ def test_hook_hub_notify(
         notify(_notice(Recipient.for_user(citizen), key="test:event:6"))
     assert not NoticeLog.objects.exists()
     assert len(smtp.messages) == 1  # alertes' email, from its outbox; none from the hub
-    assert "Détails :" not in _parsed(smtp.messages[0])[2]
+    assert "Détails\u00a0:" not in _parsed(smtp.messages[0])[2]

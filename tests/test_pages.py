@@ -190,8 +190,10 @@ def test_hub_rich_text_is_cleaned_whatever_the_way_in():
 
 
 def test_home_page_query_budget(client, site, django_assert_max_num_queries):
-    """The page every resident opens in an emergency: at most 12 queries uncached (the
-    news tile reads view restrictions once and joins the locale)."""
+    """The page every resident opens in an emergency: at most 18 queries uncached (the
+    news tile and the news cards read view restrictions once and join the locale; the
+    cards' images and renditions and the alerts in force (issue 13) cost the six more
+    than the 12 of the tiles alone; in production both news fragments are memoized)."""
     client.get("/fr/")
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(18):
         assert client.get("/fr/").status_code == 200

@@ -17,8 +17,30 @@ A pattern with neither makes the suite fail, naming it: **a new view declares it
 expected answers in this file** (later issues extend the table, never bypass it).
 
 Answers: an ``int`` status code; ``LOGIN`` — a redirect to the sign-in page with
-``?next=``; ``Redirect("/path")`` — a redirect to exactly that path;
-``AnyOf(...)`` — any of several answers.
+``?next=`` (in the language of the page asked for); ``ADMIN_LOGIN`` — the admin's
+sign-in redirect; ``Redirect("/path")`` — a redirect to exactly that path (``{name}``
+placeholders allowed); ``LOCAL_REDIRECT`` — any page of this site but the sign-in;
+``AnyOf(...)`` — any of several answers.  Blanket answers (``AnyOf``, ``LOCAL_REDIRECT``)
+are for Wagtail's and allauth's own views only: a project view states its one answer.
+
+The roles: anonymous, resident A (``citizen``) and B (``other_citizen``), department X's
+and Y's agents, an intake agent, a communications officer, an alert approver, an editor
+and an administrator (every group ``hub_staff_roles`` declares has a user).  The objects
+they own are real (``build_world``): A's and B's requests, X's and Y's requests, A's
+photo, an alert under review, B's alert phone number...
+
+HOW TO DECLARE A NEW ROUTE (other issues append here; keep to these three forms):
+
+1. a GET answer per role: ``EXACT["route as the URLconf spells it"] = Exact(sample,
+   {role: answer, ...})`` — add a small block with a comment header naming your part;
+   helpers ``every``, ``signed_in``, ``staff``, ``only`` and ``admin_screen`` build the
+   role dictionaries.  Samples starting with ``/fr/`` are probed in English too.
+2. a state-changing method: a ``Write`` appended to ``WRITES`` (see its comment): the
+   answer per role, the rows it may change and the roles whose write takes effect.
+3. a third-party group: a ``GroupRule`` in ``GROUPS`` (not for project views).
+
+A route with none of these makes the suite fail, naming it.  A route that accepts POST
+is also listed in tests/test_csrf.py (CSRF protected, or exempt with the reason).
 """
 
 from __future__ import annotations
@@ -38,8 +60,14 @@ from django.utils import translation
 from hub import roles
 from modules.requetes import roles as requetes_roles
 
-ROLES = ("anonymous", "citizen", "other_citizen", "agent_a", "agent_b", "editor",
-         "administrator")
+# "citizen" is resident A, "other_citizen" resident B; "agent_a" handles department X
+# (travaux-publics), "agent_b" department Y (environnement).  Every staff role a module
+# declares through ``hub_staff_roles`` has a user here (see test_every_staff_role_is_probed).
+ROLES = ("anonymous", "citizen", "other_citizen", "agent_a", "agent_b", "intake", "officer",
+         "approver", "editor", "administrator")
+STAFF_ROLES = ("agent_a", "agent_b", "intake", "officer", "approver", "editor",
+               "administrator")
+CITIZEN_ROLES = ("citizen", "other_citizen")
 
 
 # --- the answers -----------------------------------------------------------------------
@@ -71,9 +99,13 @@ def signed_in(answer, anonymous=LOGIN) -> dict:
 
 
 def staff(answer, *, citizens, anonymous=LOGIN) -> dict:
-    return {"anonymous": anonymous, "citizen": citizens, "other_citizen": citizens,
-            "agent_a": answer, "agent_b": answer, "editor": answer,
-            "administrator": answer}
+    return {"anonymous": anonymous, **dict.fromkeys(CITIZEN_ROLES, citizens),
+            **dict.fromkeys(STAFF_ROLES, answer)}
+
+
+def only(answers: dict, otherwise) -> dict:
+    """``answers`` for the roles named, ``otherwise`` for every other role."""
+    return {**every(otherwise), **answers}
 
 
 # --- exact entries: project-owned patterns -------------------------------------------
@@ -85,6 +117,13 @@ class Exact:
     why: str = ""
     method: str = "get"
 
+
+# Resident A's request seen by each role (the resident pages are the requester's only).
+OWN_A = {**signed_in(404), "citizen": 200}
+PHOTO_A = {**signed_in(404), "citizen": 200, "agent_a": 200, "intake": 200,
+           "administrator": 200}
+DASHBOARD = {**staff(403, citizens=LOGIN), "agent_a": 200, "agent_b": 200,
+             "administrator": 200}
 
 EXACT: dict[str, Exact] = {
     # hub: the citizen's own pages (login required, never another user's data: every
@@ -98,8 +137,8 @@ EXACT: dict[str, Exact] = {
                                   "GET shows the confirmation form; deletion needs POST"),
     # hub: API v1 (DRF)
     "api/v1/": Exact("/api/v1/", every(200), "the route list is public"),
-    "api/v1/me/": Exact("/api/v1/me/", signed_in(200, anonymous=403),
-                        "session auth answers 403 (not 401) to anonymous requests"),
+    "api/v1/me/": Exact("/api/v1/me/", signed_in(200, anonymous=401),
+                        "no credentials: 401 with a Bearer challenge (issue 12 item 5)"),
     "api/v1/modules/": Exact("/api/v1/modules/", every(200), "public: apps build menus"),
     # single sign-on (OpenID Connect provider, django-oauth-toolkit under /o/)
     "o/authorize/": Exact("/o/authorize/", signed_in(400),
@@ -139,12 +178,15 @@ EXACT: dict[str, Exact] = {
     "fr/requetes/mes-requetes/": Exact("/fr/requetes/mes-requetes/", signed_in(200)),
     "fr/requetes/carte/": Exact("/fr/requetes/carte/", every(200),
                                 "public map and list of open requests, no personal data"),
-    "fr/requetes/photo/<int:pk>/": Exact("/fr/requetes/photo/999999/", signed_in(404)),
-    "fr/requetes/photo/<int:pk>/miniature/": Exact("/fr/requetes/photo/999999/miniature/",
-                                                   signed_in(404)),
-    "fr/requetes/<str:reference>/": Exact("/fr/requetes/2020-999999/", signed_in(404)),
+    # Resident A's photo: A's and the staff's who may see A's request (department X's
+    # agents, intake agents, administrators); anyone else 404.
+    "fr/requetes/photo/<int:pk>/": Exact("/fr/requetes/photo/{photo_a}/", PHOTO_A),
+    "fr/requetes/photo/<int:pk>/miniature/": Exact("/fr/requetes/photo/{photo_a}/miniature/",
+                                                   PHOTO_A),
+    "fr/requetes/<str:reference>/": Exact("/fr/requetes/{req_a}/", OWN_A,
+                                          "resident A's request: A's page, 404 for others"),
     "fr/requetes/<str:reference>/confirmation/": Exact(
-        "/fr/requetes/2020-999999/confirmation/", signed_in(404)),
+        "/fr/requetes/{req_a}/confirmation/", OWN_A),
     "fr/requetes/<str:reference>/commenter/": Exact(
         "/fr/requetes/2020-999999/commenter/", signed_in(405)),
     "fr/requetes/<str:reference>/rouvrir/": Exact(
@@ -162,26 +204,25 @@ EXACT: dict[str, Exact] = {
     # requetes management figures (Wagtail admin): administrators see every department,
     # department agents their own; other staff get a plain 403; non-staff sign in.
     "admin/requetes/tableau-de-bord/": Exact(
-        "/admin/requetes/tableau-de-bord/",
-        {**staff(200, citizens=LOGIN), "editor": 403}, "management figures"),
+        "/admin/requetes/tableau-de-bord/", DASHBOARD, "management figures"),
     "admin/requetes/tableau-de-bord/export.csv": Exact(
-        "/admin/requetes/tableau-de-bord/export.csv",
-        {**staff(200, citizens=LOGIN), "editor": 403}, "the same figures as CSV"),
+        "/admin/requetes/tableau-de-bord/export.csv", DASHBOARD, "the same figures as CSV"),
     # requetes app API: categories are public; requests need a session (403 for
     # anonymous, as DRF's session auth answers); another citizen's request is 404.
     "api/v1/request-categories/": Exact("/api/v1/request-categories/", every(200)),
     "api/v1/request-categories/(?P<service_code>[^/.]+)/": Exact(
         "/api/v1/request-categories/eclairage/", every(200), "a demo category"),
-    "api/v1/requests/": Exact("/api/v1/requests/", signed_in(200, anonymous=403)),
+    "api/v1/requests/": Exact("/api/v1/requests/", signed_in(200, anonymous=401)),
     "api/v1/requests/nearby/": Exact("/api/v1/requests/nearby/",
-                                     signed_in(400, anonymous=403),
-                                     "category, lat and long are required"),
+                                     signed_in(400, anonymous=401),
+                                     "category, latitude and longitude are required"),
     "api/v1/requests/(?P<reference>[^/.]+)/": Exact(
-        "/api/v1/requests/2020-999999/", signed_in(404, anonymous=403)),
+        "/api/v1/requests/{req_a}/", {**OWN_A, "anonymous": 401},
+        "resident A's request: 404 for B and for staff (the API is the resident's)"),
     "api/v1/requests/(?P<reference>[^/.]+)/comment/": Exact(
-        "/api/v1/requests/2020-999999/comment/", signed_in(405, anonymous=403), "POST only"),
+        "/api/v1/requests/2020-999999/comment/", signed_in(405, anonymous=401), "POST only"),
     "api/v1/requests/(?P<reference>[^/.]+)/follow/": Exact(
-        "/api/v1/requests/2020-999999/follow/", signed_in(405, anonymous=403),
+        "/api/v1/requests/2020-999999/follow/", signed_in(405, anonymous=401),
         "POST and DELETE only"),
     "fr/services-en-ligne/": Exact("/fr/services-en-ligne/", every(200)),
     # liens_services: favourites are POST-only and only ever touch request.user's own
@@ -198,35 +239,38 @@ EXACT: dict[str, Exact] = {
     "api/v1/alert-topics/(?P<slug>[^/.]+)/": Exact("/api/v1/alert-topics/urgences/",
                                                    every(200), "a demo topic"),
     "api/v1/alert-subscription/": Exact("/api/v1/alert-subscription/",
-                                        signed_in(200, anonymous=403)),
+                                        signed_in(200, anonymous=401)),
     # alertes API writes: request.user's own subscription only (another person's address
     # id is a 404); GET is not one of their methods
     "api/v1/alert-subscription/preferences/": Exact(
-        "/api/v1/alert-subscription/preferences/", signed_in(405, anonymous=403),
+        "/api/v1/alert-subscription/preferences/", signed_in(405, anonymous=401),
         "PATCH only"),
     "api/v1/alert-subscription/phones/": Exact(
-        "/api/v1/alert-subscription/phones/", signed_in(405, anonymous=403), "POST only"),
+        "/api/v1/alert-subscription/phones/", signed_in(405, anonymous=401), "POST only"),
     "api/v1/alert-subscription/phones/(?P<address_id>[0-9]+)/verify/": Exact(
-        "/api/v1/alert-subscription/phones/999999/verify/", signed_in(405, anonymous=403),
+        "/api/v1/alert-subscription/phones/999999/verify/", signed_in(405, anonymous=401),
         "POST only"),
     "api/v1/alert-subscription/phones/(?P<address_id>[0-9]+)/": Exact(
-        "/api/v1/alert-subscription/phones/999999/", signed_in(405, anonymous=403),
+        "/api/v1/alert-subscription/phones/999999/", signed_in(405, anonymous=401),
         "DELETE only"),
     "api/v1/alert-subscription/devices/": Exact(
-        "/api/v1/alert-subscription/devices/", signed_in(405, anonymous=403), "POST only"),
+        "/api/v1/alert-subscription/devices/", signed_in(405, anonymous=401), "POST only"),
     "api/v1/alert-subscription/devices/(?P<address_id>[0-9]+)/": Exact(
-        "/api/v1/alert-subscription/devices/999999/", signed_in(405, anonymous=403),
+        "/api/v1/alert-subscription/devices/999999/", signed_in(405, anonymous=401),
         "DELETE only"),
     "api/v1/alert-subscription/addresses/": Exact(
-        "/api/v1/alert-subscription/addresses/", signed_in(405, anonymous=403), "POST only"),
+        "/api/v1/alert-subscription/addresses/", signed_in(405, anonymous=401), "POST only"),
     "api/v1/alert-subscription/addresses/(?P<address_id>[0-9]+)/": Exact(
-        "/api/v1/alert-subscription/addresses/999999/", signed_in(405, anonymous=403),
+        "/api/v1/alert-subscription/addresses/999999/", signed_in(405, anonymous=401),
         "DELETE only"),
     "fr/alertes/archives/": Exact("/fr/alertes/archives/", every(200)),
     "fr/alertes/<int:pk>/": Exact("/fr/alertes/999999/", every(404),
                                   "published alerts are public; unknown or draft ids are 404"),
     "fr/alertes/abonnement/": Exact("/fr/alertes/abonnement/", signed_in(200),
                                     "reads request.user's subscriber only"),
+    # Issue 13, sandbox channel: "messages reçus" reads request.user's subscriber only.
+    "fr/alertes/messages-recus/": Exact("/fr/alertes/messages-recus/", signed_in(200),
+                                        "reads request.user's subscriber only"),
     "fr/alertes/abonnement/courriel/<str:token>/": Exact(
         "/fr/alertes/abonnement/courriel/jeton-invalide/", every(400),
         "signed email-verification link: a bad token is a clear 400 for anyone"),
@@ -287,6 +331,17 @@ EXACT: dict[str, Exact] = {
     # the throwaway test module (tests/throwaway/plugin.py)
     "fr/jetable/": Exact("/fr/jetable/", every(200)),
     "api/v1/throwaway-ping/": Exact("/api/v1/throwaway-ping/", every(200), "AllowAny"),
+    # --- added by helper "oidc" (issue 12 item 4) ---
+    "o/.well-known/oauth-authorization-server": Exact(
+        "/o/.well-known/oauth-authorization-server", every(200),
+        "public RFC 8414 metadata; its route gives the RFC 9207 iss = the issuer"),
+    # --- end oidc ---
+    # --- added by helper "resilience" (issue 12, Health) ---
+    "health/": Exact("/health/", every(200),
+                     "the load balancer's probe: plain 'ok' (503 when a backend is down)"),
+    "health/detail/": Exact("/health/detail/", staff(200, citizens=403),
+                            "every check with its figures, staff only"),
+    # --- end resilience ---
 }
 
 
@@ -326,55 +381,145 @@ def route_to_path(route: str) -> str:
 
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
-    """The demo site and one user per role, created once for the whole matrix inside a
-    transaction rolled back at the end (each test then runs in a savepoint)."""
-    from allauth.account.models import EmailAddress
-
-    from hub import demo
-    from hub.models import Department, User
-
+    """The demo site, one user per role and real objects they own, created once for the
+    whole matrix inside a transaction rolled back at the end (each test then runs in a
+    savepoint, so a write probe's change is undone after its test)."""
     with django_db_blocker.unblock():
         atomic = transaction.atomic()
         atomic.__enter__()
         try:
-            demo.load()
-            dept_a = Department.objects.get(slug="travaux-publics")
-            dept_b = Department.objects.get(slug="environnement")
-
-            def make(email, groups=(), departments=(), **extra):
-                user = User.objects.create_user(email=email,
-                                                password="motdepasse-solide-42", **extra)
-                for name in groups:
-                    user.groups.add(Group.objects.get(name=name))
-                for department in departments:
-                    department.agents.add(user)
-                EmailAddress.objects.create(user=user, email=email, verified=True,
-                                            primary=True)
-                return user
-
-            users = {
-                "anonymous": None,
-                "citizen": make("citoyenne@example.com"),
-                "other_citizen": make("voisin@example.com"),
-                "agent_a": make("agent.a@example.com", is_staff=True,
-                                groups=[requetes_roles.DEPARTMENT_AGENTS], departments=[dept_a]),
-                "agent_b": make("agent.b@example.com", is_staff=True,
-                                groups=[requetes_roles.DEPARTMENT_AGENTS], departments=[dept_b]),
-                "editor": make("redaction@example.com", is_staff=True,
-                               groups=[roles.EDITORS]),
-                "administrator": make("admin.test@example.com", is_staff=True,
-                                      is_superuser=True, groups=[roles.ADMINISTRATORS]),
-            }
-            from wagtail.models import Page
-
-            home = Page.objects.get(locale__language_code="fr", depth=2)
-            context = {"home_id": home.pk}
-            yield {"users": users, "context": context}
+            yield build_world()
         finally:
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
             for connection in connections.all():
                 connection.close_if_unusable_or_obsolete()
+
+
+INSIDE = (45.2556, -74.1320)  # downtown Salaberry-de-Valleyfield
+
+
+def _jpeg() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (32, 24), (200, 30, 30)).save(out, format="JPEG")
+    return out.getvalue()
+
+
+def build_world() -> dict:
+    """Users, and the objects the probes name (``{placeholder}`` in sample paths):
+
+    * ``req_a`` — resident A's request in department X, with a photo (``photo_a``);
+      ``req_c`` — resident A's closed request (reopen, satisfaction);
+      ``req_b`` — resident B's in department Y; ``req_x``/``req_y`` — phone requests of
+      departments X and Y (``*_pk`` their ids, for the admin);
+    * ``alert_review`` — an alert the officer submitted, waiting for the approver;
+      ``alert_draft`` — an emergency draft;
+    * ``address_b`` — resident B's alert phone number; ``template_x`` — department X's
+      response template; ``key`` — an Open311 API key."""
+    from allauth.account.models import EmailAddress
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+    from wagtail.models import Page
+
+    from hub import demo
+    from hub.models import Department, User
+    from modules.alertes import roles as alertes_roles
+    from modules.alertes.models import Alert, Subscriber, Topic
+    from modules.requetes import services as requetes
+    from modules.requetes.models import Category, ResponseTemplate
+
+    demo.load()
+    dept_x = Department.objects.get(slug="travaux-publics")
+    dept_y = Department.objects.get(slug="environnement")
+
+    def make(email, groups=(), departments=(), **extra):
+        user = User.objects.create_user(email=email, password="motdepasse-solide-42",
+                                        **extra)
+        for name in groups:
+            user.groups.add(Group.objects.get(name=name))
+        for department in departments:
+            department.agents.add(user)
+        EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+        return user
+
+    users = {
+        "anonymous": None,
+        "citizen": make("citoyenne@example.com"),
+        "other_citizen": make("voisin@example.com"),
+        "agent_a": make("agent.a@example.com", is_staff=True,
+                        groups=[requetes_roles.DEPARTMENT_AGENTS], departments=[dept_x]),
+        "agent_b": make("agent.b@example.com", is_staff=True,
+                        groups=[requetes_roles.DEPARTMENT_AGENTS], departments=[dept_y]),
+        "intake": make("saisie@example.com", is_staff=True,
+                       groups=[requetes_roles.INTAKE_AGENTS]),
+        "officer": make("communications@example.com", is_staff=True,
+                        groups=[alertes_roles.COMMUNICATIONS_OFFICERS]),
+        "approver": make("approbation@example.com", is_staff=True,
+                         groups=[alertes_roles.APPROVERS]),
+        "editor": make("redaction@example.com", is_staff=True, groups=[roles.EDITORS]),
+        "administrator": make("admin.test@example.com", is_staff=True, is_superuser=True,
+                              groups=[roles.ADMINISTRATORS]),
+    }
+    x_category = Category.objects.get(service_code="eclairage")  # department X
+    y_category = Category.objects.get(service_code="proprete")  # department Y
+    assert (x_category.department, y_category.department) == (dept_x, dept_y)
+
+    def report(category, actor, **extra):
+        values = {"actor": actor, "category": category, "description": "Sonnez au 12.",
+                  "latitude": INSIDE[0], "longitude": INSIDE[1]}
+        return requetes.create_request(**{**values, **extra})
+
+    req_a = report(x_category, users["citizen"], photos=[
+        SimpleUploadedFile("a.jpg", _jpeg(), content_type="image/jpeg")])
+    req_b = report(y_category, users["other_citizen"])
+    phone = {"channel": "phone", "caller_name": "Julie Bergeron",
+             "caller_phone": "450 555-0817"}
+    req_c = report(x_category, users["citizen"])  # resident A's, closed
+    requetes.transition(req_c, actor=users["administrator"], to_status="closed",
+                        closure_reason="fixed", public_message="Réparé.")
+    req_x = report(x_category, users["intake"], **phone)
+    req_y = report(y_category, users["intake"], **phone)
+    template_x = ResponseTemplate.objects.create(title="Modèle X", department=dept_x,
+                                                 body_fr="Bonjour.")
+    key, _secret = requetes.issue_api_key(actor=users["administrator"], name="Partenaire")
+
+    topic = Topic.objects.filter(is_emergency=False).first()
+    officer = users["officer"]
+    alert_review = Alert.objects.create(title_fr="Collecte reportée", body_fr="Demain.",
+                                        severity="notice", channels=["email"],
+                                        created_by=officer)
+    alert_review.topics.set([topic])
+    alert_review.save_revision(user=officer)
+    alert_review.get_workflow().start(alert_review, officer)
+    alert_draft = Alert.objects.create(title_fr="Fuite de gaz", body_fr="Évacuez.",
+                                       severity="emergency", channels=["email"],
+                                       created_by=officer)
+    subscriber_b = Subscriber.objects.create(user=users["other_citizen"], language="fr")
+    address_b = subscriber_b.addresses.create(channel="sms", value="+14505550199")
+    subscriber_b.addresses.create(channel="email", value="voisin@example.com",
+                                  verified_at=timezone.now())
+    alert_draft.topics.set([Topic.objects.filter(is_emergency=True).first()])
+
+    from modules.liens_services.models import ServiceLink
+
+    link = ServiceLink.objects.filter(is_active=True).order_by("pk").first()
+    home = Page.objects.get(locale__language_code="fr", depth=2)
+    context = {
+        "link": link.pk, "dept_x": dept_x.pk,
+        "home_id": home.pk,
+        "req_a": req_a.reference, "req_b": req_b.reference, "req_x": req_x.reference,
+        "req_y": req_y.reference, "req_c": req_c.reference, "req_a_pk": req_a.pk,
+        "req_b_pk": req_b.pk,
+        "req_x_pk": req_x.pk, "req_y_pk": req_y.pk, "photo_a": req_a.photos.get().pk,
+        "alert_review": alert_review.pk, "alert_draft": alert_draft.pk,
+        "address_b": address_b.pk, "template_x": template_x.pk,
+        "key": key.pk,
+    }
+    return {"users": users, "context": context}
 
 
 def client_for(world, role) -> Client:
@@ -387,10 +532,6 @@ def client_for(world, role) -> Client:
 
 # --- group rules: third-party URL groups ----------------------------------------------
 
-STAFF_ROLES = ("agent_a", "agent_b", "editor", "administrator")
-CITIZEN_ROLES = ("citizen", "other_citizen")
-
-
 class _AdminLogin:
     def __repr__(self):
         return "ADMIN_LOGIN"
@@ -400,16 +541,75 @@ ADMIN_LOGIN = _AdminLogin()  # redirect to settings.WAGTAILADMIN_LOGIN_URL with 
 
 # requetes: the Open311 API key screens are for administrators only (other staff get
 # Wagtail's "permission denied" redirect); revoking is POST-only.
+def admin_screen(**answers) -> dict:
+    """A project admin screen: anonymous visitors and residents are sent to the sign-in
+    page; staff without the screen's permission get Wagtail's "permission denied"
+    (back to the dashboard); ``answers`` names the staff roles answered otherwise."""
+    return {**every(ADMIN_LOGIN), **dict.fromkeys(STAFF_ROLES, Redirect("/admin/")),
+            **answers}
+
+
 EXACT.update({
-    "admin/open311-cles/": Exact("/admin/open311-cles/", {
-        **every(ADMIN_LOGIN), "agent_a": Redirect("/admin/"), "agent_b": Redirect("/admin/"),
-        "editor": Redirect("/admin/"), "administrator": 200}),
-    "admin/open311-cles/nouvelle/": Exact("/admin/open311-cles/nouvelle/", {
-        **every(ADMIN_LOGIN), "agent_a": Redirect("/admin/"), "agent_b": Redirect("/admin/"),
-        "editor": Redirect("/admin/"), "administrator": 200}),
-    "admin/open311-cles/<int:pk>/revoquer/": Exact("/admin/open311-cles/999999/revoquer/", {
-        **every(ADMIN_LOGIN), "agent_a": Redirect("/admin/"), "agent_b": Redirect("/admin/"),
-        "editor": Redirect("/admin/"), "administrator": 405}, "POST only"),
+    "admin/open311-cles/": Exact("/admin/open311-cles/", admin_screen(administrator=200)),
+    "admin/open311-cles/nouvelle/": Exact("/admin/open311-cles/nouvelle/",
+                                          admin_screen(administrator=200)),
+    "admin/open311-cles/<int:pk>/revoquer/": Exact("/admin/open311-cles/{key}/revoquer/",
+                                                   admin_screen(administrator=405),
+                                                   "POST only"),
+})
+
+# --- project admin screens (requetes, alertes): exact answers, real objects ------------
+# The staff queue: department agents see their departments', intake agents and
+# administrators every request; a request of another department is a plain 403.
+REQUEST_STAFF = dict.fromkeys(("agent_a", "agent_b", "intake", "administrator"), 200)
+EXACT.update({
+    "admin/requetes/": Exact("/admin/requetes/", admin_screen(**REQUEST_STAFF)),
+    "admin/requetes/carte/": Exact("/admin/requetes/carte/", admin_screen(**REQUEST_STAFF)),
+    "admin/requetes/<int:pk>/": Exact(
+        "/admin/requetes/{req_x_pk}/", admin_screen(**{**REQUEST_STAFF, "agent_b": 403}),
+        "department X's request (the writes are probed on X's and Y's in WRITES)"),
+    "admin/requetes/saisie/": Exact("/admin/requetes/saisie/",
+                                    admin_screen(intake=200, administrator=200)),
+    "admin/requetes/saisie/<slug:code>/": Exact(
+        "/admin/requetes/saisie/eclairage/", admin_screen(intake=200, administrator=200)),
+    "admin/snippets/requetes/responsetemplate/edit/<int:pk>/": Exact(
+        "/admin/snippets/requetes/responsetemplate/edit/{template_x}/",
+        admin_screen(agent_a=200, administrator=200),
+        "department X's template: X's agents and administrators"),
+    "admin/snippets/requetes/responsetemplate/delete/<int:pk>/": Exact(
+        "/admin/snippets/requetes/responsetemplate/delete/{template_x}/",
+        admin_screen(agent_a=200, administrator=200), "the confirmation page"),
+})
+# Alerts: officers and approvers read the sending screens and the alert under review;
+# only officers (and administrators) write alerts and register residents.
+ALERT_READERS = dict.fromkeys(("officer", "approver", "administrator"), 200)
+ALERT_WRITERS = dict.fromkeys(("officer", "administrator"), 200)
+EXACT.update({
+    "admin/alertes/envois/": Exact("/admin/alertes/envois/", admin_screen(**ALERT_READERS)),
+    "admin/alertes/<int:pk>/rapport/": Exact("/admin/alertes/{alert_review}/rapport/",
+                                             admin_screen(**ALERT_READERS),
+                                             "the alert under review"),
+    "admin/alertes/<int:pk>/rapport.csv": Exact("/admin/alertes/{alert_review}/rapport.csv",
+                                                admin_screen(**ALERT_READERS)),
+    "admin/alertes/<int:pk>/action/": Exact(
+        "/admin/alertes/{alert_review}/action/",
+        {**every(ADMIN_LOGIN), **dict.fromkeys(STAFF_ROLES, 405)},
+        "POST only (probed in WRITES); each service checks its own permission"),
+    "admin/alertes/abonnes/": Exact("/admin/alertes/abonnes/", admin_screen(**ALERT_READERS)),
+    # Issue 13: the sandbox's test box (recipients' messages): subscriber readers only.
+    "admin/alertes/boite-de-test/": Exact("/admin/alertes/boite-de-test/",
+                                          admin_screen(**ALERT_READERS)),
+    "admin/alertes/abonnes/inscrire/": Exact("/admin/alertes/abonnes/inscrire/",
+                                             admin_screen(**ALERT_WRITERS)),
+    "admin/alertes/abonnes/importer/": Exact("/admin/alertes/abonnes/importer/",
+                                             admin_screen(**ALERT_WRITERS)),
+    "admin/snippets/alertes/alert/add/": Exact("/admin/snippets/alertes/alert/add/",
+                                               admin_screen(**ALERT_WRITERS)),
+    "admin/snippets/alertes/alert/edit/<int:pk>/": Exact(
+        "/admin/snippets/alertes/alert/edit/{alert_review}/", admin_screen(**ALERT_READERS),
+        "the approver reviews the alert in its editor"),
+    "admin/snippets/alertes/alert/copy/<int:pk>/": Exact(
+        "/admin/snippets/alertes/alert/copy/{alert_review}/", admin_screen(**ALERT_WRITERS)),
 })
 
 
@@ -457,13 +657,53 @@ ADMIN_ONLY_PREFIXES = (
 )
 
 
+# --- helper "law25": Québec's Law 25 registers, administrators only ----------------------
+# The confidentiality incident register and the staff access log are snippets no staff
+# role is given; the access log is append-only (no "add" even for administrators); the
+# incident notice (FR/EN) is a project admin view.
+ADMIN_ONLY_PREFIXES += ("admin/snippets/hub/privacyincident/",
+                        "admin/snippets/hub/personaldataaccess/")
+for _route in ("admin/snippets/hub/personaldataaccess/add/",
+               "admin/snippets/choose/hub/personaldataaccess/create/"):
+    ADMIN_SPECIAL[_route] = {"administrator": Redirect("/admin/")}
+EXACT["admin/confidentialite/incidents/<int:pk>/avis/<str:language>/"] = Exact(
+    "/admin/confidentialite/incidents/999999/avis/fr/", admin_screen(administrator=404),
+    "an incident's notice to the persons concerned: the register's permission, then 404")
+# --- end "law25" --------------------------------------------------------------------------
+
+
+# --- helper "demo" (issue 13): the demo partner service, development only ---------------
+# A relying party of the hub served under /partenaire-demo/ (hub.demo_partner) while
+# HUB_DEMO_PARTNER is on (DEBUG); GET only, its own signed cookie, nobody's data: the
+# same answer for every role.  Off, every route is a 404 (tests/test_demo.py).
+EXACT["partenaire-demo/"] = Exact("/partenaire-demo/", every(200),
+                                  "the partner's page: the sign-in button")
+EXACT["partenaire-demo/connexion/"] = Exact(
+    "/partenaire-demo/connexion/", every(Redirect("/o/authorize/")),
+    "starts the authorization code flow (PKCE) at the hub's endpoint")
+EXACT["partenaire-demo/retour/"] = Exact(
+    "/partenaire-demo/retour/", every(400), "the callback without a code and state: refused")
+# --- end "demo" ---------------------------------------------------------------------------
+
+
+# --- helper "api-docs" (issue 13): the app API's photos, by bearer token or session -------
+# Resident A's photo through the API: A's and the staff's who may see A's request (as on
+# the site, PHOTO_A), 404 for anyone else (a follower included); anonymous is the API's 401.
+EXACT["api/v1/requests/(?P<reference>[^/.]+)/photos/(?P<photo_id>[0-9]+)/"] = Exact(
+    "/api/v1/requests/{req_a}/photos/{photo_a}/", {**PHOTO_A, "anonymous": 401},
+    "resident A's photo: A and the staff who may see the request")
+EXACT["api/v1/requests/(?P<reference>[^/.]+)/photos/(?P<photo_id>[0-9]+)/thumbnail/"] = Exact(
+    "/api/v1/requests/{req_a}/photos/{photo_a}/thumbnail/", {**PHOTO_A, "anonymous": 401},
+    "its thumbnail: the same people")
+
+# --- end "api-docs" -----------------------------------------------------------------------
+
+
 def admin_rule(route: str, role: str):
     if role == "anonymous" or role in CITIZEN_ROLES:
-        if route in ADMIN_SPECIAL and route not in (
-                "admin/logout/", "admin/block-preview/", "admin/failwhale/",
-                "admin/snippets/", "admin/redirects/import/process/",
-                "admin/workflows/tasks/select_type/") and not route.startswith("admin/api/"):
-            return ADMIN_SPECIAL[route][role]
+        special = ADMIN_SPECIAL.get(route)
+        if isinstance(special, dict) and role in special:
+            return special[role]
         return ADMIN_LOGIN
     special = ADMIN_SPECIAL.get(route)
     if isinstance(special, dict) and role in special:
@@ -574,8 +814,10 @@ GROUPS: list[GroupRule] = [
         },
     ),
     GroupRule(
-        "drf-spectacular", lambda r: r in ("api/schema/", "api/docs/"),
-        "The OpenAPI schema and its docs describe the public API: readable by anyone.",
+        "drf-spectacular",
+        lambda r: r in ("api/schema/", "api/docs/", "api/docs/oauth2-redirect.html"),
+        "The OpenAPI schema and its docs describe the public API: readable by anyone, "
+        "as is the docs' OAuth2 redirect page (issue 13, Swagger UI's own page).",
         lambda route, role: 200,
     ),
     GroupRule(
@@ -595,6 +837,206 @@ def group_for(route: str) -> GroupRule | None:
     return None
 
 
+# --- write probes: POST/PATCH/DELETE on state-changing routes --------------------------
+#
+# HOW TO DECLARE A WRITE: append a ``Write`` to ``WRITES`` (in your own clearly headed
+# block, like the ones below): the route (as the URLconf spells it), the method, a sample
+# path with ``{placeholders}`` from ``build_world``'s context, the answer per role, the
+# ``state`` the write could change (a function of the context returning plain values),
+# and ``changes``: the roles whose write takes effect.  Every other role's write must
+# leave ``state`` exactly as it was, and the listed roles' must change it (so a probe
+# whose payload is refused by everyone cannot pass unnoticed).
+
+@dataclass
+class Write:
+    route: str
+    method: str  # post, patch, put, delete
+    sample: str
+    expected: dict
+    state: Callable[[dict], object]
+    changes: tuple = ()
+    data: dict | Callable[[dict], dict] = field(default_factory=dict)
+    json: bool = False
+    why: str = ""
+
+    def payload(self, context: dict) -> dict:
+        return self.data(context) if callable(self.data) else self.data
+
+
+def request_state(name: str) -> Callable[[dict], object]:
+    """A request's status, assignee, followers and every event (kind, message)."""
+    def state(context):
+        from modules.requetes.models import ServiceRequest
+
+        obj = ServiceRequest.objects.get(reference=context[name])
+        return (obj.status, obj.assigned_to_id, obj.description_redacted,
+                sorted(obj.followers.values_list("pk", flat=True)),
+                list(obj.events.order_by("pk").values_list("kind", "public_message",
+                                                            "internal_note")),
+                obj.photos.count(), obj.satisfaction)
+    return state
+
+
+def request_count(context) -> int:
+    from modules.requetes.models import ServiceRequest
+
+    return ServiceRequest.objects.count()
+
+
+def alert_state(name: str) -> Callable[[dict], object]:
+    def state(context):
+        from modules.alertes.models import Alert
+
+        alert = Alert.objects.get(pk=context[name])
+        return (alert.status, alert.title_fr, alert.sent_at, alert.live,
+                alert.deliveries.count(), Alert.objects.count())
+    return state
+
+
+def key_state(context):
+    from modules.requetes.models import Open311ApiKey
+
+    return list(Open311ApiKey.objects.order_by("pk").values_list("pk", "active"))
+
+
+def template_state(context):
+    from modules.requetes.models import ResponseTemplate
+
+    return list(ResponseTemplate.objects.filter(pk=context["template_x"]).values_list(
+        "title", "body_fr", "department_id"))
+
+
+def address_state(context):
+    from modules.alertes.models.subscribers import Address
+
+    return list(Address.objects.filter(pk=context["address_b"]).values_list(
+        "value", "verified_at"))
+
+
+def users_state(context):
+    from hub.models import User
+
+    return sorted(User.objects.values_list("email", "is_active"))
+
+
+SIGNED_IN = tuple(role for role in ROLES if role != "anonymous")
+NOT_A = tuple(role for role in SIGNED_IN if role != "citizen")
+ADMIN_DENIED = Redirect("/admin/")  # Wagtail's "permission denied": back to the dashboard
+TRANSITION = {"to_status": "acknowledged", "public_message": "Pris en charge."}
+
+WRITES: list[Write] = [
+    # requetes, resident pages: only the requester acts on their request; anyone else
+    # (another resident, staff outside the admin) gets the 404 of a request they cannot
+    # see, and the request is unchanged.
+    Write("fr/requetes/<str:reference>/commenter/", "post", "/fr/requetes/{req_a}/commenter/",
+          {**only(dict.fromkeys(NOT_A, 404), LOGIN),
+           "citizen": Redirect("/fr/requetes/{req_a}/")},
+          request_state("req_a"), changes=("citizen",),
+          data={"message": "Toujours éteint."}),
+    Write("fr/requetes/<str:reference>/rouvrir/", "post", "/fr/requetes/{req_a}/rouvrir/",
+          {**only(dict.fromkeys(NOT_A, 404), LOGIN), "citizen": 400},
+          request_state("req_a"), data={"message": "Toujours éteint."},
+          why="an open request cannot be reopened: the requester gets the form's error"),
+    Write("fr/requetes/<str:reference>/satisfaction/", "post",
+          "/fr/requetes/{req_a}/satisfaction/",
+          {**only(dict.fromkeys(NOT_A, 404), LOGIN),
+           "citizen": Redirect("/fr/requetes/{req_a}/")},
+          request_state("req_a"), data={"satisfaction": "5"},
+          why="not closed yet: the requester is told why, nothing is recorded"),
+    Write("fr/requetes/<str:reference>/moi-aussi/", "post", "/fr/requetes/{req_b}/moi-aussi/",
+          signed_in(Redirect("/fr/requetes/{req_b}/")), request_state("req_b"),
+          changes=tuple(role for role in SIGNED_IN if role != "other_citizen"),
+          why="anyone signed in may follow an open request (its requester already does)"),
+    # requetes, app API (session auth): the same rules as JSON.
+    Write("api/v1/requests/(?P<reference>[^/.]+)/comment/", "post",
+          "/api/v1/requests/{req_a}/comment/",
+          {**only(dict.fromkeys(NOT_A, 404), 401), "citizen": 201},
+          request_state("req_a"), changes=("citizen",), data={"message": "Encore."},
+          json=True),
+    Write("api/v1/requests/(?P<reference>[^/.]+)/follow/", "post",
+          "/api/v1/requests/{req_b}/follow/", signed_in(200, anonymous=401),
+          request_state("req_b"),
+          changes=tuple(role for role in SIGNED_IN if role != "other_citizen"),
+          why="anyone signed in may follow an open request (its requester already does)"),
+    Write("api/v1/requests/(?P<reference>[^/.]+)/follow/", "delete",
+          "/api/v1/requests/{req_a}/follow/", signed_in(200, anonymous=401),
+          request_state("req_a"),
+          why="unfollowing touches only request.user's own follow; the requester stays"),
+    Write("api/v1/requests/", "post", "/api/v1/requests/", signed_in(201, anonymous=401),
+          request_count, changes=SIGNED_IN, json=True,
+          data={"category": "eclairage", "description": "Lampadaire éteint.",
+                "latitude": INSIDE[0], "longitude": INSIDE[1]}),
+    # requetes, staff screens: a department's agents handle its requests; another
+    # department's agent gets a plain 403; other staff Wagtail's permission denied.
+    Write("admin/requetes/<int:pk>/", "post", "/admin/requetes/{req_x_pk}/", {
+        **only({"agent_a": Redirect("/admin/requetes/{req_x_pk}/"),
+                "administrator": Redirect("/admin/requetes/{req_x_pk}/"),
+                "agent_b": 403, "intake": 403, "officer": ADMIN_DENIED,
+                "approver": ADMIN_DENIED, "editor": ADMIN_DENIED}, ADMIN_LOGIN)},
+          request_state("req_x"), changes=("agent_a", "administrator"), data=TRANSITION,
+          why="the transition form: department X's request"),
+    Write("admin/requetes/<int:pk>/", "post", "/admin/requetes/{req_y_pk}/", {
+        **only({"agent_b": Redirect("/admin/requetes/{req_y_pk}/"),
+                "administrator": Redirect("/admin/requetes/{req_y_pk}/"),
+                "agent_a": 403, "intake": 403, "officer": ADMIN_DENIED,
+                "approver": ADMIN_DENIED, "editor": ADMIN_DENIED}, ADMIN_LOGIN)},
+          request_state("req_y"), changes=("agent_b", "administrator"),
+          data={"action": "note", "internal_note": "Vu."},
+          why="an internal note on department Y's request"),
+    Write("admin/requetes/saisie/<slug:code>/", "post", "/admin/requetes/saisie/eclairage/", {
+        **only({"intake": LOCAL_REDIRECT, "administrator": LOCAL_REDIRECT,
+                "agent_a": ADMIN_DENIED, "agent_b": ADMIN_DENIED, "officer": ADMIN_DENIED,
+                "approver": ADMIN_DENIED, "editor": ADMIN_DENIED}, ADMIN_LOGIN)},
+          request_count, changes=("intake", "administrator"),
+          data=lambda context: {
+              "channel": "phone", "caller_name": "Marc Lalonde",
+              "caller_phone": "450 555-0101", "contact_channel": "phone",
+              "priority": "normal", "latitude": str(INSIDE[0]),
+              "longitude": str(INSIDE[1]), "description": "Lampadaire éteint.",
+              "submission_key": "6f4d3a1e-3c11-4c2b-9a5e-000000000001"},
+          why="a phone request entered for a caller: intake agents and administrators"),
+    Write("admin/open311-cles/<int:pk>/revoquer/", "post", "/admin/open311-cles/{key}/revoquer/",
+          {**only({"administrator": Redirect("/admin/open311-cles/")}, ADMIN_DENIED),
+           "anonymous": ADMIN_LOGIN, "citizen": ADMIN_LOGIN, "other_citizen": ADMIN_LOGIN},
+          key_state, changes=("administrator",)),
+    Write("admin/snippets/requetes/responsetemplate/delete/<int:pk>/", "post",
+          "/admin/snippets/requetes/responsetemplate/delete/{template_x}/",
+          {**only({"agent_a": Redirect("/admin/snippets/requetes/responsetemplate/"),
+                   "administrator": Redirect("/admin/snippets/requetes/responsetemplate/")},
+                  ADMIN_DENIED),
+           "anonymous": ADMIN_LOGIN, "citizen": ADMIN_LOGIN, "other_citizen": ADMIN_LOGIN},
+          template_state, changes=("agent_a", "administrator"),
+          why="department X's template: its agents and administrators only"),
+    # alertes, staff screens: only officers (and administrators) send; the alert under
+    # review is published by an approver other than its submitter.
+    Write("admin/alertes/<int:pk>/action/", "post", "/admin/alertes/{alert_draft}/action/",
+          {**only(dict.fromkeys(STAFF_ROLES, Redirect("/admin/alertes/{alert_draft}/rapport/")),
+                  ADMIN_LOGIN)},
+          alert_state("alert_draft"), changes=("officer", "administrator"),
+          data={"action": "send"},
+          why="send an emergency now: the services refuse others (a message on the report)"),
+    Write("admin/snippets/alertes/alert/edit/<int:pk>/", "post",
+          "/admin/snippets/alertes/alert/edit/{alert_draft}/",
+          {**only(dict.fromkeys(STAFF_ROLES, ADMIN_DENIED), ADMIN_LOGIN),
+           "officer": Redirect("/admin/snippets/alertes/alert/edit/{alert_draft}/"),
+           "approver": Redirect("/admin/snippets/alertes/alert/edit/{alert_draft}/"),
+           "administrator": Redirect("/admin/snippets/alertes/alert/edit/{alert_draft}/")},
+          alert_state("alert_draft"), changes=("officer", "approver", "administrator"),
+          data={"severity": "emergency", "title_fr": "Piraté", "body_fr": "x", "sms_fr": "",
+                "title_en": "", "body_en": "", "sms_en": "", "push_fr": "", "push_en": "",
+                "voice_fr": "", "voice_en": "", "channels": ["email"]}),
+    # alertes API: request.user's own subscription only.
+    Write("api/v1/alert-subscription/phones/(?P<address_id>[0-9]+)/", "delete",
+          "/api/v1/alert-subscription/phones/{address_b}/",
+          {**signed_in(404, anonymous=401), "other_citizen": 204}, address_state,
+          changes=("other_citizen",), why="resident B's phone: only B removes it"),
+    # hub: account deletion needs the confirmation; it only ever deletes request.user.
+    Write("fr/compte/supprimer/", "post", "/fr/compte/supprimer/", signed_in(400),
+          users_state, data={"confirm": ""},
+          why="without the confirmation nothing is deleted"),
+]
+
+
 # --- the generated cases --------------------------------------------------------------
 
 @dataclass
@@ -604,6 +1046,21 @@ class Case:
     path: str | None
     expected: object
     declared_by: str
+    write: Write | None = None
+
+
+def english(path: str) -> str:
+    return "/en/" + path.removeprefix("/fr/")
+
+
+def english_answer(answer):
+    """What a French answer is for the same page in English (the sign-in page and the
+    project's own redirects follow the language of the path)."""
+    if isinstance(answer, AnyOf):
+        return AnyOf(tuple(english_answer(a) for a in answer.answers))
+    if isinstance(answer, Redirect) and answer.path.startswith("/fr/"):
+        return Redirect(english(answer.path))
+    return answer
 
 
 def build_cases(routes: list[str] | None = None) -> list[Case]:
@@ -617,6 +1074,10 @@ def build_cases(routes: list[str] | None = None) -> list[Case]:
             exact = EXACT[route]
             for role in ROLES:
                 cases.append(Case(route, role, exact.sample, exact.expected[role], "exact"))
+            if exact.sample.startswith("/fr/"):  # the same view in English
+                for role in ROLES:
+                    cases.append(Case(route, role, english(exact.sample),
+                                      english_answer(exact.expected[role]), "exact-en"))
             continue
         group = group_for(route)
         if group is None:
@@ -630,6 +1091,11 @@ def build_cases(routes: list[str] | None = None) -> list[Case]:
             continue  # parameterised: covered by the group's declaration, not probed
         for role in ROLES:
             cases.append(Case(route, role, path, group.expected(route, role), group.name))
+    if routes is None:
+        for write in WRITES:
+            for role in ROLES:
+                cases.append(Case(write.route, role, write.sample, write.expected[role],
+                                  f"write-{write.method}", write))
     return cases
 
 
@@ -644,36 +1110,63 @@ def describe(answer) -> str:
     return repr(answer)
 
 
-def matches(answer, response) -> bool:
+def case_id(case: Case) -> str:
+    if case.write is not None:
+        return f"{case.route} | {case.write.method.upper()} {case.write.sample} | {case.role}"
+    if case.declared_by == "exact-en":
+        return f"{case.route} | en | {case.role}"
+    return f"{case.route} | {case.role}"
+
+
+def _login_path(path: str) -> str:
+    with translation.override("en" if path.startswith("/en/") else "fr"):
+        return reverse("account_login")
+
+
+def matches(answer, response, path: str = "/fr/", context: dict | None = None) -> bool:
     location = response.headers.get("Location", "")
     target = urlsplit(location)
     redirected = response.status_code in (301, 302, 303, 307, 308)
     if isinstance(answer, AnyOf):
-        return any(matches(a, response) for a in answer.answers)
+        return any(matches(a, response, path, context) for a in answer.answers)
     if isinstance(answer, int):
         return response.status_code == answer
-    if answer is LOGIN:
-        with translation.override("fr"):
-            login = reverse("account_login")
-        return redirected and target.path == login and "next=" in target.query
+    if answer is LOGIN:  # the sign-in page in the language of the page asked for
+        return redirected and target.path == _login_path(path) and "next=" in target.query
     if answer is ADMIN_LOGIN:
         from django.conf import settings
 
         return (redirected and target.path == settings.WAGTAILADMIN_LOGIN_URL
                 and "next=" in target.query)
     if answer is LOCAL_REDIRECT:
-        with translation.override("fr"):
-            login = reverse("account_login")
         return (redirected and not target.netloc and location.startswith("/")
-                and not location.startswith("//") and target.path != login)
+                and not location.startswith("//") and target.path != _login_path(path))
     if isinstance(answer, Redirect):  # same host: relative, or absolute to the test host
         return (redirected and target.netloc in ("", "testserver")
-                and target.path == answer.path)
+                and target.path == answer.path.format(**(context or {})))
     raise AssertionError(f"unknown answer {answer!r}")
 
 
+def _request(client, case, path, context):
+    write = case.write
+    if write is None:
+        return client.get(path)
+    method = getattr(client, write.method)
+    data = write.payload(context)
+    if write.json:
+        import json
+
+        return method(path, json.dumps(data), content_type="application/json")
+    if write.method == "post":
+        return method(path, data)
+    from urllib.parse import urlencode
+
+    return method(path, urlencode(data, doseq=True),
+                  content_type="application/x-www-form-urlencoded")
+
+
 @pytest.mark.django_db
-@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.route} | {c.role}")
+@pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_permission_matrix(case, world):
     if case.declared_by == "UNDECLARED":
         pytest.fail(
@@ -682,14 +1175,29 @@ def test_permission_matrix(case, world):
             "and one answer per role, or a GROUPS rule for a third-party URL group).",
             pytrace=False,
         )
+    context = world["context"]
     client = client_for(world, case.role)
     client.raise_request_exception = False
-    path = case.path.format(**world["context"])
-    response = client.get(path)
-    assert matches(case.expected, response), (
-        f"{case.role} GET {path} ({case.declared_by}): expected {describe(case.expected)}, "
-        f"got {response.status_code} {response.headers.get('Location', '')}"
+    path = case.path.format(**context)
+    write = case.write
+    before = write.state(context) if write else None
+    response = _request(client, case, path, context)
+    method = write.method.upper() if write else "GET"
+    assert matches(case.expected, response, path, context), (
+        f"{case.role} {method} {path} ({case.declared_by}): expected "
+        f"{describe(case.expected)}, got {response.status_code} "
+        f"{response.headers.get('Location', '')}"
     )
+    if write is not None:
+        after = write.state(context)
+        if case.role in write.changes:
+            assert after != before, (
+                f"{case.role} {method} {path}: the write should have taken effect "
+                f"(state still {before!r})")
+        else:
+            assert after == before, (
+                f"{case.role} {method} {path} changed what it may not: {before!r} -> "
+                f"{after!r}")
 
 
 def test_every_declaration_still_matches_a_pattern():
@@ -709,6 +1217,41 @@ def test_matrix_covers_project_and_throwaway_patterns():
     for route in ("fr/jetable/", "api/v1/throwaway-ping/", "fr/mon-espace/", "api/v1/me/"):
         assert route in routes
     assert any(case.declared_by == "wagtail-admin" for case in CASES)
+
+
+# The throwaway test module's role (tests/throwaway): no view of its own to probe.
+TEST_ONLY_ROLES = {"Testeurs du module jetable"}
+
+
+@pytest.mark.django_db
+def test_every_staff_role_is_probed(world):
+    """A module adding a staff role (``hub_staff_roles``) needs a matrix user in it."""
+    probed = {group.name for user in world["users"].values() if user is not None
+              for group in user.groups.all()}
+    declared = {role.name for role in roles.staff_roles()} - TEST_ONLY_ROLES
+    assert declared <= probed, f"roles without a matrix user: {sorted(declared - probed)}"
+
+
+def test_every_write_probe_names_a_route_and_every_role():
+    routes = {route for route, _ in all_routes()}
+    for write in WRITES:
+        assert write.route in routes, write.route
+        assert set(write.expected) == set(ROLES), write.route
+        assert write.method in ("post", "put", "patch", "delete"), write.method
+        assert set(write.changes) <= set(ROLES), write.route
+
+
+def test_project_routes_never_get_a_blanket_answer():
+    """``AnyOf`` and ``LOCAL_REDIRECT`` are for Wagtail's and allauth's own views."""
+    for route, exact in EXACT.items():
+        for role, answer in exact.expected.items():
+            assert not isinstance(answer, AnyOf) and answer is not LOCAL_REDIRECT, (
+                route, role)
+    project_admin = [r for r, p in all_routes() if r.startswith("admin/") and (
+        p.callback.__module__.startswith(("modules.", "hub."))) and r != "admin/login/"]
+    assert project_admin
+    assert not [r for r in project_admin if r not in EXACT], [
+        r for r in project_admin if r not in EXACT]
 
 
 def test_an_undeclared_pattern_fails_the_matrix():

@@ -304,10 +304,10 @@ def test_several_scheduler_processes_never_double_a_run(tmp_path):
         assert {n for o in per_minute[0] for n in o} == EVERY_MINUTE
         assert {n for o in per_minute[1] for n in o} == EVERY_MINUTE
         assert {n for o in per_minute[2] for n in o} == EVERY_MINUTE | {
-            "hub.clear_expired_sessions", "hub.prune_task_results"}
+            "hub.clear_expired_sessions", "hub.prune_task_results", "requetes.retention"}
         runs = list(PeriodicRun.objects.values_list("name", "task_result_id"))
-        assert len(runs) == 8
-        assert DBTaskResult.objects.count() == 8
+        assert len(runs) == 9
+        assert DBTaskResult.objects.count() == 9
         assert {str(pk) for pk in DBTaskResult.objects.values_list("id", flat=True)} == {
             task_id for _, task_id in runs}
         assert enqueued_paths()["hub.tasks.publish_scheduled"] == 3

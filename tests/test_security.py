@@ -111,16 +111,34 @@ def test_headers_on_every_response(client, site, path):
     assert directives["base-uri"] == ["'none'"]
 
 
-def test_public_csp_has_a_fresh_nonce_per_response(client, site):
-    first = client.get("/fr/")
-    second = client.get("/fr/")
+def test_public_csp_has_a_fresh_nonce_per_response(client, site, citizen):
+    """A page using a nonce (the report form's inline script) gets a fresh one each
+    time; a page without inline script has none in its policy (it may be cached:
+    tests/test_csp_cache.py)."""
+    from modules.requetes.models import Category
+
+    Category.objects.get_or_create(service_code="eclairage", defaults={
+        "name_fr": "Éclairage", "name_en": "Lighting", "department": site_department()})
+    home = client.get("/fr/")
+    assert home.status_code == 200 and "'nonce-" not in home["Content-Security-Policy"]
+    client.force_login(citizen)
+    first = client.get("/fr/requetes/nouvelle/eclairage/")
+    second = client.get("/fr/requetes/nouvelle/eclairage/")
     assert first.status_code == second.status_code == 200
-    directives = csp_directives(first)
-    assert "'unsafe-inline'" not in directives["script-src"]
-    assert "'unsafe-eval'" not in directives["script-src"]
-    assert "'unsafe-inline'" not in directives.get("style-src", [])
+    for response in (home, first):
+        directives = csp_directives(response)
+        assert "'unsafe-inline'" not in directives["script-src"]
+        assert "'unsafe-eval'" not in directives["script-src"]
+        assert "'unsafe-inline'" not in directives.get("style-src", [])
     assert script_nonce(first) != script_nonce(second)
     assert re.fullmatch(r"'nonce-[A-Za-z0-9+/=_-]{16,}'", script_nonce(first))
+
+
+def site_department():
+    from hub.models import Department
+
+    return Department.objects.get_or_create(slug="travaux-publics",
+                                            defaults={"name": "Travaux publics"})[0]
 
 
 def test_admin_gets_the_relaxed_documented_policy(client, administrator):

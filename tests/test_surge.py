@@ -2,7 +2,6 @@
 the public cache's place in the middleware (headers, cookies, CSRF, languages)."""
 
 import datetime
-import re
 
 from django.core.cache import cache
 from django.http import HttpResponse
@@ -87,10 +86,10 @@ def test_a_hit_carries_the_stored_csp_header_whose_nonce_is_in_the_html(client, 
     second = client.get("/fr/")
     assert second["X-Hub-Cache"] == "hit"
     policy = second["Content-Security-Policy"]
-    nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
     assert policy == first["Content-Security-Policy"]
-    assert f'nonce="{nonce}"' in second.content.decode() or "nonce" not in (
-        second.content.decode())
+    # A cached page carries no nonce at all (issue 12 item 6: a nonce shared by every
+    # visitor for the cache's lifetime is no nonce); its scripts are same-origin files.
+    assert "'nonce-" not in policy and 'nonce="' not in second.content.decode()
     assert second["Permissions-Policy"] and second["Cross-Origin-Resource-Policy"]
     assert second["X-Content-Type-Options"] == "nosniff"  # SecurityMiddleware, outside
     assert not second.cookies  # no session, no CSRF cookie handed out from the cache

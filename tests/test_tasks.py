@@ -1,10 +1,6 @@
 """Background tasks run through django-tasks on both configured backends:
 the database backend (``manage.py db_worker``) and RQ on the real Redis."""
 
-import os
-import socket
-from urllib.parse import urlsplit
-
 import pytest
 from django.conf import settings
 from django.core.management import call_command
@@ -12,18 +8,10 @@ from django.test import override_settings
 
 from hub.models import WorkerHeartbeat
 from hub.tasks import record_heartbeat
+from tests.redis_support import require_redis
 
 DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 RQ_TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
-
-
-def _redis_reachable() -> bool:
-    parts = urlsplit(settings.REDIS_TEST_URL)
-    try:
-        with socket.create_connection((parts.hostname, parts.port or 6379), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 def test_settings_choose_the_db_backend_without_redis(monkeypatch):
@@ -59,10 +47,7 @@ def test_db_backend_runs_the_task_through_db_worker():
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_rq_backend_runs_the_task_on_redis():
-    if not _redis_reachable():
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must provide Redis at {settings.REDIS_TEST_URL}")
-        pytest.skip(f"Redis not reachable at {settings.REDIS_TEST_URL}")
+    require_redis()  # fails under CI (CI=1), skips on a machine without Redis
     import django_rq
     from rq import SimpleWorker
 

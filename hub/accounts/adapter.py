@@ -6,6 +6,20 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from hub.i18n import current_language
 
 
+class CitySite:
+    """The site as the account emails name it: the city's name from ``SiteSettings``,
+    the host the visitor used as its domain."""
+
+    def __init__(self, site):
+        from hub.models import SiteSettings
+
+        self.name = SiteSettings.current().city_name
+        self.domain = getattr(site, "domain", "")
+
+    def __str__(self):
+        return self.name
+
+
 class AccountAdapter(DefaultAccountAdapter):
     def is_safe_url(self, url):
         """Only same-host redirects after sign-in: no open redirect through ``?next=``."""
@@ -35,6 +49,22 @@ class AccountAdapter(DefaultAccountAdapter):
         if commit:
             user.save()
         return user
+
+    def send_mail(self, template_prefix, email, context):
+        """Render the email as allauth does, then send it from a task (``hub.accounts.
+        mail``): a mail server down never makes sign-up or a password reset fail."""
+        from allauth.core import context as allauth_context
+        from django.contrib.sites.shortcuts import get_current_site
+
+        from hub.accounts import mail
+
+        request = allauth_context.request
+        ctx = {"request": request, "email": email,
+               "current_site": get_current_site(request)}
+        ctx.update(context)
+        # The emails name the city (SiteSettings), not the host ("c'est 127.0.0.1:8000").
+        ctx["current_site"] = CitySite(ctx.get("current_site") or get_current_site(request))
+        mail.queue(self.render_mail(template_prefix, email, ctx), request)
 
     def get_logout_redirect_url(self, request):
         """Back to the home page in the language the visitor was using."""

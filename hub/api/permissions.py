@@ -27,6 +27,8 @@ class OAuth2TokenHasViewScopes(BasePermission):
         token = request.auth
         if not isinstance(token, AbstractAccessToken):
             return True
+        if request.method.upper() not in getattr(view, "allowed_methods", ()):
+            return True  # the view answers 405 Method Not Allowed, with a token too
         required = view_scopes(view, request.method)
         if not required or not token.is_valid():
             return False

@@ -9,6 +9,11 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from hub.address_keys import fill_keys
+from hub.personal_data import (
+    ACCESS_STAFF,
+    NOT_PURGED,
+    PersonalData,
+)
 
 from .organisation import District
 
@@ -36,6 +41,13 @@ class CivicAddress(models.Model):
     street_core = models.CharField(max_length=200, editable=False)
     search_key = models.CharField(max_length=400, editable=False)
     natural_key = models.CharField(max_length=400, unique=True, editable=False)
+
+    personal_data = PersonalData(
+        purpose=_("The city's civic address register"), retention=NOT_PURGED,
+        access=ACCESS_STAFF,
+        exempt={"postal_code": _("a public register of places, not of people"),
+                "latitude": _("a public register of places, not of people"),
+                "longitude": _("a public register of places, not of people")})
 
     class Meta:
         verbose_name = _("civic address")

@@ -9,6 +9,15 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from hub.personal_data import (
+    ACCESS_ADMINISTRATORS,
+    CONTACT,
+    CONTENT,
+    IDENTITY,
+    NOT_PURGED,
+    PersonalData,
+)
+
 
 class NoticeLog(models.Model):
     class State(models.TextChoices):
@@ -34,6 +43,11 @@ class NoticeLog(models.Model):
     error = models.TextField(_("error"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    personal_data = PersonalData(
+        purpose=_("Proof that a notice was sent to a person by email"),
+        retention=NOT_PURGED, access=ACCESS_ADMINISTRATORS,
+        fields={"user": IDENTITY, "email": CONTACT, "body": CONTENT})
 
     class Meta:
         verbose_name = _("notice sent by the hub")

@@ -8,6 +8,11 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from hub.geo import point_in_geometry, validate_geometry
+from hub.personal_data import (
+    ACCESS_STAFF,
+    IDENTITY,
+    PersonalData,
+)
 
 from .user import phone_validator
 
@@ -28,6 +33,13 @@ class Department(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("agents"), related_name="departments",
         blank=True, help_text=_("Staff who handle this department's requests."),
     )
+
+    personal_data = PersonalData(
+        purpose=_("Which staff members handle a department's requests"),
+        retention=_("While the person is a member of the department"), access=ACCESS_STAFF,
+        fields={"agents": IDENTITY},
+        exempt={"phone": _("the department's public number"),
+                "email": _("the department's public address")})
 
     class Meta:
         verbose_name = _("department")

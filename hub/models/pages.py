@@ -78,6 +78,7 @@ class HomePage(FastChildRoutingMixin, Page):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context["tiles"] = module_tiles(request)
+        context["sections"] = collect_sorted("hub_home_sections", request=request)
         return context
 
 

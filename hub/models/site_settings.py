@@ -13,6 +13,11 @@ from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 
 from hub.i18n import localized
+from hub.personal_data import (
+    ACCESS_STAFF,
+    NOT_PURGED,
+    PersonalData,
+)
 
 
 @register_setting(icon="cog")
@@ -36,15 +41,31 @@ class SiteSettings(BaseSiteSetting):
         help_text=_("Leave empty to show the French text to English visitors."),
     )
 
+    privacy_page = models.ForeignKey(
+        "wagtailcore.Page", verbose_name=_("privacy policy page"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+        help_text=_("Linked from every page's footer, in the visitor's language."))
+    governance_page = models.ForeignKey(
+        "wagtailcore.Page", verbose_name=_("personal information governance page"),
+        null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text=_("The city's rules for governing personal information (Law 25, s. 3.2), "
+                    "linked from every page's footer."))
+
     panels = [
         FieldPanel("city_name"),
         FieldPanel("logo"),
         FieldPanel("intake_phone"),
+        MultiFieldPanel([FieldPanel("privacy_page"), FieldPanel("governance_page")],
+                        heading=_("Privacy (Law 25)")),
         MultiFieldPanel(
             [FieldPanel("emergency_banner_fr"), FieldPanel("emergency_banner_en")],
             heading=_("Emergency banner"),
         ),
     ]
+
+    personal_data = PersonalData(
+        purpose=_("The city's settings"), retention=NOT_PURGED, access=ACCESS_STAFF,
+        exempt={"intake_phone": _("the city's public number")})
 
     class Meta:
         verbose_name = _("city settings")
@@ -65,6 +86,25 @@ class SiteSettings(BaseSiteSetting):
             return cls.for_site(site) if site is not None else cls()
 
         return memoize_public("city-settings", [], load)
+
+    def footer_privacy_links(self) -> list[tuple[str, str]]:
+        """``[(title, url)]`` of the privacy and governance pages in the active
+        language (the translation when there is one).  Every page's footer shows them,
+        so they are memoized like the other per-language fragments: publishing a page or
+        saving these settings starts a new generation and refreshes them at once."""
+        from django.utils.translation import get_language
+
+        from hub.cache import memoize_public
+
+        def compute():
+            links = []
+            for page in (self.privacy_page, self.governance_page):
+                if page is not None and page.live:
+                    page = page.localized
+                    links.append((page.title, page.url))
+            return links
+
+        return memoize_public("privacy-links", [get_language(), self.pk], compute)
 
     @property
     def emergency_banner(self) -> str:

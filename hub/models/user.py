@@ -8,6 +8,16 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from hub.personal_data import (
+    ACCESS_PERSON_AND_ADMINISTRATORS,
+    CONTACT,
+    IDENTITY,
+    LOCATION,
+    PREFERENCES,
+    UNTIL_ACCOUNT_DELETED,
+    PersonalData,
+)
+
 phone_validator = RegexValidator(
     r"^\+?[0-9 ().-]{7,20}$",
     _("Enter a phone number, e.g. 450 370-4820 or +1 450 370-4820."),
@@ -64,6 +74,13 @@ class User(AbstractUser):
 
     objects = UserManager()
 
+    personal_data = PersonalData(
+        purpose=_("The resident's account: signing in, contacting them, pre-filling forms"),
+        retention=UNTIL_ACCOUNT_DELETED, access=ACCESS_PERSON_AND_ADMINISTRATORS,
+        fields={"email": CONTACT, "first_name": IDENTITY, "last_name": IDENTITY,
+                "phone": CONTACT, "civic_address": LOCATION, "postal_code": LOCATION,
+                "preferred_language": PREFERENCES})
+
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
@@ -75,3 +92,12 @@ class User(AbstractUser):
     def save(self, *args, **kwargs):
         self.email = (self.email or "").strip().lower()
         super().save(*args, **kwargs)
+
+    def has_verified_email(self) -> bool:
+        """Whether the account's own email (``email``) was confirmed at sign-up (allauth
+        keeps the proof): modules may then use it without asking again, e.g. as the
+        alerts' email channel."""
+        from allauth.account.models import EmailAddress
+
+        return bool(self.pk and self.email) and EmailAddress.objects.filter(
+            user=self, email__iexact=self.email, verified=True).exists()

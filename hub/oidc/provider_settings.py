@@ -23,6 +23,10 @@ def oauth2_provider_settings(var_dir: Path, *, debug: bool) -> dict:
         "SCOPES_BACKEND_CLASS": "hub.oidc.scopes.HubScopes",
         "SCOPES": {name: name for name in ("openid", "profile", "email", "phone", "address")},
         "DEFAULT_SCOPES": ["openid"],
+        # Public clients (mobile apps, single-page apps) authenticate with PKCE and no
+        # secret: discovery must say so ("none") or strict clients refuse to start.
+        "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": [
+            "client_secret_basic", "client_secret_post", "none"],
         "OAUTH2_VALIDATOR_CLASS": "hub.oidc.validators.HubOAuth2Validator",
         "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
         "REFRESH_TOKEN_EXPIRE_SECONDS": 60 * 60 * 24 * 30,

@@ -89,6 +89,19 @@ def hub_home_tiles(request: Any) -> list[dict[str, Any]]:
 
 
 @hookspec
+def hub_home_sections(request: Any) -> list[dict[str, Any]]:
+    """Contribute sections to the home page, under the tiles (the latest news, the alerts
+    in force).  Called on every home page render with the current ``HttpRequest``.
+
+    Return a list of dicts: ``slug`` (a stable id for the section's heading), ``title``
+    (translated), ``body`` (safe HTML rendered by the module), optional ``url`` and
+    ``link_text`` (a "see all" link) and ``order``.  Return ``[]`` to show nothing.  The
+    home page is public and cached for anonymous visitors: never put personal data in a
+    section.
+    """
+
+
+@hookspec
 def hub_dashboard_panels(request: Any) -> list[dict[str, Any]]:
     """Contribute panels to "Mon Espace", the signed-in citizen's dashboard.  Called on
     every render of ``/mon-espace/`` with the current ``HttpRequest`` (the user is signed

@@ -30,7 +30,8 @@ def _rate_limited(request) -> bool:
     except ValueError:  # expired between add and incr
         cache.set(key, 1, timeout=70)
         count = 1
-    return count > rate
+    # None: the cache is down (it fails open, hub/settings.py): nobody is limited.
+    return (count or 0) > rate
 
 
 @require_GET

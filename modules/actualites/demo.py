@@ -8,6 +8,8 @@ import datetime
 from django.db import transaction
 from wagtail.models import Locale
 
+from .demo_images import attach as attach_image
+from .demo_images import english_alt, illustrate
 from .models import NewsCategory, NewsIndexPage, NewsPage
 
 CATEGORIES = [
@@ -40,7 +42,7 @@ NEWS = [
         "date": (2026, 11, 20),
         "categories": ["hiver"],
         "tags": ["déneigement", "stationnement"],
-        "fr": ("Opération de déneigement : stationnement interdit la nuit",
+        "fr": ("Opération de déneigement\u00a0: stationnement interdit la nuit",
                "Une opération de déneigement commence ce soir à 22 h. Le stationnement dans "
                "les rues est interdit de 22 h à 7 h jusqu’à la fin des opérations.",
                "<p>Abonnez-vous aux alertes pour être averti par texto ou par courriel au "
@@ -130,7 +132,7 @@ def _index(home_fr, en: Locale) -> tuple[NewsIndexPage, NewsIndexPage]:
     if index_fr is None:
         index_fr = home_fr.add_child(instance=NewsIndexPage(
             title="Actualités", slug="actualites",
-            intro="Les nouvelles de la Ville : travaux, services, loisirs et décisions."))
+            intro="Les nouvelles de la Ville\u00a0: travaux, services, loisirs et décisions."))
         index_fr.save_revision().publish()
     index_en = index_fr.get_translation_or_none(en)
     if index_en is None:
@@ -152,6 +154,7 @@ def _news(index_fr: NewsIndexPage, en: Locale, item: dict,
                         body=[("paragraph", body)])
         page.categories = [categories[slug] for slug in item["categories"]]
         page.tags.add(*item["tags"])
+        illustrate(page)
         index_fr.add_child(instance=page)
         page.save_revision().publish()
     if page.get_translation_or_none(en) is None:
@@ -160,10 +163,15 @@ def _news(index_fr: NewsIndexPage, en: Locale, item: dict,
         translation.title = title_en
         translation.lead = lead_en
         translation.body = [("paragraph", body_en)]
+        if translation.main_image_id:
+            translation.main_image_alt = english_alt(item["slug"])
         translation.categories = [
             categories[slug].get_translation_or_none(en) or categories[slug]
             for slug in item["categories"]]
         translation.save_revision().publish()
+    # Each demo news has its illustration, so the cards show images and renditions
+    # (given before the first publication; here only to pages an older demo made).
+    attach_image(page, page.get_translation_or_none(en))
 
 
 @transaction.atomic

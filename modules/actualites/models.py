@@ -22,8 +22,14 @@ from wagtail.search import index
 from hub.blocks import RICH_TEXT_FEATURES, CallToActionBlock
 from hub.i18n import current_language
 from hub.models import FastChildRoutingMixin
+from hub.personal_data import (
+    ACCESS_STAFF,
+    NOT_PURGED,
+    PersonalData,
+)
 from hub.rich_text import SafeRichTextBlock
 
+from .forms import NewsPageForm
 from .listing import filter_news
 
 PAGE_SIZE = 10
@@ -118,7 +124,9 @@ class NewsIndexPage(FastChildRoutingMixin, Page):
             category=request.GET.get("categorie", ""),
             tag=request.GET.get("etiquette", ""),
         )
-        paginator = Paginator(listing.pages, PAGE_SIZE)
+        # The cards show each page's image: read with the page, its renditions at once.
+        paginator = Paginator(listing.pages.select_related("main_image")
+                              .prefetch_related("main_image__renditions"), PAGE_SIZE)
         context.update({
             "news_page": paginator.get_page(request.GET.get("page")),
             "categories": categories,
@@ -151,6 +159,7 @@ class NewsPage(Page):
                                          verbose_name=_("categories"))
     tags = ClusterTaggableManager(through=NewsPageTag, blank=True, verbose_name=_("tags"))
 
+    base_form_class = NewsPageForm
     content_panels = [
         *Page.content_panels,
         FieldPanel("date"),
@@ -180,6 +189,10 @@ class NewsPage(Page):
     ]
     parent_page_types = ["actualites.NewsIndexPage"]
     subpage_types: list[str] = []
+
+    personal_data = PersonalData(
+        purpose=_("Published news"), retention=NOT_PURGED, access=ACCESS_STAFF,
+        exempt={"main_image_alt": _("describes a published image")})
 
     class Meta:
         verbose_name = _("news page")

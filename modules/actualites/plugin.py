@@ -58,8 +58,18 @@ def hub_home_tiles(request):
                           lambda: _home_tiles(request, language))
 
 
+def _home_news(request, language: str):
+    """``services.news_for_home``, read once per request for the tile and the cards."""
+    cached = getattr(request, "_actualites_home_news", None)
+    if cached is None or cached[0] != language:
+        cached = (language, services.news_for_home(language))
+        request._actualites_home_news = cached
+    return cached[1]
+
+
 def _home_tiles(request, language: str) -> list[dict]:
-    index, latest = services.news_for_home_tile(language)
+    index, pages = _home_news(request, language)
+    latest = pages[0] if pages else None
     if index is None:
         return []  # no news list published yet: nothing to point residents to
     description = (_("Latest: %(title)s") % {"title": latest.title} if latest
@@ -69,6 +79,35 @@ def _home_tiles(request, language: str) -> list[dict]:
         "description": description,
         "url": index.get_url(request),
         "icon": "news",
+        "order": 30,
+    }]
+
+
+@hookimpl
+def hub_home_sections(request):
+    """The latest news as cards with their image; like the tile, the same for every
+    visitor of a language, so the rendered cards are kept a few seconds."""
+    from wagtail.models import Site
+
+    from hub.cache import memoize_public
+
+    language = current_language()
+    site = Site.find_for_request(request)
+    return memoize_public("actualites-home-section", [language, site.pk if site else ""],
+                          lambda: _home_sections(request, language))
+
+
+def _home_sections(request, language: str) -> list[dict]:
+    index, pages = _home_news(request, language)
+    if index is None or not pages:
+        return []
+    return [{
+        "slug": "news",
+        "title": _("Latest news"),
+        "body": render_to_string("actualites/home_section.html", {"pages": pages},
+                                 request=request),
+        "url": index.get_url(request),
+        "link_text": _("All news"),
         "order": 30,
     }]
 

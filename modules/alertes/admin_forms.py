@@ -16,19 +16,40 @@ class AlertForm(WagtailAdminModelForm):
     channels = forms.MultipleChoiceField(
         label=gettext_lazy("Channels"), choices=(), required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text=gettext_lazy("Emergencies go out on every channel a resident gave."))
+        help_text=gettext_lazy("An emergency goes out on every channel, whatever boxes are "
+                               "ticked: the boxes are then all ticked and locked."))
+
+    class Media:
+        js = ["alertes/alert_form.js"]  # locks the boxes when "Emergency" is chosen
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Every registered channel (``alertes_channels``), the plugins' ones too.
-        self.fields["channels"].choices = channel_choices()
+        field = self.fields["channels"]
+        field.choices = channel_choices()
+        # The emergency override made visible: an emergency is sent on every channel
+        # (services.alert_channels), so its boxes are shown all ticked and locked, and
+        # what is saved is what will happen.
+        severity = (self.data.get(self.add_prefix("severity")) if self.is_bound
+                    else self.instance.severity)
+        if severity == Alert.Severity.EMERGENCY:
+            field.disabled = True
+            self.initial["channels"] = [code for code, _label in field.choices]
+        field.widget.attrs["data-emergency-override"] = "every-channel"
 
     def clean(self):
         cleaned = super().clean()
+        if cleaned.get("severity") == Alert.Severity.EMERGENCY:
+            cleaned["channels"] = [code for code, _label in self.fields["channels"].choices]
         if self.instance.pk and self.instance.status != Alert.Status.DRAFT:
             raise ValidationError(_("A sent or scheduled alert cannot be changed: write an "
                                     "update or a cancellation."))
         for language in ("fr", "en"):
+            title = cleaned.get(f"title_{language}") or ""
+            if any(char in title for char in "\r\n\x0b\x0c\x85\u2028\u2029"):
+                # The title is the email's subject: one line, no header to inject.
+                self.add_error(f"title_{language}", _(
+                    "A title is one line: remove the line breaks."))
             text = cleaned.get(f"sms_{language}") or ""
             length = sms.measure(text)
             if length.segments > sms.MAX_SEGMENTS:

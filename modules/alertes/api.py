@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.utils.translation import get_language
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -83,6 +83,8 @@ class TopicViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "slug"
 
 
+# ``list`` answers the one subscription, not a list of them: not an array in the schema.
+@extend_schema_serializer(many=False)
 class SubscriptionSerializer(serializers.Serializer):
     active = serializers.BooleanField()
     language = serializers.CharField()

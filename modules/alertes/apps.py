@@ -14,7 +14,7 @@ class AlertesConfig(AppConfig):
         need not import the services."""
         from wagtail.signals import published
 
-        from . import public_cache
+        from . import checks, public_cache  # noqa: F401  (checks registers the deploy check)
         from .models import Alert
         from .services.sending import on_published
 

@@ -1,16 +1,22 @@
 """Demo data of `alertes` (idempotent): topics, ~500 subscribers spread over the demo
-districts, and three sent alerts with their delivery history."""
+districts, three sent alerts with their delivery history, an update of one and the
+cancellation of another (the CAP feed's ``references``), two communications officers (one
+approves) with an alert the first submitted for approval, and the demo resident's
+subscription (their verified account email, a mobile number, three topics)."""
 
 from __future__ import annotations
 
 from datetime import time, timedelta
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from hub.models import CivicAddress, District
+from hub.roles import demo_account
 
 from .models import Address, Alert, Delivery, Subscriber, Topic, TopicSubscription
+from .roles import APPROVERS, COMMUNICATIONS_OFFICERS
 
 TOPICS = [
     ("urgences", "Urgences", "Emergencies", True,
@@ -77,6 +83,11 @@ def load() -> None:
         _subscribers(topics)
     for spec in ALERTS:
         _alert(spec, topics)
+    for spec in CORRECTIONS:
+        _correction(spec)
+    officer, _approver = load_officers()
+    _pending_alert(officer, topics)
+    _resident_subscription(topics)
 
 
 def _subscribers(topics: dict) -> None:
@@ -113,8 +124,6 @@ def _subscribers(topics: dict) -> None:
 
 
 def _alert(spec: dict, topics: dict) -> None:
-    from . import services
-
     if Alert.objects.filter(title_fr=spec["title_fr"]).exists():
         return
     sent_at = timezone.now() - timedelta(days=spec["days_ago"])
@@ -126,19 +135,147 @@ def _alert(spec: dict, topics: dict) -> None:
         first = District.objects.order_by("pk").first()
         if first:
             alert.districts.set([first])
+    _mark_sent(alert, sent_at, failures=True)
+
+
+def _mark_sent(alert: Alert, sent_at, *, failures: bool) -> None:
+    """The alert as if it had gone out at ``sent_at``: its outbox written and delivered
+    (every 37th delivery failed when ``failures``), then live in Wagtail's sense."""
+    from . import services
+
     services.build_outbox(alert, now=sent_at)
     rows = Delivery.objects.filter(alert=alert)
     rows.update(status="delivered", attempts=1, sent_at=sent_at + timedelta(seconds=20),
                 delivered_at=sent_at + timedelta(seconds=45), not_before=None)
-    failed = list(rows.order_by("pk").values_list("pk", flat=True)[::37])
-    Delivery.objects.filter(pk__in=failed).update(
-        status="failed", delivered_at=None, failed_at=sent_at + timedelta(seconds=30),
-        error="HTTP 400 Twilio 21211: invalid 'To' phone number")
+    if failures:
+        failed = list(rows.order_by("pk").values_list("pk", flat=True)[::37])
+        Delivery.objects.filter(pk__in=failed).update(
+            status="failed", delivered_at=None, failed_at=sent_at + timedelta(seconds=30),
+            error="HTTP 400 Twilio 21211: invalid 'To' phone number")
     Alert.objects.filter(pk=alert.pk).update(status="sent", sent_at=sent_at,
                                              audience_size=rows.count())
+    if alert.kind == Alert.Kind.CANCEL and alert.references_id:
+        Alert.objects.filter(pk=alert.references_id).update(status=Alert.Status.CANCELLED)
     # Published in Wagtail's sense too, so the admin lists it as live with its revision.
     alert.refresh_from_db()
     revision = alert.save_revision(clean=False)
     Alert.objects.filter(pk=alert.pk).update(
         live=True, live_revision=revision, has_unpublished_changes=False,
         first_published_at=sent_at, last_published_at=sent_at)
+
+
+# An update of the bridge closure and the cancellation of the parking ban: each is a
+# correction (``services.create_correction``) whose CAP document carries ``msgType``
+# Update or Cancel and the ``references`` of the original.
+CORRECTIONS = [
+    {"of": 0, "kind": "update", "hours_ago": 50,
+     "title_fr": "Mise à jour\u00a0: le pont Salaberry rouvre le 26 novembre",
+     "title_en": "Update: the Salaberry bridge reopens on November 26",
+     "body_fr": "Les travaux avancent plus vite que prévu\u00a0: le pont Salaberry rouvrira "
+                "à la circulation le 26 novembre à 6\u00a0h, un jour plus tôt qu’annoncé.",
+     "body_en": "The work is ahead of schedule: the Salaberry bridge reopens to traffic on "
+                "November 26 at 6 a.m., a day earlier than announced.",
+     "sms_fr": "Valleyfield: le pont Salaberry rouvre le 26 nov. a 6h (un jour plus tot).",
+     "sms_en": "Valleyfield: Salaberry bridge reopens Nov 26 at 6am (a day early)."},
+    {"of": 1, "kind": "cancel", "hours_ago": 44,
+     "title_fr": "Annulé\u00a0: pas d’interdiction de stationner cette nuit",
+     "title_en": "Cancelled: no parking ban tonight",
+     "body_fr": "L’opération de déneigement est reportée\u00a0: vous pouvez stationner dans "
+                "la rue cette nuit.",
+     "body_en": "The snow removal operation is postponed: you may park on the street "
+                "tonight.",
+     "sms_fr": "Valleyfield: deneigement reporte, le stationnement est permis cette nuit.",
+     "sms_en": "Valleyfield: snow removal postponed, street parking allowed tonight."},
+]
+
+
+def _correction(spec: dict) -> None:
+    from . import services
+
+    if Alert.objects.filter(title_fr=spec["title_fr"]).exists():
+        return
+    original = Alert.objects.filter(title_fr=ALERTS[spec["of"]]["title_fr"],
+                                    kind=Alert.Kind.ALERT).first()
+    if original is None or original.status != Alert.Status.SENT:
+        return
+    sent_at = timezone.now() - timedelta(hours=spec["hours_ago"])
+    texts = {k: v for k, v in spec.items() if k not in ("of", "kind", "hours_ago")}
+    if spec["kind"] == "update":
+        texts["expires_at"] = sent_at + timedelta(days=2)
+    correction = services.create_correction(original, spec["kind"], None, **texts)
+    _mark_sent(correction, sent_at, failures=False)
+
+
+# Two communications officers (README: "Demo accounts"): the first writes and submits,
+# the second also approves (four eyes: nobody approves what they submitted).
+OFFICERS = [("agente.communications@example.com", "Isabelle", "Caron",
+             [COMMUNICATIONS_OFFICERS]),
+            ("approbateur.communications@example.com", "François", "Bélanger",
+             [COMMUNICATIONS_OFFICERS, APPROVERS])]
+
+PENDING = {
+    "severity": "info", "channels": ["email", "sms"],
+    "title_fr": "Collecte des encombrants devancée au samedi 6 décembre",
+    "title_en": "Bulky item pickup moved up to Saturday, December 6",
+    "body_fr": "La collecte des encombrants de décembre aura lieu le samedi 6 décembre "
+               "plutôt que le lundi 8. Déposez vos objets en bordure de rue la veille, "
+               "après 19\u00a0h.",
+    "body_en": "December's bulky item pickup takes place on Saturday, December 6 instead "
+               "of Monday the 8th. Put your items at the curb the evening before, after "
+               "7 p.m.",
+    "sms_fr": "Valleyfield: collecte des encombrants devancee au samedi 6 dec. Deposez vos "
+              "objets la veille apres 19h.",
+    "sms_en": "Valleyfield: bulky item pickup moved to Sat Dec 6. Put items out the "
+              "evening before after 7pm.",
+}
+
+
+def load_officers():
+    return tuple(demo_account(email, first_name=first, last_name=last, groups=groups)
+                 for email, first, last, groups in OFFICERS)
+
+
+def _pending_alert(officer, topics: dict) -> None:
+    """An alert the first officer wrote and submitted to "Approbation des alertes", for
+    the second to approve (once: an approved one is not written again)."""
+    if Alert.objects.filter(title_fr=PENDING["title_fr"]).exists():
+        return
+    alert = Alert.objects.create(created_by=officer, status="draft",
+                                 expires_at=timezone.now() + timedelta(days=3), **PENDING)
+    alert.topics.set([topics["collectes"]])
+    alert.save_revision(user=officer)
+    workflow = alert.get_workflow()
+    if workflow is not None:
+        workflow.start(alert, officer)
+
+
+RESIDENT_EMAIL = "resident@example.com"  # the hub's demo resident
+RESIDENT_TOPICS = ("travaux", "deneigement", "collectes")
+RESIDENT_MOBILE = "+14505550141"
+
+
+def _resident_subscription(topics: dict) -> None:
+    """The demo resident subscribed to three topics, reached at their account's verified
+    email (offered without a new confirmation) and a confirmed mobile number.  Set once:
+    what the evaluator changes afterwards stays."""
+    from django.core.exceptions import ValidationError
+
+    from . import services
+
+    resident = get_user_model().objects.filter(email=RESIDENT_EMAIL, is_active=True).first()
+    if resident is None:
+        return
+    subscriber = services.subscriber_for(resident)
+    if TopicSubscription.objects.filter(subscriber=subscriber).exists():
+        return
+    chosen = [topics[slug] for slug in RESIDENT_TOPICS]
+    try:
+        services.update_preferences(subscriber, topics=chosen, language="fr",
+                                    civic_address=resident.civic_address, actor=resident)
+    except ValidationError:  # the address is not in this city's register
+        services.update_preferences(subscriber, topics=chosen, language="fr",
+                                    district=District.objects.order_by("pk").first(),
+                                    actor=resident)
+    if resident.has_verified_email():
+        services.add_account_email(subscriber, resident)
+    services.add_address(subscriber, "sms", RESIDENT_MOBILE, actor=resident, verified=True)

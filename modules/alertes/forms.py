@@ -4,10 +4,19 @@ from django import forms
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from hub.geo import decimal_point
 from hub.models import District
 
 from .channels import channel_choices
 from .models import LANGUAGES, Topic
+
+
+class CoordinateField(forms.FloatField):
+    """A typed latitude or longitude: a French decimal comma (45,2556) is accepted;
+    Django's FloatField refuses inf, nan and 1e400 (not finite)."""
+
+    def to_python(self, value):
+        return super().to_python(decimal_point(value))
 
 
 class PreferencesForm(forms.Form):
@@ -25,11 +34,11 @@ class PreferencesForm(forms.Form):
         label=_("Your civic address"), max_length=255, required=False,
         help_text=_("For example: 41 rue Victoria. It places you in your district, so the "
                     "alerts for your district reach you."))
-    latitude = forms.FloatField(label=_("Or a point on the map: latitude"), required=False,
-                                min_value=-90, max_value=90,
-                                help_text=_("Only if you give no address, e.g. 45.2556."))
-    longitude = forms.FloatField(label=_("Longitude"), required=False, min_value=-180,
-                                 max_value=180, help_text=_("For example -74.1320."))
+    latitude = CoordinateField(label=_("Or a point on the map: latitude"), required=False,
+                               min_value=-90, max_value=90,
+                               help_text=_("Only if you give no address, e.g. 45.2556."))
+    longitude = CoordinateField(label=_("Longitude"), required=False, min_value=-180,
+                                max_value=180, help_text=_("For example -74.1320."))
     district = forms.ModelChoiceField(label=_("District (staff override)"),
                                       queryset=District.objects.all(), required=False,
                                       help_text=_("Leave as is to follow the address."))

@@ -30,14 +30,21 @@ class DeliveryError(Exception):
     - ``address_failing=True`` (with a permanent error): the address itself is bad; it
       is marked failing and later messages skip it until the resident confirms it again.
 
+    - ``ambiguous=True`` (with a transient error): the request may have reached the
+      provider (a read timeout, a connection dropped after the request was written): the
+      row is retried, but a channel with ``lookup`` asks the provider first whether the
+      message exists, so it is not sent twice.
+
     Any other exception from ``send`` puts the row in ``review``: the message may or may
     not have left, and a person decides (nothing is resent silently).
     """
 
-    def __init__(self, message: str, *, transient: bool, address_failing: bool = False):
+    def __init__(self, message: str, *, transient: bool, address_failing: bool = False,
+                 ambiguous: bool = False):
         super().__init__(message)
         self.transient = transient
         self.address_failing = address_failing
+        self.ambiguous = ambiguous
 
 
 @dataclass(frozen=True)
@@ -89,7 +96,19 @@ def alertes_channels() -> list[Any]:
       keep provider sessions open for it (email: one SMTP connection per thread);
     - ``throttle(delivery) -> Throttle`` (optional): the bucket and rate this send waits
       for; without it the bucket is the channel's code at ``ALERTES_RATE_LIMITS[code]``
-      (unlimited unless the setting names it).
+      (unlimited unless the setting names it);
+    - ``reference(delivery) -> str`` (optional): an id for the message chosen *before*
+      it is sent (email: its ``Message-ID``); the worker stores it on the row before the
+      send, and ``send`` must use ``delivery.provider_id`` when it is set, so a message
+      whose worker died can be matched in the provider's records;
+    - ``lookup(delivery) -> tuple[str, str]`` (optional): ask the provider whether this
+      message exists (a worker died during the send, or the answer was lost): ``("sent",
+      provider id)``, or ``("absent", why)`` when the provider's own record shows it
+      never arrived (it is then sent again); raise :class:`DeliveryError` when the
+      provider cannot say.  Without ``lookup`` such a row goes to ``review`` with what is
+      known (the time of the attempt, the reference).  ``lookup_grace`` (seconds,
+      optional; default the channel's ``timeout`` plus 5): how long after an attempt a
+      request may still be on its way, before which a dead worker's row is not looked up;
 
     ``delivery`` is the outbox row being sent; read only these fields:
 

@@ -274,9 +274,20 @@ def _write_deliveries(row: Notice, notice: hub_notify.Notice,
 
 
 def _enqueue(ids: list[int], now: datetime) -> None:
+    """Hand the rows just written to the task queue.  When the broker is down (Redis
+    stopped) the rows stay ``queued`` with no ``enqueued_at``, so the next sweep
+    (``dispatch_due``, every minute) enqueues them as soon as it can, instead of after
+    ``ALERTES_REQUEUE_AFTER``: nothing is lost, and the caller (a request just saved)
+    never sees the error."""
     from .services.outbox import enqueue_deliveries
 
-    enqueue_deliveries(ids=ids, now=now)
+    try:
+        enqueue_deliveries(ids=ids, now=now)
+    except Exception:
+        logger.warning("Notice deliveries %s not enqueued (task broker unreachable?): "
+                       "the sweep will enqueue them", ids[:20], exc_info=True)
+        Delivery.objects.filter(pk__in=ids, status=Delivery.Status.QUEUED).update(
+            enqueued_at=None)
 
 
 # --- what a person received and holds --------------------------------------------------

@@ -70,6 +70,27 @@ def hub_home_tiles(request):
 
 
 @hookimpl
+def hub_home_sections(request):
+    """The alerts in force (``Alert.objects.active()``, the alerts' page's rule), the
+    latest three; nothing when none is."""
+    from .models import Alert
+
+    # The home shows title, severity, kind and time: no topics or districts to prefetch.
+    alerts = list(Alert.objects.active()[:3])
+    if not alerts:
+        return []
+    return [{
+        "slug": "alerts",
+        "title": _("Alerts in force"),
+        "body": render_to_string("alertes/home_section.html", {"alerts": alerts},
+                                 request=request),
+        "url": reverse("alertes:index"),
+        "link_text": _("All alerts"),
+        "order": 10,
+    }]
+
+
+@hookimpl
 def hub_dashboard_panels(request):
     from . import services
 
@@ -102,12 +123,15 @@ def hub_banners(request):
 
 @hookimpl
 def alertes_channels():
-    """alertes' own four channels, declared through its own hook like any plugin's."""
-    from .channels import EmailChannel, TwilioSMSChannel
+    """alertes' own four channels, declared through its own hook like any plugin's; SMS,
+    voice and push without their provider go to the test box while the sandbox is
+    enabled (``channels.sandbox``)."""
+    from .channels import EmailChannel, TwilioSMSChannel, sandbox
     from .channels.voice import TwilioVoiceChannel
     from .channels.webpush import PushChannel
 
-    return [EmailChannel(), TwilioSMSChannel(), TwilioVoiceChannel(), PushChannel()]
+    return [EmailChannel(), *sandbox.unless_configured(
+        [TwilioSMSChannel(), TwilioVoiceChannel(), PushChannel()])]
 
 
 @hookimpl
@@ -117,6 +141,14 @@ def hub_hookspecs():
     from . import hookspecs
 
     return hookspecs
+
+
+@hookimpl
+def hub_search_sources():
+    """The published alerts (sent, being sent or cancelled: those with a public page)."""
+    from .models import PUBLISHED, Alert
+
+    return [Alert.objects.filter(status__in=PUBLISHED)]
 
 
 @hookimpl

@@ -9,6 +9,7 @@ refused.
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import dataclass
 
 from hub.text import strip_accents
@@ -65,7 +66,15 @@ def measure(text: str) -> SmsLength:
 
 
 def gsm7_safe(text: str) -> str:
-    """The same text spelt with GSM-7 characters only (ê → e, ç → c, ’ → ')."""
+    """The same text spelt with GSM-7 characters only (ê → e, ç → c, ’ → ').
+
+    One spelling per message, never half-accented ("Vous etes désabonné"): a text
+    whose letters all fit GSM-7 keeps its accents (é, è, à, ù are GSM-7); one with a
+    letter that must be folded (ê, ç, î…) has every accent folded ("Vous etes
+    desabonne")."""
+    if any(unicodedata.category(ch).startswith("L") and ch not in GSM7_BASIC
+           and ch not in GSM7_EXTENDED for ch in text):
+        text = "".join(ch if ch in _SAFE else strip_accents(ch) or ch for ch in text)
     out = []
     for ch in text:
         if ch in GSM7_BASIC or ch in GSM7_EXTENDED:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("archives/", views.archive, name="archive"),
     path("<int:pk>/", views.detail, name="detail"),
     path("abonnement/", views.subscription, name="subscription"),
+    path("messages-recus/", views.received_messages, name="messages"),
     path("abonnement/notifications/", views.push_subscribe, name="push_subscribe"),
     path("abonnement/notifications/changement/", views.push_change, name="push_change"),
     path("abonnement/courriel/<str:token>/", views.verify_email, name="verify_email"),

@@ -18,6 +18,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.http.request import RawPostDataException
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import feedgenerator
@@ -75,6 +76,33 @@ def _zone_choice(form, subscriber):
 
 
 @login_required
+@require_GET
+def received_messages(request):
+    """"Messages reçus": what the city sent the signed-in citizen on every channel,
+    the test box's messages included (``services.messages_received``: their own
+    subscriber and addresses only)."""
+    return render(request, "alertes/messages.html", {
+        "entries": services.messages_received(request.user)})
+
+
+def _say_code_outcome(request, outcome, sent: str) -> None:
+    """What became of a texted code, as it happened (``services.CodeSending``): "sent"
+    only when the provider accepted it."""
+    state = getattr(outcome, "state", "pending")
+    if state == "sent":
+        messages.success(request, sent)
+    elif state == "sandbox":
+        messages.info(request, _("No SMS provider is configured on this test server: the "
+                                 "code was put in the test box instead of being texted."))
+    elif state == "failed":
+        messages.error(request, _("The code could not be sent: %(reason)s") % {
+            "reason": outcome.reason})
+    else:
+        messages.info(request, _("The code is being sent; if it does not arrive, ask for "
+                                 "a new code in a minute."))
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def subscription(request):
     subscriber = services.subscriber_for(request.user)
@@ -116,12 +144,20 @@ def subscription(request):
             if address.channel == Channel.EMAIL and not address.verified:
                 messages.success(request, _("We sent a confirmation link to this address."))
             elif address.channel == Channel.SMS and not address.verified:
-                messages.success(request, _("We sent a 6-digit code to this number."))
+                _say_code_outcome(request, getattr(address, "code_sending", None),
+                                  _("We sent a 6-digit code to this number."))
             elif address.channel in (Channel.SMS, Channel.VOICE):
                 messages.success(request, _("The number is added."))
             else:
                 messages.success(request, _("The address is added."))
             return redirect("alertes:subscription")
+    elif action == "use_account_email":
+        # The account's verified email, added without a new confirmation link.
+        if services.account_email_offer(subscriber, request.user):
+            services.add_account_email(subscriber, request.user)
+            messages.success(request, _("Your account's email address is added: it was "
+                                        "already confirmed."))
+        return redirect("alertes:subscription")
     elif action == "verify_code":
         address = get_object_or_404(own, pk=_int(request.POST.get("address")),
                                     channel=Channel.SMS)
@@ -137,11 +173,11 @@ def subscription(request):
         address = get_object_or_404(own, pk=_int(request.POST.get("address")),
                                     channel=Channel.SMS, verified_at__isnull=True)
         try:
-            services.send_sms_code(address)
+            outcome = services.send_sms_code(address)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, _("We sent a new code."))
+            _say_code_outcome(request, outcome, _("We sent a new code."))
         return redirect("alertes:subscription")
     elif action == "remove_address":
         address = get_object_or_404(own, pk=_int(request.POST.get("address")))
@@ -169,6 +205,7 @@ def subscription(request):
     return render(request, "alertes/subscription.html", {
         "subscriber": subscriber, "addresses": own.order_by("channel", "pk"),
         "preferences": preferences, "address_form": address_form, "code_form": code_form,
+        "account_email": services.account_email_offer(subscriber, request.user),
         "emergency_topics": services.emergency_topics(),
         "vapid_public_key": webpush.public_key() if webpush.configured() else "",
         "notice_topics": notice_choices(subscriber, request.user),
@@ -202,7 +239,8 @@ def push_subscribe(request):
     ``keys.auth``) for the signed-in citizen; CSRF-protected like every form."""
     try:
         data = json.loads(request.body or b"{}")
-    except ValueError:
+    except (ValueError, RawPostDataException):
+        # RawPostDataException: a form body (multipart) already read by the CSRF check.
         data = None
     if not isinstance(data, dict):
         return JsonResponse({"errors": {"subscription": [_("Send the subscription as a "
@@ -238,7 +276,8 @@ def _push_change_wait(request) -> int:
     except ValueError:  # expired between add and incr
         cache.set(key, 1, timeout=window + 10)
         count = 1
-    return (slot + 1) * window - now if count > rate else 0
+    # None: the cache is down (it fails open, hub/settings.py): nobody is limited.
+    return (slot + 1) * window - now if (count or 0) > rate else 0
 
 
 def _push_error(field: str, messages_, status: int = 400) -> JsonResponse:

@@ -16,7 +16,7 @@ LINKS = [
         "category": Category.PERMITS, "icon": Icon.REQUEST, "uses_city_account": True,
         "open_in_new_tab": False, "sort_order": 10,
         "fr": ("Demandes en urbanisme",
-               "Permis et certificats : rénovation, construction, piscine, clôture."),
+               "Permis et certificats\u00a0: rénovation, construction, piscine, clôture."),
         "en": ("Urban-planning requests",
                "Permits and certificates: renovation, construction, pool, fence."),
     },

@@ -10,6 +10,13 @@ from wagtail.models import TranslatableMixin
 from wagtail.search import index
 from wagtail.search.queryset import SearchableQuerySetMixin
 
+from hub.personal_data import (
+    ACCESS_PERSON_AND_ADMINISTRATORS,
+    PREFERENCES,
+    UNTIL_ACCOUNT_DELETED,
+    PersonalData,
+)
+
 
 class Category(models.TextChoices):
     PERMITS = "permits", _("Permits")
@@ -84,6 +91,10 @@ class ServiceLink(TranslatableMixin, index.Indexed, models.Model):
     def __str__(self):
         return self.title
 
+    def get_absolute_url(self) -> str:
+        """The service itself: where a site search result leads."""
+        return self.url
+
     @property
     def signs_in_with_city_account(self) -> bool:
         """Shown on the directory: declared by the editor, or implied by a single
@@ -99,6 +110,11 @@ class Favourite(models.Model):
     link = models.ForeignKey(ServiceLink, on_delete=models.CASCADE,
                              related_name="favourites")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    personal_data = PersonalData(
+        purpose=_("The online services a resident keeps as favourites"),
+        retention=UNTIL_ACCOUNT_DELETED, access=ACCESS_PERSON_AND_ADMINISTRATORS,
+        fields={"user": PREFERENCES})
 
     class Meta:
         verbose_name = _("favourite service")

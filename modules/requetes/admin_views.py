@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 from wagtail.admin import messages
 from wagtail.admin.auth import permission_denied
 
+from hub.access_log import record_personal_data_read
 from hub.i18n import localized, pick
 from hub.models import User
 
@@ -192,7 +193,7 @@ def _queue_rows(qs, page, category_names) -> list[dict]:
             "pk": pk, "reference": reference, "url": f"{detail_url}{pk}/",
             "select_label": select % {"ref": reference}, "reopened": reopened,
             "category": categories.get(category_id, ""), "department": department,
-            "status": statuses.get(status, status),
+            "status": statuses.get(status, status), "status_code": status,
             "created": created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
             "due": due_date.isoformat() if due_date else "",
             "overdue": bool(status != ServiceRequest.Status.CLOSED and due_date
@@ -230,6 +231,9 @@ def detail(request, pk):
         "category", "department", "citizen", "assigned_to", "duplicate_of"), pk=pk)
     if not services.can_view_as_staff(request.user, obj):
         return _forbidden(request, obj)
+    if request.method == "GET":  # the requester's identity and contact are on the page
+        record_personal_data_read(request, what="service_request", subject=obj.citizen,
+                                  subject_label=obj.reference)
     can_handle = services.can_handle(request.user, obj)
     form = TransitionForm(request_obj=obj)
     reply_form = ReplyForm(request_obj=obj)
@@ -355,7 +359,8 @@ def intake(request, code):
     else:
         form = IntakeForm(category=category, initial={"submission_key": uuid.uuid4(),
                                                       "contact_channel": "phone"})
-    return render(request, "requetes/admin/intake.html", {
+    return maps.allow_tiles(render(request, "requetes/admin/intake.html", {
         "page_title": _("Record a call or a visit"), "page_subtitle": category.name,
-        "header_icon": "mail", "form": form, "category": category},
-        status=400 if request.method == "POST" else 200)
+        "header_icon": "mail", "form": form, "category": category,
+        "map_config": maps.config()},
+        status=400 if request.method == "POST" else 200))

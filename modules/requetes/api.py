@@ -1,18 +1,25 @@
 """App API of `requetes` under ``/api/v1/`` (DRF): categories with their questions,
 create a request (multipart with photos; a retried upload with the same idempotency key
 returns the first request), my requests, one of mine, follow/unfollow, nearby open
-requests, comment.  Everything goes through ``services``; errors are JSON naming the
-field (services' ValidationError is turned into a 400 by the hub's exception handler)."""
+requests, comment, and the photos of one of mine (served to the requester and staff with
+their bearer token, never to a follower).  Everything goes through ``services``; errors are
+JSON naming the field (services' ValidationError is turned into a 400 by the hub's
+exception handler), and a parameter is named in the errors as the schema names it
+(``latitude``/``longitude``, as in the request body; Open311 keeps its ``lat``/``long``)."""
 
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import Http404
+from django.http import FileResponse, Http404
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.utils.translation import gettext_lazy as _lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -20,7 +27,8 @@ from rest_framework.response import Response
 from hub.api.permissions import OAuth2TokenHasViewScopes
 
 from . import public, services
-from .models import Category, ServiceRequest
+from .models import Category, RequestPhoto, ServiceRequest
+from .services.permissions import can_view_photos
 
 
 class QuestionSerializer(serializers.Serializer):
@@ -48,9 +56,22 @@ class CategorySerializer(serializers.Serializer):
     questions = QuestionSerializer(many=True)
 
 
+class TextField(serializers.CharField):
+    """A string, and only a string: DRF's CharField turns a number into text, so
+    ``"category": 5`` would name the category of id 5 and ``"description": 12`` would be
+    a description; a wrong type is a clear 400 instead."""
+
+    default_error_messages = {"not_text": _lazy("Must be text, not a number or a list.")}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_text")
+        return super().to_internal_value(data)
+
+
 class RequestCreateSerializer(serializers.Serializer):
-    category = serializers.CharField(help_text="service_code of the category")
-    description = serializers.CharField(max_length=4000)
+    category = TextField(help_text="service_code of the category")
+    description = TextField(max_length=4000)
     latitude = serializers.FloatField(required=False, allow_null=True, default=None)
     longitude = serializers.FloatField(required=False, allow_null=True, default=None)
     address = serializers.CharField(
@@ -65,14 +86,30 @@ class RequestCreateSerializer(serializers.Serializer):
 
 
 class CommentSerializer(serializers.Serializer):
-    message = serializers.CharField(max_length=4000)
+    message = TextField(max_length=4000)
 
 
-def request_dict(obj: ServiceRequest, *, mine: bool) -> dict:
+def photo_urls(obj: ServiceRequest, http_request) -> list[dict]:
+    """The request's photos as the app downloads them: absolute URLs of the API's photo
+    routes, answered with the same bearer token (``requetes:read``)."""
+    photos = []
+    for item in obj.photos.all():
+        kwargs = {"reference": obj.reference, "photo_id": item.pk}
+        urls = {name: reverse(f"requests-{name}", kwargs=kwargs)
+                for name in ("photo", "photo-thumbnail")}
+        if http_request is not None:
+            urls = {name: http_request.build_absolute_uri(url) for name, url in urls.items()}
+        photos.append({"id": item.pk, "url": urls["photo"],
+                       "thumbnail_url": urls["photo-thumbnail"], "width": item.width,
+                       "height": item.height, "created_at": item.created_at.isoformat()})
+    return photos
+
+
+def request_dict(obj: ServiceRequest, *, mine: bool, http_request=None) -> dict:
     """A request as the app shows it: the requester's own request whole (their
-    description, answers, exact place); anyone else's (a follower's) through the public
-    view (``public.py``): the description only when it may be public, the place at the
-    category's precision."""
+    description, answers, exact place, photos); anyone else's (a follower's) through the
+    public view (``public.py``): the description only when it may be public, the place at
+    the category's precision, never the photos."""
     data = {
         "reference": obj.reference, "category": obj.category.service_code,
         "category_name": obj.category.name, "status": obj.status,
@@ -86,6 +123,7 @@ def request_dict(obj: ServiceRequest, *, mine: bool) -> dict:
     if mine:
         data["description"] = obj.description
         data["answers"] = obj.answers
+        data["photos"] = photo_urls(obj, http_request)
         return data
     row = next(public.rows(ServiceRequest.objects.filter(pk=obj.pk)))
     data["latitude"], data["longitude"] = row["latitude"], row["longitude"]
@@ -97,6 +135,44 @@ def request_dict(obj: ServiceRequest, *, mine: bool) -> dict:
 
 REFERENCE = OpenApiParameter("reference", str, OpenApiParameter.PATH,
                              description="The request's reference, e.g. 2026-000123")
+PHOTO_ID = OpenApiParameter("photo_id", int, OpenApiParameter.PATH,
+                            description="The photo's id, from the request's `photos`")
+LATITUDE = OpenApiParameter(
+    "latitude", float, description="Latitude of the place (WGS 84, e.g. 45.2556). Required.")
+LONGITUDE = OpenApiParameter(
+    "longitude", float, description="Longitude of the place (WGS 84, e.g. -74.1323). "
+                                    "Required.")
+LAT_ALIAS = OpenApiParameter("lat", float, deprecated=True,
+                             description="Former name of `latitude`, still accepted; errors "
+                                         "name `latitude`.")
+LONG_ALIAS = OpenApiParameter("long", float, deprecated=True,
+                              description="Former name of `longitude`, still accepted; "
+                                          "errors name `longitude`.")
+PHOTO_RESPONSES = {
+    (200, "image/jpeg"): OpenApiResponse(
+        OpenApiTypes.BINARY, description="The photo, re-encoded by the server (JPEG, no "
+                                         "metadata)."),
+    404: OpenApiResponse(description="No such photo of one of your requests (a follower "
+                                     "never sees the photos)."),
+}
+
+
+class JSONErrorsNegotiation(BaseContentNegotiation):
+    """A photo route answers a file, or a JSON error whatever the ``Accept`` header
+    (an app asking for ``image/*`` gets its 404 as JSON, not a 406)."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+def location_param(params, name: str, alias: str):
+    """``latitude`` (or its former name ``lat``): the schema's name wins."""
+    value = params.get(name)
+    return params.get(alias) if value in (None, "") else value
+
 
 
 class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
@@ -132,22 +208,25 @@ class ServiceRequestViewSet(viewsets.ViewSet):
             raise Http404
         return obj
 
-    @extend_schema(operation_id="requests_list", responses={200: dict})
+    # A list of the resident's requests (the schema said one object: tests/test_api_fuzzing);
+    # drf-spectacular makes a ``list`` action's answer an array of this item.
+    @extend_schema(operation_id="requests_list", responses={200: {"type": "object"}})
     def list(self, request):
         qs = ServiceRequest.objects.filter(citizen=request.user).select_related(
-            "category", "department")[:200]
-        return Response([request_dict(obj, mine=True) for obj in qs])
+            "category", "department").prefetch_related("photos")[:200]
+        return Response([request_dict(obj, mine=True, http_request=request) for obj in qs])
 
     @extend_schema(operation_id="requests_retrieve", parameters=[REFERENCE],
                    responses={200: dict})
     def retrieve(self, request, reference=None):
         obj = self._mine(request, reference)
         mine = obj.citizen_id == request.user.pk
-        data = request_dict(obj, mine=mine)
+        data = request_dict(obj, mine=mine, http_request=request)
         data["timeline"] = [{
             "kind": event.kind, "to_status": event.to_status,
             "public_message": event.public_message, "by_staff": event.by_staff,
-            "created_at": event.created_at.isoformat()} for event in services.public_events(obj)]
+            "created_at": event.created_at.isoformat()}
+            for event in services.public_events(obj, requester=mine)]
         return Response(data)
 
     @extend_schema(request=RequestCreateSerializer, responses={201: dict})
@@ -163,7 +242,8 @@ class ServiceRequestViewSet(viewsets.ViewSet):
             address=data.get("address", ""), description_public=data["description_public"],
             answers=data.get("answers") or {}, photos=photos,
             channel=ServiceRequest.Channel.APP, submission_key=key)
-        return Response(request_dict(obj, mine=True), status=status.HTTP_201_CREATED)
+        return Response(request_dict(obj, mine=True, http_request=request),
+                        status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, parameters=[REFERENCE], responses={200: dict})
     @action(detail=True, methods=["post", "delete"])
@@ -194,20 +274,57 @@ class ServiceRequestViewSet(viewsets.ViewSet):
         return Response({"created_at": event.created_at.isoformat()},
                         status=status.HTTP_201_CREATED)
 
-    @extend_schema(parameters=[OpenApiParameter("category", str), OpenApiParameter("lat", float),
-                               OpenApiParameter("long", float)], responses={200: dict})
+    @extend_schema(parameters=[
+        OpenApiParameter("category", str, description="service_code of the category. "
+                                                      "Required."),
+        LATITUDE, LONGITUDE, LAT_ALIAS, LONG_ALIAS], responses={200: dict})
     @action(detail=False, methods=["get"])
     def nearby(self, request):
         """Open requests of the same category within 50 m, in the public view
-        (``public.py``: no personal data, the place at the category's precision)."""
+        (``public.py``: no personal data, the place at the category's precision).
+        The place is ``latitude`` and ``longitude``, as in a new request and in the
+        errors (``lat``/``long``, their former names, are still accepted)."""
+        params = request.query_params
         category = Category.objects.filter(
-            service_code=request.query_params.get("category", ""), active=True).first()
+            service_code=params.get("category", ""), active=True).first()
         if category is None:
             raise serializers.ValidationError({"category": [_("Unknown category.")]})
-        lat, lon = services.validate_location(request.query_params.get("lat"),
-                                              request.query_params.get("long"))
+        lat, lon = services.validate_location(location_param(params, "latitude", "lat"),
+                                              location_param(params, "longitude", "long"))
         return Response([{
             "reference": row["reference"], "status": row["status"],
             "created_at": row["created_at"].isoformat(), "address": row["address"],
             "distance_m": round(row["distance_m"]), "description": row["description"],
         } for row in public.nearby_open(category, lat, lon)])
+
+    def _photo(self, request, reference, photo_id, size: str):
+        """A photo of a request, to its requester and staff only (``can_view_photos``,
+        as on the site): a follower, another resident or an unknown id get a 404."""
+        item = (RequestPhoto.objects.select_related("request")
+                .filter(pk=photo_id, request__reference=reference).first())
+        if item is None or not can_view_photos(request.user, item.request):
+            raise Http404
+        field = item.thumbnail if size == "thumb" else item.image
+        try:
+            handle = field.open("rb")
+        except (FileNotFoundError, ValueError):
+            raise Http404 from None
+        response = FileResponse(handle, content_type="image/jpeg")
+        response["Cache-Control"] = "private, max-age=3600"
+        return response
+
+    @extend_schema(operation_id="requests_photo", parameters=[REFERENCE, PHOTO_ID],
+                   responses=PHOTO_RESPONSES)
+    @action(detail=True, methods=["get"], url_path=r"photos/(?P<photo_id>[0-9]+)",
+            url_name="photo", content_negotiation_class=JSONErrorsNegotiation)
+    def photo(self, request, reference=None, photo_id=None):
+        """One photo of one of your requests (its `photos[].url`)."""
+        return self._photo(request, reference, photo_id, "full")
+
+    @extend_schema(operation_id="requests_photo_thumbnail", parameters=[REFERENCE, PHOTO_ID],
+                   responses=PHOTO_RESPONSES)
+    @action(detail=True, methods=["get"], url_path=r"photos/(?P<photo_id>[0-9]+)/thumbnail",
+            url_name="photo-thumbnail", content_negotiation_class=JSONErrorsNegotiation)
+    def photo_thumbnail(self, request, reference=None, photo_id=None):
+        """The thumbnail of one photo of one of your requests (its `photos[].thumbnail_url`)."""
+        return self._photo(request, reference, photo_id, "thumb")

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from hub.models import Department
 
-from . import stats
+from . import charts, stats
 from .models import Category
 
 
@@ -168,6 +168,7 @@ def dashboard(request):
             "category_rows": [(c, values(f)) for c, f in result.by_category],
             "export_query": request.GET.urlencode(),
             "bar_scale": 200 / result.busiest_week,
+            "charts": charts.dashboard_charts(result),
         })
     return render(request, "requetes/dashboard/index.html", context,
                   status=200 if result is not None else 400)

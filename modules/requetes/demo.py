@@ -15,9 +15,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from hub.models import Department
+from hub.roles import demo_account
 
 from . import services
 from .models import Category, Question, ReferenceCounter, RequestEvent, ServiceRequest
+from .roles import DEPARTMENT_AGENTS
 
 # (service_code, French, English, group, department slug, service-level days)
 CATEGORIES = [
@@ -42,6 +44,54 @@ CATEGORIES = [
      10),
     ("parcs-jeux", "Aires de jeux", "Playgrounds", "parks", "loisirs", 5),
 ]
+
+# What each category covers, in words other than its name (the list shows both).
+DESCRIPTIONS = {
+    "deneigement": ("Rue ou trottoir non déblayé, banc de neige qui bloque une entrée ou "
+                    "une borne d’incendie.",
+                    "Street or sidewalk not cleared, a snowbank blocking a driveway or a "
+                    "fire hydrant."),
+    "voirie": ("Trou dans la chaussée, asphalte fissuré ou affaissé, bordure brisée.",
+               "A hole in the road, cracked or sunken asphalt, a broken curb."),
+    "signalisation": ("Panneau tombé, effacé ou caché par la végétation, feu de "
+                      "circulation en panne.",
+                      "A sign knocked down, faded or hidden by plants, a traffic light "
+                      "out of order."),
+    "aqueduc": ("Fuite d’eau dans la rue, eau brune ou sans pression, borne qui coule.",
+                "Water leaking in the street, brown water or no pressure, a leaking "
+                "hydrant."),
+    "egouts": ("Refoulement, puisard bouché, odeur ou couvercle de regard déplacé.",
+               "A backup, a blocked catch basin, a smell or a displaced manhole cover."),
+    "ordures": ("Collecte des déchets manquée, bac brisé ou à remplacer.",
+                "A missed household waste pickup, a broken bin or one to replace."),
+    "recyclage": ("Bac bleu oublié lors de la collecte, bac endommagé.",
+                  "A blue bin missed at pickup, a damaged bin."),
+    "compost": ("Bac brun oublié, bac endommagé ou demande de bac.",
+                "A brown bin missed, a damaged bin or a bin request."),
+    "proprete": ("Dépôt sauvage, graffiti, déchets dans un parc ou sur un terrain public.",
+                 "Illegal dumping, graffiti, litter in a park or on public land."),
+    "animaux": ("Animal blessé ou mort sur la voie publique, animal errant.",
+                "An injured or dead animal on a public road, a stray animal."),
+    "arbres": ("Branche tombée, arbre dangereux, souche ou haie qui nuit à la "
+               "visibilité.",
+               "A fallen branch, a dangerous tree, a stump or a hedge blocking the view."),
+    "batiments": ("Bris, fuite ou accès difficile dans un aréna, une bibliothèque ou un "
+                  "autre bâtiment de la Ville.",
+                  "Damage, a leak or a hard-to-reach entrance at an arena, a library or "
+                  "another city building."),
+    "eclairage": ("Lampadaire éteint, qui clignote ou reste allumé le jour.",
+                  "A streetlight out, flickering or on during the day."),
+    "mobilier-urbain": ("Banc, poubelle publique, support à vélos ou abribus brisé.",
+                        "A broken bench, public litter bin, bike rack or bus shelter."),
+    "equipements-sportifs": ("Filet, panier, but ou surface de jeu endommagé sur un "
+                             "terrain sportif.",
+                             "A damaged net, hoop, goal or playing surface on a sports "
+                             "field."),
+    "parcs-jeux": ("Module de jeu brisé, surface dangereuse ou clôture endommagée dans une "
+                   "aire de jeux.",
+                   "Broken play equipment, an unsafe surface or a damaged fence in a "
+                   "playground."),
+}
 
 # Reported at a home: the public sees their requests at about 100 m and by street only
 # (Category.location_precision; migration 0007 sets the same on existing databases).
@@ -130,8 +180,8 @@ def load_categories() -> dict[str, Category]:
                 "keywords": KEYWORDS.get(code, fr.lower()), "active": True,
                 "location_precision": "approximate" if code in HOME_CATEGORIES
                 else "exact",
-                "description_fr": f"Signaler un problème : {fr.lower()}.",
-                "description_en": f"Report a problem: {en.lower()}."})
+                "description_fr": DESCRIPTIONS[code][0],
+                "description_en": DESCRIPTIONS[code][1]})
         for index, (qcode, qfr, qen, datatype, required, choices) in enumerate(
                 QUESTIONS.get(code, [])):
             Question.objects.update_or_create(
@@ -188,13 +238,39 @@ def load_response_templates() -> None:
 # The demo resident the hub's demo creates (README: "Demo accounts").
 DEMO_RESIDENT_EMAIL = "resident@example.com"
 
+# One agent per department, so a request can be assigned without creating anyone
+# (README: "Demo accounts"; password: hub.roles.DEMO_PASSWORD).
+AGENT_NAMES = {"travaux-publics": ("Jérôme", "Leblanc"),
+               "environnement": ("Émilie", "Roy"),
+               "loisirs": ("Karine", "Daigneault"),
+               "communications": ("Samuel", "Pilon")}
 
-def load_resident_requests(categories: dict[str, Category]) -> None:
-    """Two requests of the demo resident, made and answered through the services, so a
-    newcomer sees the whole journey: one the roads department already acknowledged with
-    a public message (the resident was told through ``hub_notify``: Mon Espace lists the
-    notice and its delivery state), one still new for an agent to answer in the admin
-    and watch the resident be told.  Idempotent through the submission keys."""
+
+def agent_email(department_slug: str) -> str:
+    return f"agent.{department_slug}@example.com"
+
+
+def load_agents() -> dict[str, object]:
+    """An agent of each department ("Agents de service"), idempotent: the department's
+    slug → the user."""
+    agents = {}
+    for department in Department.objects.order_by("pk"):
+        first, last = AGENT_NAMES.get(department.slug, ("Agent", department.name))
+        agent = demo_account(agent_email(department.slug), first_name=first,
+                             last_name=last, groups=[DEPARTMENT_AGENTS])
+        department.agents.add(agent)
+        agents[department.slug] = agent
+    return agents
+
+
+def load_resident_requests(categories: dict[str, Category], agents=None) -> None:
+    """The demo resident's requests at several stages, made and answered through the
+    services, so a newcomer sees the whole journey: one the roads department already
+    acknowledged with a public message (the resident was told through ``hub_notify``:
+    Mon Espace lists the notice and its delivery state), one still new for an agent to
+    assign and answer in the admin and watch the resident be told, one assigned to the
+    roads agent and in progress, one closed as fixed.  Idempotent through the submission
+    keys (a request is moved on only from the stage it was created at)."""
     User = get_user_model()
     resident = User.objects.filter(email=DEMO_RESIDENT_EMAIL, is_active=True).first()
     answering = User.objects.filter(is_superuser=True, is_active=True).order_by("pk").first()
@@ -215,8 +291,41 @@ def load_resident_requests(categories: dict[str, Category]) -> None:
     if answering is not None and answered.status == ServiceRequest.Status.NEW:
         services.transition(
             answered, actor=answering, to_status=ServiceRequest.Status.ACKNOWLEDGED,
-            public_message="Merci de votre signalement ! Une équipe le réparera d'ici "
+            public_message="Merci de votre signalement\u00a0! Une équipe le réparera d'ici "
                            "vendredi.")
+    _resident_later_stages(resident, categories, agents or {})
+
+
+def _resident_later_stages(resident, categories, agents) -> None:
+    """A request in progress, assigned to the roads agent, and one closed as fixed by the
+    environment agent (each told to the resident like any other)."""
+    roads, environment = agents.get("travaux-publics"), agents.get("environnement")
+    if roads is not None and "signalisation" in categories:
+        sign = services.create_request(
+            actor=resident, category=categories["signalisation"], channel="web",
+            description="Le panneau d'arrêt au coin des rues Victoria et Alexandre est "
+                        "renversé.",
+            latitude=45.2548, longitude=-74.1335, address="Victoria et Alexandre",
+            description_public=True, submission_key=uuid.uuid5(NAMESPACE, "resident-sign"))
+        if sign.status == ServiceRequest.Status.NEW:
+            services.transition(sign, actor=roads, to_status=ServiceRequest.Status.ASSIGNED,
+                                assignee=roads)
+            services.transition(sign, actor=roads,
+                                to_status=ServiceRequest.Status.IN_PROGRESS,
+                                public_message="Une équipe de la signalisation remettra le "
+                                               "panneau en place aujourd'hui.")
+    if environment is not None and "ordures" in categories:
+        missed = services.create_request(
+            actor=resident, category=categories["ordures"], channel="web",
+            description="La collecte des ordures a oublié notre côté de la rue Victoria.",
+            latitude=45.2556, longitude=-74.1320, address="41, rue Victoria",
+            submission_key=uuid.uuid5(NAMESPACE, "resident-missed-collection"))
+        if missed.status == ServiceRequest.Status.NEW:
+            services.transition(missed, actor=environment,
+                                to_status=ServiceRequest.Status.CLOSED,
+                                closure_reason="fixed",
+                                public_message="Le camion est repassé ce matin. Merci de "
+                                               "votre patience\u00a0!")
 
 
 @transaction.atomic
@@ -225,7 +334,7 @@ def load(count: int = COUNT) -> None:
     if not categories:
         return
     load_response_templates()
-    load_resident_requests(categories)
+    load_resident_requests(categories, load_agents())
     keys = [uuid.uuid5(NAMESPACE, str(i)) for i in range(count)]
     existing = set(ServiceRequest.objects.filter(submission_key__in=keys)
                    .values_list("submission_key", flat=True))

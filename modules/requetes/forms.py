@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from hub.geo import decimal_point
+
 from .models import Question, ServiceRequest
 from .services import MAX_PHOTOS
 
@@ -54,8 +56,10 @@ class LocationForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        data["latitude"] = (data.get("latitude") or "").strip()
-        data["longitude"] = (data.get("longitude") or "").strip()
+        # A French decimal comma (45,2556) is a point; inf, nan, 1e400 reach the
+        # services' number check, which refuses them with a clear message.
+        data["latitude"] = decimal_point((data.get("latitude") or "").strip())
+        data["longitude"] = decimal_point((data.get("longitude") or "").strip())
         data["address"] = " ".join((data.get("address") or "").split())
         if not (data["latitude"] or data["longitude"] or data["address"]) \
                 and not self.has_error("address"):

@@ -26,14 +26,13 @@ ACKNOWLEDGED = "acknowledged"
 ASSIGNED = "assigned"
 IN_PROGRESS = "in_progress"
 MESSAGE = "message"  # a public message from the city, without a change of step
-COMMENT = "comment"  # the requester's own public comment (told to the followers)
 CLOSED = "closed"
 MERGED = "merged"
 REOPENED = "reopened"
 # The text message / push text: the step's sentence and the city's words, at most two
 # SMS segments of UCS-2 (French accents) with the link the transport adds.
 SHORT_LIMIT = 200
-STEPS = (ACKNOWLEDGED, ASSIGNED, IN_PROGRESS, MESSAGE, COMMENT, CLOSED, MERGED, REOPENED)
+STEPS = (ACKNOWLEDGED, ASSIGNED, IN_PROGRESS, MESSAGE, CLOSED, MERGED, REOPENED)
 
 
 def topic() -> NoticeTopic:
@@ -41,7 +40,7 @@ def topic() -> NoticeTopic:
     return NoticeTopic(
         "requests", "Mes requêtes", "My requests",
         description_fr="Les nouvelles des requêtes que vous avez faites ou que vous "
-                       "suivez : prise en charge, messages de la Ville, fermeture.",
+                       "suivez\u00a0: prise en charge, messages de la Ville, fermeture.",
         description_en="Updates on the requests you made or follow: acknowledgement, "
                        "messages from the city, closure.",
         default_channels=("email",))
@@ -60,7 +59,6 @@ def _step_name(step: str, target: str) -> str:
         ASSIGNED: pgettext("request notice step", "assigned to a team"),
         IN_PROGRESS: pgettext("request notice step", "work under way"),
         MESSAGE: pgettext("request notice step", "new message"),
-        COMMENT: pgettext("request notice step", "new comment"),
         CLOSED: pgettext("request notice step", "closed"),
         MERGED: pgettext("request notice step", "merged into %(target)s") % {
             "target": target},
@@ -80,9 +78,6 @@ def _lead(step: str, values: dict) -> str:
         return _("Work on request %(reference)s (%(category)s) is under way.") % values
     if step == MESSAGE:
         return _("The city wrote about request %(reference)s (%(category)s).") % values
-    if step == COMMENT:
-        return _("The person who made request %(reference)s (%(category)s) added a "
-                 "comment.") % values
     if step == CLOSED:
         return _("Request %(reference)s (%(category)s) is closed. Reason: "
                  "%(reason)s.") % values

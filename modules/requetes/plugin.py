@@ -118,6 +118,18 @@ def hub_demo_data():
 
 
 @hookimpl
+def hub_periodic_tasks():
+    """``requetes.retention`` every night at 3:15: closed requests past their
+    category's retention period are anonymised (``services/retention.py``)."""
+    from hub.scheduler import PeriodicTask
+
+    from .tasks import anonymise_expired
+
+    return [PeriodicTask(name="requetes.retention", task=anonymise_expired,
+                         schedule="15 3 * * *")]
+
+
+@hookimpl
 def hub_search_sources():
     """Active categories, so "nid de poule" leads to the roads category's report form."""
     from .models import Category

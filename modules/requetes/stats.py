@@ -124,6 +124,8 @@ class Week:
     partial: bool
     received: int = 0
     closed: int = 0
+    # Open at the end of the week's last day (see ``_weekly_backlog``).
+    backlog: int = 0
 
     @property
     def label(self) -> str:
@@ -233,8 +235,20 @@ def compute(period: Period, *, scope: frozenset[int] | None = None,
     for week in weeks:
         week.received = sum(f.week_counts[week.label][0] for f in pairs.values())
         week.closed = sum(f.week_counts[week.label][1] for f in pairs.values())
+    _weekly_backlog(weeks, total.backlog)
     return Dashboard(period=period, department=department, category=category, total=total,
                      by_department=by_department, by_category=by_category, weeks=weeks)
+
+
+def _weekly_backlog(weeks: list[Week], backlog_at_end: int) -> None:
+    """The open backlog at the end of each week, without another query: walking back
+    from the backlog at the end of the period, each later week's received are taken off
+    and its closed put back (a request open at the end of week *k* and closed later was
+    closed in a later week; one received after week *k* was not yet open)."""
+    backlog = backlog_at_end
+    for week in reversed(weeks):
+        week.backlog = backlog
+        backlog = backlog - week.received + week.closed
 
 
 class LocalDate(Func):

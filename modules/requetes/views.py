@@ -26,6 +26,7 @@ from .forms import (
     add_service_errors,
 )
 from .models import Category, RequestPhoto, ServiceRequest
+from .services.permissions import can_view_photos
 
 
 @require_GET
@@ -89,11 +90,12 @@ def report(request, code):
                     initial.update(latitude=f"{lat:.6f}", longitude=f"{lon:.6f}",
                                    address=address)
         form = ReportForm(initial=initial, category=category)
+    # A refused submission (the form with its errors) is a 400, as for comments.
     return maps.allow_tiles(render(request, "requetes/report.html", {
         "category": category, "form": form, "location": location, "nearby": nearby,
         "located": request.method == "POST" or bool(location and location.is_bound
                                                      and not location.errors),
-        "map_config": maps.config()}))
+        "map_config": maps.config()}, status=400 if request.method == "POST" else 200))
 
 
 def _own_or_followed(request, reference) -> ServiceRequest:
@@ -139,8 +141,8 @@ def _detail(request, obj, *, comment_form=None, reopen_form=None, satisfaction_f
         "place": place,
         "satisfaction_form": (satisfaction_form or SatisfactionForm())
         if services.can_answer_satisfaction(obj, request.user) else None,
-        "obj": obj, "mine": mine, "events": services.public_events(obj),
-        "answers": obj.answer_rows(), "photos": obj.photos.all(),
+        "obj": obj, "mine": mine, "events": services.public_events(obj, requester=mine),
+        "answers": obj.answer_rows(), "photos": obj.photos.all() if mine else (),
         "comment_form": comment_form or CommentForm() if mine else None,
         "reopen_form": (reopen_form or ReopenForm())
         if mine and services.can_reopen(obj, request.user) else None,
@@ -259,11 +261,8 @@ def follow(request, reference):
 @require_GET
 def photo(request, pk, size="full"):
     item = get_object_or_404(RequestPhoto.objects.select_related("request"), pk=pk)
-    req = item.request
-    allowed = (req.citizen_id == request.user.pk
-               or req.followers.filter(pk=request.user.pk).exists()
-               or services.can_view_as_staff(request.user, req))
-    if not allowed:
+    # The requester's and staff's only: a follower sees the public face, without photos.
+    if not can_view_photos(request.user, item.request):
         raise Http404
     field = item.thumbnail if size == "thumb" else item.image
     try:

@@ -4,12 +4,15 @@ subscribers and officers."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import socket
 import threading
 import time
 import urllib.parse
+from collections import Counter
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -31,16 +34,27 @@ def free_port() -> int:
 
 
 class FakeTwilio:
-    """Answers ``POST /2010-04-01/Accounts/{sid}/Messages.json`` like Twilio.
+    """Answers ``POST /2010-04-01/Accounts/{sid}/Messages.json`` like Twilio, and lists
+    what it created (``GET …/Messages.json?To=…&From=…``, ``GET …/Calls.json``, newest
+    first, as Twilio's list resources do).
 
     ``mode``: ``"ok"`` (201 with a sid), ``"429-then-ok"`` (429 once per number, then
-    201), ``"invalid"`` (400, Twilio error 21211), ``"500"``.
+    201), ``"invalid"`` (400, Twilio error 21211), ``"500"``.  ``plan`` misbehaves for
+    chosen numbers, one step per request to that number, then ``mode``: ``"500"``,
+    ``"429"``, ``"invalid"``, ``"hang"`` (never answers: the client times out; nothing
+    created), ``"create-then-hang"`` (the message is created, the answer never comes),
+    ``"ok"``.  ``lookup_mode = "500"`` makes the lists fail.
     """
 
     def __init__(self):
         self.mode = "ok"
         self.delay = 0.0
+        self.plan: dict[str, list[str]] = {}
+        self.lookup_mode = "ok"
+        self.lookups: list[dict] = []
+        self.released = threading.Event()  # ends every hang (at stop)
         self.requests: list[dict] = []
+        self.created: list[dict] = []  # messages created, as Twilio lists them
         self.seen: set[str] = set()
         self.calls: list[dict] = []
         self.keep_alive = False  # HTTP/1.1 persistent connections when True
@@ -73,6 +87,23 @@ class FakeTwilio:
                 if self.headers.get("Authorization") != f"Basic {expected}":
                     return self._answer(401, {"code": 20003, "message": "auth"})
                 to = form.get("To", "")
+                step = fake.plan[to].pop(0) if fake.plan.get(to) else None
+                if step == "hang":
+                    fake.released.wait(30)
+                    return None
+                if step == "create-then-hang":
+                    fake.create_message(form)
+                    fake.released.wait(30)
+                    return None
+                if step in ("500", "429"):
+                    return self._answer(int(step), {"code": 20000 + int(step),
+                                                    "message": "misbehaving"})
+                if step == "invalid" or (step is None and fake.mode == "invalid"):
+                    return self._answer(400, {"code": 21211, "status": 400,
+                                              "message": f"The 'To' number {to} is not a "
+                                                         "valid phone number."})
+                if step == "ok":
+                    return self._answer(201, fake.create_message(form))
                 if calls and fake.mode in ("ok", "429-then-ok"):
                     return self._answer(*fake.create_call(form))
                 if fake.mode == "invalid":
@@ -84,9 +115,28 @@ class FakeTwilio:
                 if fake.mode == "429-then-ok" and to not in fake.seen:
                     fake.seen.add(to)
                     return self._answer(429, {"code": 20429, "message": "Too Many Requests"})
-                sid = f"SM{len(fake.requests):032d}"
-                return self._answer(201, {"sid": sid, "status": "queued", "to": to,
-                                          "body": form.get("Body", "")})
+                return self._answer(201, fake.create_message(form))
+
+            def do_GET(self):
+                path, _, query = self.path.partition("?")
+                params = dict(urllib.parse.parse_qsl(query))
+                fake.lookups.append({"path": path, "params": params})
+                expected = base64.b64encode(f"{SID}:{TOKEN}".encode()).decode()
+                if self.headers.get("Authorization") != f"Basic {expected}":
+                    return self._answer(401, {"code": 20003, "message": "auth"})
+                if fake.lookup_mode == "500":
+                    return self._answer(500, {"code": 20500, "message": "internal"})
+                kinds = {f"/2010-04-01/Accounts/{SID}/Messages.json": ("messages",
+                                                                       fake.created),
+                         f"/2010-04-01/Accounts/{SID}/Calls.json": ("calls", [
+                             c["item"] for c in fake.calls])}
+                if path not in kinds:
+                    return self._answer(404, {"code": 20404, "message": "not found"})
+                key, items = kinds[path]
+                found = [i for i in reversed(items)
+                         if all(i.get(f.lower()) == params[f] for f in ("To", "From")
+                                if f in params)]
+                return self._answer(200, {key: found, "next_page_uri": None})
 
             def _answer(self, status, payload):
                 body = json.dumps(payload).encode()
@@ -101,12 +151,25 @@ class FakeTwilio:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
+    def create_message(self, form: dict) -> dict:
+        item = {"sid": f"SM{len(self.requests):032d}", "status": "queued",
+                "to": form.get("To", ""), "from": form.get("From", ""),
+                "body": form.get("Body", ""), "date_created": formatdate(usegmt=True)}
+        self.created.append(item)
+        return item
+
+    def received(self) -> Counter:
+        """Messages created per number (what reached the phones)."""
+        return Counter(item["to"] for item in self.created)
+
     def create_call(self, form: dict) -> tuple[int, dict]:
         missing = [f for f in ("To", "From", "Url", "StatusCallback") if not form.get(f)]
         if missing:
             return 400, {"code": 21205, "message": f"missing {missing}"}
         sid = f"CA{len(self.requests):032d}"
-        self.calls.append({"sid": sid, "form": form, "played": False})
+        item = {"sid": sid, "status": "queued", "to": form["To"], "from": form["From"],
+                "date_created": formatdate(usegmt=True)}
+        self.calls.append({"sid": sid, "form": form, "played": False, "item": item})
         return 201, {"sid": sid, "status": "queued", "to": form["To"]}
 
     def bodies(self, to: str | None = None) -> list[str]:
@@ -114,6 +177,7 @@ class FakeTwilio:
                 if to is None or r["form"].get("To") == to]
 
     def stop(self):
+        self.released.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -133,11 +197,40 @@ def twilio(settings):
 
 
 class SMTPSink:
+    """An SMTP server (aiosmtpd handler) that keeps what it accepts.  ``plan`` misbehaves
+    for chosen recipients, one step per message to them, then accepts: ``"450"``/``"550"``
+    (the recipient refused at ``RCPT``), ``"451"``/``"554"`` (the message refused after
+    ``DATA``), ``"drop"`` (the connection closed once the message is in, before the
+    answer: nothing accepted).  ``delay`` slows every acceptance."""
+
     def __init__(self):
         self.messages: list = []
         self.sessions: set = set()  # client (host, port) of each SMTP connection used
+        self.plan: dict[str, list[str]] = {}
+        self.delay = 0.0
+
+    def received(self) -> Counter:
+        """Messages accepted per recipient."""
+        return Counter(to for envelope in self.messages for to in envelope.rcpt_tos)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        steps = self.plan.get(address)
+        if steps and steps[0] in ("450", "550"):
+            code = steps.pop(0)
+            return f"{code} {'Mailbox busy' if code == '450' else 'No such user'}"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        steps = self.plan.get(envelope.rcpt_tos[0]) if envelope.rcpt_tos else None
+        if steps and steps[0] in ("451", "554", "drop"):
+            step = steps.pop(0)
+            if step == "drop":
+                server.transport.close()
+                return "421 closing"
+            return f"{step} {'Try again later' if step == '451' else 'Rejected'}"
+        if self.delay:
+            await asyncio.sleep(self.delay)
         self.messages.append(envelope)
         self.sessions.add(session.peer)
         return "250 Message accepted for delivery"

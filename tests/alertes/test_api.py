@@ -22,7 +22,7 @@ def test_public_alerts_and_topics(client, topics):
 
 
 def test_my_subscription_is_mine_only(client, citizen, other_citizen, topics):
-    assert client.get("/api/v1/alert-subscription/").status_code == 403
+    assert client.get("/api/v1/alert-subscription/").status_code == 401
     subscriber = services.subscriber_for(citizen)
     subscriber.addresses.create(channel="email", value="claire@example.com")
     client.force_login(citizen)

@@ -169,8 +169,10 @@ def test_bad_devices_are_400(client, citizen, topics, body):
 
 
 def test_anonymous_cannot_write(client, topics):
-    assert patch(client, BASE + "preferences/", {"language": "en"}).status_code == 403
-    assert post(client, BASE + "devices/", {"token": "fcm:" + "d" * 40}).status_code == 403
+    """No credentials: 401 with a Bearer challenge (RFC 6750), and nothing written."""
+    assert patch(client, BASE + "preferences/", {"language": "en"}).status_code == 401
+    assert post(client, BASE + "devices/", {"token": "fcm:" + "d" * 40}).status_code == 401
+    assert not Address.objects.exists()
 
 
 def test_bearer_tokens_need_the_alertes_scopes(client, citizen, topics, bearer):

@@ -35,8 +35,28 @@ def test_gsm7_safe_spelling():
     safe = gsm7_safe("Fermeture de la rue Sainte-Cécile : arrêt des travaux à 9 h, "
                      "détour par le boulevard — prévoyez « plus » de temps… façade")
     assert is_gsm7(safe)
-    assert "arret" in safe and "facade" in safe and "Cécile" in safe and "à" in safe
-    assert measure(safe).encoding == "GSM-7"
+    assert "arret" in safe and "facade" in safe and measure(safe).encoding == "GSM-7"
+    # One spelling per message: once ê and ç are folded, é and à are folded too.
+    assert "Cecile" in safe and " a 9 h" in safe and "detour" in safe
+    assert not any(ch in safe for ch in "éèàù")
+
+
+def test_gsm7_safe_keeps_accents_that_all_fit():
+    """A text whose accents are all GSM-7 (é, è, à, ù) keeps them."""
+    assert gsm7_safe("Déneigement à 9 h, rue Sainte-Cécile") == \
+        "Déneigement à 9 h, rue Sainte-Cécile"
+
+
+def test_sms_replies_are_never_half_accented(db):
+    """The STOP reply in French: 'Vous êtes désabonné' is folded whole, not 'Vous etes
+    désabonné'; the HELP reply too."""
+    from modules.alertes.services import webhooks
+
+    stop = webhooks.handle_inbound_sms("+15145550100", "ARRET")
+    assert stop.startswith("Vous etes desabonne") and is_gsm7(stop)
+    assert not any(ch in stop for ch in "éèàùê")
+    help_fr = webhooks.help_text("fr")
+    assert "Repondez ARRET" in help_fr and not any(ch in help_fr for ch in "éèàùê")
 
 
 def test_sms_over_ten_segments_refused_with_the_count(db):

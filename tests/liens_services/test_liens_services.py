@@ -148,7 +148,7 @@ def test_add_and_remove_own_favourite(client, links, citizen):
     assert response.status_code == 302 and response["Location"] == INDEX
     client.post(_add_url(sport))  # twice: still one
     assert Favourite.objects.filter(user=citizen).count() == 1
-    assert "Retirer « Sport-Plus » de mes services" in client.get(INDEX).content.decode()
+    assert "Retirer «\u00a0Sport-Plus\u00a0» de mes services" in client.get(INDEX).content.decode()
     # The English version of the same link is the same favourite.
     english = sport.get_translation(Locale.objects.get(language_code="en"))
     client.post(f"/en/services-en-ligne/favoris/{english.pk}/ajouter/")

@@ -280,3 +280,110 @@ def test_query_count_does_not_grow_with_rows(client, administrator, lighting, an
     # three counts, the two duration cohorts (three groupings each on PostgreSQL), names
     assert len(computed) <= 5 + (6 if connection.vendor == "postgresql" else 2)
     assert len(exported) < len(many)
+
+
+# --- the charts (issue 13): backlog over time, time to resolve, on time ------------------
+
+def _backlog_at(moment):
+    """The oracle: requests created before ``moment`` and not closed before it, counted
+    one by one in Python."""
+    return sum(1 for r in ServiceRequest.objects.all()
+               if r.created_at < moment and (r.closed_at is None or r.closed_at >= moment))
+
+
+@pytest.mark.django_db
+def test_weekly_backlog_matches_a_count_at_each_week_end(dataset):
+    """Five weeks (2026-W03 to W07): the backlog at the end of each week, worked out from
+    the period's end without a query per week, equals a direct count at that instant."""
+    result = stats.compute(stats.Period(datetime.date(2026, 1, 12), datetime.date(2026, 2, 15)))
+    got = [(w.label, w.backlog) for w in result.weeks]
+    expected = [(w.label, _backlog_at(stats._midnight(w.last + datetime.timedelta(days=1))))
+                for w in result.weeks]
+    assert got == expected
+    # W03 ends with 7 (closed 01-15) closed and nothing else created; W04: 6 (01-20),
+    # 9 (01-25); W06 ends with 2, 4, 6, 9 open; W07: 2 closed, 5, 10, 12 received…
+    assert got == [("2026-W03", 0), ("2026-W04", 2), ("2026-W05", 2), ("2026-W06", 4),
+                   ("2026-W07", 4)]
+    assert result.weeks[-1].backlog == result.total.backlog
+
+
+def test_human_durations():
+    with translation.override("fr"):
+        assert dashboard_views.charts.human_duration(21.864933) == "21 s"
+        assert dashboard_views.charts.human_duration(5 * 60) == "5 min"
+        assert dashboard_views.charts.human_duration(3 * HOUR + 20 * 60) == "3 h 20 min"
+        assert dashboard_views.charts.human_duration(3 * DAY + 4 * HOUR) == "3 j 4 h"
+        assert dashboard_views.charts.human_duration(2 * DAY) == "2 j"
+    with translation.override("en"):
+        assert dashboard_views.charts.human_duration(3 * DAY + 4 * HOUR) == "3 d 4 h"
+    assert dashboard_views.charts.human_duration(None) == ""
+
+
+def _chart(body: str, slug: str) -> tuple[str, str]:
+    """(the chart's svg, its data table) in the page."""
+    section = body.split(f'aria-labelledby="{slug}-heading"', 1)[1].split("</section>", 1)[0]
+    svg = section.split("<svg", 1)[1].split("</svg>", 1)[0]
+    table = section.split("<table", 1)[1].split("</table>", 1)[0]
+    assert 'role="img"' in svg
+    assert f'aria-labelledby="{slug}-title {slug}-desc"' in svg
+    assert f'<title id="{slug}-title">' in svg and f'<desc id="{slug}-desc">' in svg
+    return svg, table
+
+
+def _rows(table: str) -> list[tuple[str, str]]:
+    import re
+
+    return re.findall(r'<tr><th scope="row">(.*?)</th><td>(.*?)</td></tr>', table)
+
+
+@pytest.mark.django_db
+def test_charts_show_the_figures_of_real_requests(client, administrator, dataset):
+    client.force_login(administrator)
+    with translation.override("fr"):
+        response = client.get(URL, {**PERIOD, "start": "2026-01-12"}, HTTP_ACCEPT_LANGUAGE="fr")
+    body = response.content.decode()
+    assert response.status_code == 200
+
+    svg, table = _chart(body, "chart-backlog")
+    assert [value for _label, value in _rows(table)] == ["0", "2", "2", "4", "4"]
+    assert _rows(table)[0][0].startswith("2026-W03")
+    assert svg.count("<circle") == 5 and "<polyline" in svg
+    assert "4" in svg.split("<desc", 1)[1].split("</desc>", 1)[0]
+
+    # Resolve: lighting 1 d, 10 d, 1 d, 20 d (request 6), 5 closed from 01-12 → median of
+    # 1, 1, 5 (request 7: 01-10 → 01-15), 10, 20 days = 5 days; animals 6 h and 61.5 h.
+    svg, table = _chart(body, "chart-resolve")
+    rows = dict(_rows(table))
+    assert rows == {"Éclairage de rue": "5 j", "Animaux": "1 j 10 h"}
+    assert "5 j" in svg and "1 j 10 h" in svg and "Éclairage de rue" in svg
+    widths = [float(w) for w in
+              __import__("re").findall(r'class="rq-chart__bar"[^>]*width="([\d.]+)"', svg)]
+    assert len(widths) == 2 and max(widths) == pytest.approx(640 - 150)
+
+    svg, table = _chart(body, "chart-on-time")
+    rows = dict(_rows(table))
+    # Travaux publics: requests 1 (in time) and 7 (in time) fixed, 2 late, 3 duplicate,
+    # 6 not the city's: 2 of 5; Environnement: 2 of 2.
+    assert rows == {"Environnement": "100\u00a0% (2 sur 2)",
+                    "Travaux publics": "40\u00a0% (2 sur 5)"}
+    assert "100\u00a0% (2 sur 2)" in svg and "40\u00a0% (2 sur 5)" in svg
+
+
+@pytest.mark.django_db
+def test_charts_follow_the_department_scope(client, agent_a, dataset):
+    client.force_login(agent_a)
+    body = client.get(URL, PERIOD).content.decode()
+    for slug in ("chart-resolve", "chart-on-time"):
+        svg, table = _chart(body, slug)
+        assert "Environnement" not in svg + table and "Animaux" not in svg + table
+    _svg, table = _chart(body, "chart-on-time")
+    assert [label for label, _value in _rows(table)] == ["Travaux publics"]
+
+
+@pytest.mark.django_db
+def test_charts_cost_no_query(dataset):
+    result = stats.compute(period())
+    with CaptureQueriesContext(connection) as queries:
+        charts = dashboard_views.charts.dashboard_charts(result)
+    assert len(queries) == 0
+    assert [c.slug for c in charts] == ["chart-backlog", "chart-resolve", "chart-on-time"]

@@ -12,10 +12,10 @@ def test_demo_is_idempotent_and_realistic(site):
     assert Category.objects.count() == len(demo.CATEGORIES)
     history = ServiceRequest.objects.exclude(citizen__email=demo.DEMO_RESIDENT_EMAIL)
     assert history.count() == demo.COUNT
-    assert ServiceRequest.objects.count() == demo.COUNT + 2  # the demo resident's two
+    assert ServiceRequest.objects.count() == demo.COUNT + 4  # the resident's four stages
     events = RequestEvent.objects.count()
     demo.load()
-    assert ServiceRequest.objects.count() == demo.COUNT + 2
+    assert ServiceRequest.objects.count() == demo.COUNT + 4
     assert RequestEvent.objects.count() == events
     lighting = Category.objects.get(service_code="eclairage")
     with translation.override("en"):
@@ -75,7 +75,8 @@ def test_the_demo_resident_was_told_of_their_answered_request(
     assert not resident.is_staff
     statuses = dict(ServiceRequest.objects.filter(citizen=resident)
                     .values_list("category__service_code", "status"))
-    assert statuses == {"voirie": "acknowledged", "eclairage": "new"}
+    assert statuses == {"voirie": "acknowledged", "eclairage": "new",
+                        "signalisation": "in_progress", "ordures": "closed"}
     told = [m for m in mailoutbox if m.to == ["resident@example.com"]]
     assert len(told) == 1
     assert "prise en charge" in told[0].subject

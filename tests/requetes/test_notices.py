@@ -139,19 +139,19 @@ def test_internal_steps_tell_nobody(followed, agent_a, told,
         "nouveau message", "new message"}
 
 
-def test_comments_reach_the_others(followed, citizen, english_follower, agent_a, told,
-                                   django_capture_on_commit_callbacks):
+def test_the_citys_comments_reach_the_others_the_requesters_do_not(
+        followed, citizen, english_follower, agent_a, told,
+        django_capture_on_commit_callbacks):
     _step(django_capture_on_commit_callbacks, services.add_comment, followed,
           actor=agent_a, message="Nous avons commandé l'ampoule.")
     assert len(told.to(citizen)) == 1 and len(told.to(english_follower)) == 1
     assert "La Ville a écrit au sujet de la requête" in told.to(citizen)[0].body
     told.clear()
     _step(django_capture_on_commit_callbacks, services.add_comment, followed,
-          actor=citizen, message="Merci, c'est encore éteint ce soir.")
-    assert told.to(citizen) == []  # not told about their own comment
-    [notice] = told.to(english_follower)
-    assert notice.subject == f"The request {followed.reference} you follow: new comment"
-    assert "Merci, c'est encore éteint ce soir." in notice.body
+          actor=citizen, message="Appelez-moi au 450 555-0817.")
+    # The requester's own comment is theirs (issue 12): not a public step, so the
+    # followers are not told of it, and the requester is not told of their own.
+    assert told.notices == []
 
 
 def test_closed_with_reason_and_details(followed, citizen, english_follower, agent_a,
@@ -197,7 +197,8 @@ def test_reopened_by_the_requester_tells_the_followers_only(
     [notice] = told.notices
     assert notice.recipient.user_id == english_follower.pk
     assert notice.subject.endswith("you follow: reopened")
-    assert "“Toujours éteint.”" in notice.body
+    # The step, not the requester's own words (issue 12: followers get public steps).
+    assert "Toujours éteint." not in notice.body and "Toujours éteint." not in notice.short
 
 
 def test_a_phone_caller_is_told_on_their_phone(make_request, intake_agent, agent_a, told,

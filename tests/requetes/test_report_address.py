@@ -91,7 +91,7 @@ def test_bad_addresses_create_nothing(citizen_client, lighting, register, data, 
     with translation.override("en"):
         response = citizen_client.post(url("en"), post_data(**data))
     body = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert message.lower() in body.lower()
     assert "<script>alert(1)</script>" not in body
     assert not ServiceRequest.objects.exists()

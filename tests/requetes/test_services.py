@@ -355,8 +355,12 @@ def test_follow_nearby_and_comment(make_request, citizen, other_citizen, agent_a
     with pytest.raises(ValidationError):
         services.add_comment(req, actor=citizen, message="")
     assert req.photos.count() == 1
-    kinds = [e.kind for e in services.public_events(req)]
+    kinds = [e.kind for e in services.public_events(req, requester=True)]
     assert kinds == ["created", "comment", "comment"]
+    # Anyone else (a follower) gets the public steps: the city's message, not the
+    # requester's own comment.
+    assert [(e.kind, e.by_staff) for e in services.public_events(req)] == [
+        ("created", False), ("comment", True)]
 
 
 def test_export_and_erase(make_request, citizen, other_citizen):

@@ -94,7 +94,7 @@ def test_report_success_confirmation_and_double_submission(citizen_client, light
 def test_report_bad_input(citizen_client, lighting, extra, message):
     with __import__("django.utils.translation", fromlist=["override"]).override("en"):
         response = citizen_client.post(report_url().replace("/fr/", "/en/"), post_data(**extra))
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert message.lower() in response.content.decode().lower()
     assert not ServiceRequest.objects.exists()
 

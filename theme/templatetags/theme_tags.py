@@ -38,3 +38,10 @@ def _translation_url(page, request, language_code: str) -> str:
 @register.simple_tag
 def module_name(meta: dict) -> str:
     return meta["name_en"] if (get_language() or "fr").startswith("en") else meta["name_fr"]
+
+
+@register.simple_tag
+def menu_modules(modules) -> list[dict]:
+    """The enabled modules that have a main menu entry (``menu_url``)."""
+    return [meta for meta in (modules() if callable(modules) else modules)
+            if meta.get("menu_url")]

@@ -1,7 +1,11 @@
 """``manage.py hub modules`` lists the modules; ``manage.py hub demo`` loads demo data;
 ``manage.py hub addresses import <csv>`` loads the civic address register (docs/addresses.md);
 ``manage.py hub addresses relocate`` recomputes addresses' districts;
-``manage.py hub scheduler [--once]`` enqueues the periodic jobs on time (hub/scheduler.py)."""
+``manage.py hub scheduler [--once]`` enqueues the periodic jobs on time (hub/scheduler.py);
+``manage.py hub backup|restore <dir>`` backs up and restores the database and media
+(hub/backup.py)."""
+
+import logging
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -37,18 +41,46 @@ class Command(BaseCommand):
                                                   "on time, every minute, until stopped.")
         sched.add_argument("--once", action="store_true",
                            help="One tick (the jobs due this minute), then exit.")
+        backup = sub.add_parser("backup", help="Back up the database and MEDIA_ROOT into a "
+                                                "new directory, with checksums (README).")
+        backup.add_argument("directory")
+        restore = sub.add_parser("restore", help="Restore a backup directory into the "
+                                                 "configured database and MEDIA_ROOT, "
+                                                 "then check row counts and checksums.")
+        restore.add_argument("directory")
 
     def handle(self, *args, action, **options):
         if action == "modules":
             self.list_modules()
         elif action == "demo":
-            demo.load(admin_email=options["admin_email"],
-                      admin_password=options["admin_password"])
+            # Wagtail logs every page it creates, edits and publishes, and the redirects
+            # it makes: a hundred lines on each `make run`; -v 2 shows them.
+            quiet = options["verbosity"] < 2
+            wagtail_logger = logging.getLogger("wagtail")
+            level = wagtail_logger.level
+            if quiet:
+                wagtail_logger.setLevel(logging.WARNING)
+            try:
+                demo.load(admin_email=options["admin_email"],
+                          admin_password=options["admin_password"])
+            finally:
+                wagtail_logger.setLevel(level)
             self.stdout.write(self.style.SUCCESS("Demo data ready."))
         elif action == "addresses":
             self.addresses(options)
         elif action == "scheduler":
             self.scheduler(once=options["once"])
+        elif action in ("backup", "restore"):
+            from hub import backup
+
+            try:
+                manifest = getattr(backup, action)(options["directory"])
+            except (backup.BackupError, OSError) as exc:
+                raise CommandError(str(exc)) from exc
+            self.stdout.write(self.style.SUCCESS(
+                f"{action}: {sum(manifest['row_counts'].values())} rows in "
+                f"{len(manifest['row_counts'])} tables, {len(manifest['media'])} media "
+                f"files ({options['directory']})."))
 
     def scheduler(self, *, once: bool):
         """Until SIGTERM or SIGINT (Ctrl-C), which end the current tick cleanly."""

@@ -31,7 +31,10 @@ class SendingsView(StaffScreen):
     permission = "alertes.view_alert"
 
     def get(self, request):
-        alerts = Alert.objects.select_related("sent_by").order_by("-created_at")[:200]
+        alerts = list(Alert.objects.select_related("sent_by").order_by("-created_at")[:200])
+        found = services.summaries(alerts)  # one aggregate query for the whole list
+        for alert in alerts:
+            alert.sending_summary = found[alert.pk]
         return TemplateResponse(request, "alertes/admin/sendings.html", {"alerts": alerts})
 
 
@@ -44,11 +47,17 @@ class ReportView(StaffScreen):
     def get(self, request, pk):
         alert = get_object_or_404(Alert, pk=pk)
         texts = {lang: getattr(alert, f"sms_{lang}") or "" for lang in ("fr", "en")}
-        audience = None
+        audience = plan = None
         if alert.status in (Alert.Status.DRAFT, Alert.Status.SCHEDULED):
             audience = services.audience_size(alert)
+            plan = services.sending_plan(alert)  # the confirmation before "send now"
+        report = services.humanize_report(services.report(alert))
+        summary = None
+        if alert.status not in (Alert.Status.DRAFT, Alert.Status.SCHEDULED):
+            summary = services.summary_from_counts(alert, report["per_channel"])
         return TemplateResponse(request, "alertes/admin/report.html", {
-            "alert": alert, "report": services.report(alert),
+            "alert": alert, "report": report, "sending_plan": plan,
+            "sending_summary": summary,
             "lengths": {lang: sms.measure(text) for lang, text in texts.items()},
             "safe": {lang: sms.gsm7_safe(text) for lang, text in texts.items()},
             "audience": audience, "statuses": Delivery.Status.choices,

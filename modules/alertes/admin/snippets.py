@@ -7,19 +7,23 @@ nobody approves what they submitted), which publishes the alert, and publishing 
 alert not yet sent, since that would skip the approval.
 """
 
+import uuid
+
 from django.contrib import messages
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.admin.ui.tables import Column
 from wagtail.snippets.views.snippets import (
     CopyView,
     CreateView,
     EditView,
+    IndexView,
     SnippetViewSet,
     SnippetViewSetGroup,
 )
 
-from .. import approval
+from .. import approval, services
 from ..admin_forms import AlertForm
 from ..models import Alert, Topic
 
@@ -67,15 +71,60 @@ class NoSendingByPublishMixin:
         return action
 
 
-class AlertCreateView(NoSendingByPublishMixin, CreateView):
-    pass
-
-
 class AlertCopyView(NoSendingByPublishMixin, CopyView):
+    def get_initial_form_instance(self):
+        """Wagtail binds the copy's form to the original itself (its primary key
+        included): a POST to the copy address would save over the original, past the
+        editor's lock and workflow checks.  The form gets an unsaved draft instead."""
+        original = self._original = super().get_initial_form_instance()
+        copy = Alert.objects.get(pk=original.pk)
+        copy.pk = copy.id = None
+        copy._state.adding = True
+        copy.identifier = uuid.uuid4()
+        copy.status = Alert.Status.DRAFT
+        copy.sent_at = copy.sent_by = None
+        copy.created_by = None
+        for name, value in (("live", False), ("has_unpublished_changes", True),
+                            ("latest_revision", None), ("live_revision", None),
+                            ("first_published_at", None), ("last_published_at", None),
+                            ("locked", False), ("locked_at", None), ("locked_by", None)):
+            if hasattr(copy, name):
+                setattr(copy, name, value)
+        return copy
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        original = getattr(self, "_original", None)
+        if original is not None:  # an unsaved copy has no relations: the original's
+            kwargs["initial"] = {**(kwargs.get("initial") or {}),
+                                 "topics": list(original.topics.all()),
+                                 "districts": list(original.districts.all())}
+        return kwargs
+
+
+class SendingContextMixin:
+    """The compose and approval screens tell, above the form, what sending will do (the
+    channels used, the emergency override, a channel without its provider, English calls
+    read in French) and, once sent, what happened (``services.summary``)."""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        alert = getattr(self, "object", None)
+        if alert is None or alert.pk is None:
+            alert = Alert(severity=Alert.Severity.INFO, channels=[])
+            context["sending_plan"] = services.sending_plan(alert, every_channel=True)
+        else:
+            context["sending_plan"] = services.sending_plan(alert)
+            if alert.status not in (Alert.Status.DRAFT, Alert.Status.SCHEDULED):
+                context["sending_summary"] = services.summary(alert)
+        return context
+
+
+class AlertCreateView(SendingContextMixin, NoSendingByPublishMixin, CreateView):
     pass
 
 
-class AlertEditView(NoSendingByPublishMixin, EditView):
+class AlertEditView(SendingContextMixin, NoSendingByPublishMixin, EditView):
     def get(self, request, *args, **kwargs):
         reason = approval.refusal_for(self.object, request.user)
         if reason:  # an approver looking at what they submitted: say why nothing is offered
@@ -83,14 +132,36 @@ class AlertEditView(NoSendingByPublishMixin, EditView):
         return super().get(request, *args, **kwargs)
 
 
+class AlertIndexView(IndexView):
+    """The alert list: each row's status says what happened, counted from its deliveries
+    in one aggregate query for the page (``services.summaries``)."""
+
+    def get_table(self, object_list):
+        rows = list(object_list)
+        found = services.summaries(rows)
+        for alert in rows:
+            alert.sending_summary = found[alert.pk]
+        return super().get_table(rows)
+
+
+def _sending_status(alert) -> str:
+    summary = getattr(alert, "sending_summary", None)
+    return summary.label if summary is not None else alert.get_status_display()
+
+
 class AlertViewSet(SnippetViewSet):
     model = Alert
     add_view_class = AlertCreateView
     copy_view_class = AlertCopyView
     edit_view_class = AlertEditView
+    index_view_class = AlertIndexView
+    create_template_name = "alertes/admin/alert_create.html"
+    edit_template_name = "alertes/admin/alert_edit.html"
     icon = "warning"
     menu_label = gettext_lazy("Alerts")
-    list_display = ["title_fr", "severity", "kind", "status", "sent_at"]
+    list_display = ["title_fr", "severity", "kind",
+                    Column("status", label=gettext_lazy("Status"), accessor=_sending_status),
+                    "sent_at"]
     list_filter = ["status", "severity"]
     panels = [
         FieldPanel("severity"),

@@ -4,17 +4,18 @@ namespace that screens, templates and tests reverse (``alertes_admin:report``…
 from wagtail.admin.viewsets.base import ViewSet
 
 from .base import NAMESPACE
+from .sandbox import SandboxViewSet
 from .sending import SendingViewSet
 from .subscribers import SubscriberViewSet
 
 
 class AlertesAdminViewSet(ViewSet):
-    """The sending and subscriber screens under one prefix and one namespace, each part
+    """The sending, subscriber and test box screens under one prefix and one namespace, each part
     keeping its own menu item; registered with ``register_admin_viewset``."""
 
     name = NAMESPACE
     url_prefix = "alertes"
-    parts = (SendingViewSet, SubscriberViewSet)
+    parts = (SendingViewSet, SubscriberViewSet, SandboxViewSet)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

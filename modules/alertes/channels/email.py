@@ -118,7 +118,8 @@ class EmailChannel:
             context["unsubscribe_url"] = ""
             bare = (render_to_string("alertes/email/alert.txt", context),
                     render_to_string("alertes/email/alert.html", context))
-        texts = (alert.title(language), text, html, *bare)
+        # The subject is one line whatever the title holds (no header injection).
+        texts = (" ".join(alert.title(language).split()), text, html, *bare)
         if state is not None:
             state["rendered"][key] = texts
         return texts
@@ -237,8 +238,15 @@ class EmailChannel:
             raise
         return True
 
+    def reference(self, delivery) -> str:
+        """The message's ``Message-ID``, chosen before the send and stored on the row, so
+        that a message whose worker died during the SMTP session can be found in the
+        mail server's log; a retry keeps the same one."""
+        return delivery.provider_id or make_msgid(domain=DNS_NAME).strip("<>")
+
     def send(self, delivery) -> str:
-        message_id = make_msgid(domain=DNS_NAME)
+        message_id = (f"<{delivery.provider_id}>" if getattr(delivery, "provider_id", "")
+                      else make_msgid(domain=DNS_NAME))
         try:
             if not self._send_fast(delivery, message_id):
                 message = self.message(delivery)

@@ -11,6 +11,8 @@ import os
 import threading
 import urllib.parse
 import urllib.request
+from datetime import UTC, timedelta
+from email.utils import parsedate_to_datetime
 
 from .contract import DeliveryError, setting
 
@@ -55,7 +57,19 @@ def http_pool():
 def twilio_post(resource: str, fields: dict, *, timeout: float = 10) -> dict:
     """``POST /2010-04-01/Accounts/{sid}/{resource}`` with HTTP basic auth over a kept-alive
     connection; the JSON answer, or :class:`DeliveryError` (429/5xx/network: transient;
-    other 4xx: permanent, ``address_failing`` for Twilio's bad-number codes)."""
+    other 4xx: permanent, ``address_failing`` for Twilio's bad-number codes).  A failure
+    after the request was written (read timeout, connection dropped) is ``ambiguous``:
+    Twilio may have created the message, so the retry looks it up first."""
+    return _twilio_request("POST", resource, fields, timeout=timeout)
+
+
+def twilio_get(resource: str, params: dict, *, timeout: float = 10) -> dict:
+    """``GET /2010-04-01/Accounts/{sid}/{resource}?params`` (a list: ``Messages.json``,
+    ``Calls.json``); the JSON answer, or :class:`DeliveryError`."""
+    return _twilio_request("GET", resource, params, timeout=timeout)
+
+
+def _twilio_request(method: str, resource: str, fields: dict, *, timeout: float) -> dict:
     import urllib3
 
     sid = setting("ALERTES_TWILIO_ACCOUNT_SID")
@@ -65,26 +79,36 @@ def twilio_post(resource: str, fields: dict, *, timeout: float = 10) -> dict:
                             transient=False)
     url = f"{base}/2010-04-01/Accounts/{sid}/{resource}"
     auth = base64.b64encode(f"{sid}:{setting('ALERTES_TWILIO_AUTH_TOKEN')}".encode())
+    headers = {"Authorization": f"Basic {auth.decode()}", "Accept": "application/json"}
+    body = None
+    if method == "POST":
+        # The body as bytes leaves in the same packet as the headers.
+        body = urllib.parse.urlencode(fields).encode()
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    else:
+        url += "?" + urllib.parse.urlencode(fields)
     try:
-        # urllib3 directly (requests' per-call preparation cost more CPU than the post);
-        # the body as bytes leaves in the same packet as the headers.
+        # urllib3 directly (requests' per-call preparation cost more CPU than the post).
         response = http_pool().request(
-            "POST", url, body=urllib.parse.urlencode(fields).encode(),
-            headers={"Authorization": f"Basic {auth.decode()}",
-                     "Content-Type": "application/x-www-form-urlencoded",
-                     "Accept": "application/json"},
+            method, url, body=body, headers=headers,
             timeout=urllib3.Timeout(connect=timeout, read=timeout), retries=False,
             redirect=False)
         content = response.data
-    except (urllib3.exceptions.HTTPError, OSError) as exc:
+    except urllib3.exceptions.ConnectTimeoutError as exc:
+        # Not connected (refused, unreachable, connect timeout): nothing was sent.
         raise DeliveryError(f"Twilio unreachable: {exc}"[:400], transient=True) from exc
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        # Connected, then no answer (read timeout, connection dropped): Twilio may have
+        # taken the request.
+        raise DeliveryError(f"Twilio did not answer: {exc}"[:400], transient=True,
+                            ambiguous=method == "POST") from exc
     status = response.status
     if 200 <= status < 300:
         try:
             return json.loads(content or b"{}")
         except ValueError as exc:
             raise DeliveryError("Twilio answered something that is not JSON",
-                                transient=True) from exc
+                                transient=True, ambiguous=method == "POST") from exc
     try:
         data = json.loads(content or b"{}")
     except ValueError:
@@ -96,3 +120,32 @@ def twilio_post(resource: str, fields: dict, *, timeout: float = 10) -> dict:
     if status == 429 or status >= 500 or status < 200:
         raise DeliveryError(message, transient=True)
     raise DeliveryError(message, transient=False, address_failing=code in TWILIO_BAD_NUMBER)
+
+
+LOOKUP_SKEW = timedelta(minutes=2)  # clocks of Twilio and of this server may differ
+
+
+def twilio_lookup(resource: str, key: str, delivery, params: dict, *, timeout: float = 10,
+                  match=None) -> tuple[str, str]:
+    """Whether Twilio holds the message or call of ``delivery``, created since its
+    attempt (``delivery.attempted_at``): ``GET {resource}?To=…&From=…`` (the newest
+    first), matched on the number, the creation time and ``match(item)``.  ``("sent",
+    sid)`` or ``("absent", why)``; :class:`DeliveryError` when Twilio cannot be asked."""
+    since = delivery.attempted_at - LOOKUP_SKEW
+    data = twilio_get(resource, {**params, "PageSize": 100}, timeout=timeout)
+    items = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise DeliveryError(f"Twilio's {resource} list is not readable", transient=True)
+    for item in items:
+        if not isinstance(item, dict) or item.get("to") != delivery.address:
+            continue
+        try:
+            created = parsedate_to_datetime(item.get("date_created") or "")
+        except (TypeError, ValueError):
+            continue
+        if created.tzinfo is None:
+            created = created.replace(tzinfo=UTC)
+        if created >= since and (match is None or match(item)) and item.get("sid"):
+            return "sent", str(item["sid"])
+    return "absent", (f"Twilio holds no {resource.split('.')[0].lower()[:-1]} to "
+                      f"{delivery.address} created since {since:%Y-%m-%d %H:%M:%S} UTC")

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .contract import DeliveryError, setting
 from .links import url
-from .twilio import twilio_post
+from .twilio import twilio_lookup, twilio_post
 
 
 def notice_sms(notice) -> str:
@@ -52,13 +52,34 @@ class TwilioSMSChannel:
                     and (setting("ALERTES_TWILIO_FROM")
                          or setting("ALERTES_TWILIO_MESSAGING_SERVICE_SID")))
 
-    def send(self, delivery) -> str:
+    def text(self, delivery) -> str:
         if getattr(delivery, "notice_id", None):
-            return self.send_text(delivery.address, notice_sms(delivery.notice))
-        return self.send_text(delivery.address, delivery.alert.sms(delivery.language))
+            return notice_sms(delivery.notice)
+        return delivery.alert.sms(delivery.language)
+
+    def send(self, delivery) -> str:
+        return self.send_text(delivery.address, self.text(delivery))
+
+    def lookup(self, delivery) -> tuple[str, str]:
+        """Whether Twilio created this text since the row's attempt (a worker died during
+        the send, or Twilio's answer was lost): its Messages list for the number, matched
+        on the text."""
+        if not self.configured():
+            raise DeliveryError("SMS provider not configured", transient=False)
+        params = {"To": delivery.address}
+        if not setting("ALERTES_TWILIO_MESSAGING_SERVICE_SID"):
+            params["From"] = setting("ALERTES_TWILIO_FROM")
+        body = self.text(delivery)
+        return twilio_lookup("Messages.json", "messages", delivery, params,
+                             timeout=self.timeout,
+                             match=lambda item: item.get("body") == body)
 
     def send_text(self, to: str, body: str) -> str:
         if not self.configured():
+            from . import sandbox
+
+            if sandbox.enabled():  # a verification code, to the test box
+                return sandbox.record_code(to, body)
             raise DeliveryError("SMS provider not configured", transient=False)
         fields = {"To": to, "Body": body, "StatusCallback": url("alertes:twilio_status")}
         if setting("ALERTES_TWILIO_MESSAGING_SERVICE_SID"):

@@ -37,7 +37,7 @@ from hub.models import SiteSettings
 from .. import ratelimit, tokens
 from .contract import DeliveryError, setting
 from .links import url
-from .twilio import twilio_post
+from .twilio import twilio_lookup, twilio_post
 
 SAY_LANGUAGES = {"fr": "fr-CA", "en": "en-CA"}
 MACHINE = ("machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other")
@@ -104,16 +104,29 @@ class TwilioVoiceChannel:
             raise DeliveryError("Twilio answered without a call sid", transient=True)
         return str(data["sid"])
 
+    def lookup(self, delivery) -> tuple[str, str]:
+        """Whether Twilio created a call to this number since the row's attempt (a worker
+        died during the send, or Twilio's answer was lost): its Calls list, matched on the
+        number and the creation time."""
+        if not self.configured():
+            raise DeliveryError("Voice provider not configured", transient=False)
+        return twilio_lookup("Calls.json", "calls", delivery,
+                             {"To": delivery.address, "From": self.sender()},
+                             timeout=self.timeout)
+
 
 # --- TwiML --------------------------------------------------------------------------------
 
 def _context(delivery) -> dict:
-    language = delivery.language if delivery.language in SAY_LANGUAGES else "fr"
+    # No English text to read: the whole call in French, by the French voice (an
+    # English voice reading French words is not understood).
+    language, message = delivery.alert.spoken(
+        delivery.language if delivery.language in SAY_LANGUAGES else "fr")
     voices = setting("ALERTES_TWILIO_VOICES", {"fr": "Polly.Chantal"}) or {}
     city_settings = SiteSettings.current()
     return {
         "say_language": SAY_LANGUAGES[language], "voice": voices.get(language, ""),
-        "message": delivery.alert.voice(language),
+        "message": message,
         "city": city_settings.city_name, "phone": city_settings.intake_phone,
         "gather_url": tokens.absolute("alertes:voice_gather", language, pk=delivery.pk),
         "language": language,

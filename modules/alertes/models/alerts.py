@@ -7,11 +7,18 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import DraftStateMixin, LockableMixin, RevisionMixin, WorkflowMixin
+from wagtail.search import index
 
 from hub.i18n import localized
+from hub.personal_data import (
+    ACCESS_STAFF,
+    NOT_PURGED,
+    PersonalData,
+)
 
 from .subscribers import Topic
 
@@ -26,7 +33,8 @@ class AlertQuerySet(models.QuerySet):
                 .filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=when)))
 
 
-class Alert(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, models.Model):
+class Alert(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, index.Indexed,
+            models.Model):
     """An alert, a Wagtail snippet with drafts, revisions, locking and a workflow.
 
     Non-emergency alerts are sent by being *published*: the "Approbation des alertes"
@@ -97,6 +105,21 @@ class Alert(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, models
 
     objects = AlertQuerySet.as_manager()
 
+    # The site search (hub_search_sources: the published alerts), in both languages.
+    search_fields = [
+        index.SearchField("title_fr", boost=2),
+        index.SearchField("title_en", boost=2),
+        index.SearchField("body_fr"),
+        index.SearchField("body_en"),
+        index.FilterField("status"),
+    ]
+
+    personal_data = PersonalData(
+        purpose=_("Who wrote, approved and sent an alert"), retention=NOT_PURGED,
+        access=ACCESS_STAFF,
+        exempt={"locked_by": _("staff, not residents"), "created_by": _("staff, not residents"),
+                "sent_by": _("staff, not residents")})
+
     class Meta:
         verbose_name = _("alert")
         verbose_name_plural = _("alerts")
@@ -106,8 +129,14 @@ class Alert(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, models
     def __str__(self) -> str:
         return self.title()
 
+    def get_absolute_url(self) -> str:
+        return reverse("alertes:detail", args=[self.pk])
+
     def title(self, language: str | None = None) -> str:
         return localized(self, "title", language)
+
+    def search_summary(self) -> str:
+        return localized(self, "body")
 
     def publish(self, revision, user=None, **kwargs):
         """Publishing is the approval: once Wagtail has published the revision (the
@@ -139,6 +168,19 @@ class Alert(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, models
 
     def voice(self, language: str | None = None) -> str:
         return localized(self, "voice", language) or self.body(language)
+
+    def speaks_english(self) -> bool:
+        """Whether a call in English has English words to read (its voice text, else its
+        message); without them an English subscriber's call is read in French."""
+        return bool((self.voice_en or "").strip() or (self.body_en or "").strip())
+
+    def spoken(self, language: str) -> tuple[str, str]:
+        """``(language, text)`` of a call to a subscriber of ``language``: English only
+        when there is English to read (``speaks_english``); the French text otherwise,
+        read by the French voice, never French words in an English voice."""
+        if language == "en" and self.speaks_english():
+            return "en", (self.voice_en or "").strip() or self.body_en
+        return "fr", self.voice("fr")
 
     @property
     def is_emergency(self) -> bool:

@@ -9,6 +9,15 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from hub.personal_data import (
+    ACCESS_COMMUNICATIONS,
+    CONTACT,
+    CONTENT,
+    IDENTITY,
+    NOT_PURGED,
+    PersonalData,
+)
+
 from .alerts import Alert
 from .subscribers import LANGUAGES, Subscriber
 
@@ -45,6 +54,11 @@ class Notice(models.Model):
     language = models.CharField(_("language"), max_length=2, choices=LANGUAGES,
                                 default="fr")
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    personal_data = PersonalData(
+        purpose=_("A notice to one person, kept until delivered"), retention=NOT_PURGED,
+        access=ACCESS_COMMUNICATIONS,
+        fields={"user": IDENTITY, "email": CONTACT, "phone": CONTACT, "body": CONTENT})
 
     class Meta:
         verbose_name = _("personal notice")
@@ -121,6 +135,12 @@ class Delivery(models.Model):
     enqueued_at = models.DateTimeField(null=True, blank=True)
     claim = models.CharField(max_length=32, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # Set just before the message is handed to its provider (with ``provider_id`` set
+    # to the reference chosen beforehand, e.g. an email's Message-ID): a row found in
+    # ``sending`` after its worker died was attempted only if this is set.  On a
+    # ``queued`` row it means the last attempt's outcome is unknown (the provider's
+    # answer was lost): the next one asks the provider first.
+    attempted_at = models.DateTimeField(_("attempted at"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     failed_at = models.DateTimeField(_("failed at"), null=True, blank=True)
@@ -128,6 +148,11 @@ class Delivery(models.Model):
     # was left ("machine"); other channels leave these empty.
     acknowledged_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     answered_by = models.CharField(_("answered by"), max_length=16, blank=True)
+
+    personal_data = PersonalData(
+        purpose=_("Proof of each message sent, per person and channel"),
+        retention=NOT_PURGED, access=ACCESS_COMMUNICATIONS,
+        fields={"address": CONTACT, "subscriber": IDENTITY})
 
     class Meta:
         verbose_name = _("delivery")

@@ -10,6 +10,18 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hub.i18n import localized
+from hub.personal_data import (
+    ACCESS_ADMINISTRATORS,
+    ACCESS_COMMUNICATIONS,
+    CONTACT,
+    IDENTITY,
+    LOCATION,
+    NOT_PURGED,
+    PREFERENCES,
+    TECHNICAL,
+    UNTIL_ACCOUNT_DELETED,
+    PersonalData,
+)
 
 from .. import cap_cp
 
@@ -81,6 +93,13 @@ class Subscriber(models.Model):
                                       verbose_name=_("registered by"))
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
+    personal_data = PersonalData(
+        purpose=_("Send the alerts and notices a person subscribed to"),
+        retention=UNTIL_ACCOUNT_DELETED, access=ACCESS_COMMUNICATIONS,
+        fields={"user": IDENTITY, "name": IDENTITY, "civic_address": LOCATION,
+                "language": PREFERENCES},
+        exempt={"registered_by": _("the staff member who registered a caller")})
+
     class Meta:
         verbose_name = _("subscriber")
         verbose_name_plural = _("subscribers")
@@ -116,6 +135,11 @@ class Address(models.Model):
     failing = models.BooleanField(_("failing"), default=False)
     failing_reason = models.CharField(_("failure reason"), max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+
+    personal_data = PersonalData(
+        purpose=_("Where a subscriber receives alerts (email, phone, device)"),
+        retention=UNTIL_ACCOUNT_DELETED, access=ACCESS_COMMUNICATIONS,
+        fields={"value": CONTACT, "push_keys": TECHNICAL})
 
     class Meta:
         verbose_name = _("address")
@@ -171,6 +195,11 @@ class ConsentRecord(models.Model):
     method = models.CharField(_("how"), max_length=12, choices=Method.choices)
     note = models.CharField(_("note"), max_length=255, blank=True)
     created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+
+    personal_data = PersonalData(
+        purpose=_("Proof of consent to receive alerts (Law 25, CASL)"),
+        retention=NOT_PURGED, access=ACCESS_ADMINISTRATORS,
+        fields={"actor": IDENTITY})
 
     class Meta:
         verbose_name = _("consent record")

@@ -21,6 +21,8 @@ a circle imports the file itself (``services.outbox``).
 
 from ..phones import normalize_phone
 from .addresses import (
+    account_email_offer,
+    add_account_email,
     add_address,
     remove_address,
     send_email_verification,
@@ -49,7 +51,7 @@ from .outbox import (
     refresh_alert_status,
 )
 from .privacy import erase_user, export_user
-from .public import active_alerts, emergencies_in_force, received
+from .public import active_alerts, emergencies_in_force, messages_received, received
 from .reports import csv_safe, report, report_rows, search_subscribers, subscriber_counts
 from .residents import (
     IMPORT_MAX_BYTES,
@@ -67,6 +69,15 @@ from .sending import (
     send,
     send_test,
 )
+from .status import (
+    describe_error,
+    humanize_report,
+    sending_plan,
+    status_label,
+    summaries,
+    summary,
+    summary_from_counts,
+)
 from .subscriptions import (
     emergency_topics,
     leave,
@@ -82,7 +93,9 @@ __all__ = [
     "IMPORT_MAX_BYTES",
     "MAX_ATTEMPTS",
     "AlertError",
+    "account_email_offer",
     "active_alerts",
+    "add_account_email",
     "add_address",
     "alert_channels",
     "alert_published",
@@ -98,6 +111,7 @@ __all__ = [
     "create_correction",
     "csv_safe",
     "deliver",
+    "describe_error",
     "dispatch_due",
     "emergencies_in_force",
     "emergency_topics",
@@ -108,8 +122,10 @@ __all__ = [
     "handle_status_callback",
     "has_audience",
     "help_text",
+    "humanize_report",
     "import_residents",
     "leave",
+    "messages_received",
     "normalize_phone",
     "parse_residents_csv",
     "place_resident",
@@ -128,8 +144,13 @@ __all__ = [
     "send_email_verification",
     "send_sms_code",
     "send_test",
+    "sending_plan",
+    "status_label",
     "subscriber_counts",
     "subscriber_for",
+    "summaries",
+    "summary",
+    "summary_from_counts",
     "unsubscribe_with_token",
     "update_preferences",
     "verify_email",

@@ -10,6 +10,7 @@ import hmac
 import logging
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -77,8 +78,34 @@ def add_address(subscriber: Subscriber, channel: str, value: str, *, method: str
     if not address.verified and channel == Channel.EMAIL:
         transaction.on_commit(lambda: send_email_verification(address))
     elif not address.verified and channel == Channel.SMS:
-        send_sms_code(address)
+        # What became of the code (known once this transaction commits): the page says
+        # "sent" only when the provider took it.
+        address.code_sending = send_sms_code(address)
     return address
+
+
+def account_email_offer(subscriber: Subscriber, user) -> str:
+    """The signed-in resident's account email when it was verified (at sign-up) and is
+    not yet one of the subscriber's email addresses, else ``""``: the subscription page
+    offers it in one click, with no new confirmation."""
+    email = (getattr(user, "email", "") or "").strip().lower()
+    if not email or subscriber is None or not user.has_verified_email():
+        return ""
+    if subscriber.addresses.filter(channel=Channel.EMAIL, value__iexact=email).exists():
+        return ""
+    return email
+
+
+def add_account_email(subscriber: Subscriber, user, *, method: str = "web") -> Address:
+    """The account's own email as an email address of ``subscriber``, verified at once:
+    the account's sign-up already confirmed it belongs to this person.  An account whose
+    email is not verified is a ``ValidationError`` (add it as any address instead, with
+    its link)."""
+    if not user.has_verified_email():
+        raise ValidationError({"value": _("Your account's email address is not confirmed "
+                                          "yet.")})
+    return add_address(subscriber, Channel.EMAIL, user.email, method=method, actor=user,
+                       verified=True)
 
 
 def send_email_verification(address: Address) -> None:
@@ -106,8 +133,27 @@ def verify_email(token: str) -> Address:
     return address
 
 
-def send_sms_code(address: Address, *, now: datetime | None = None) -> None:
-    """Text a new 6-digit code (at most one a minute); resets the attempt counter."""
+@dataclass
+class CodeSending:
+    """What became of a texted code, filled in when it is handed to the provider (on
+    commit): ``state`` is ``pending`` (not yet tried), ``sent`` (the provider accepted
+    it), ``sandbox`` (no provider: it went to the test box) or ``failed`` (``error``: the
+    provider's reason, :attr:`reason` in the active language)."""
+
+    state: str = "pending"
+    error: str = ""
+
+    @property
+    def reason(self) -> str:
+        from .status import describe_error
+
+        return describe_error(self.error)
+
+
+def send_sms_code(address: Address, *, now: datetime | None = None) -> CodeSending:
+    """Text a new 6-digit code (at most one a minute); resets the attempt counter.
+    Returns its :class:`CodeSending`, filled in once the transaction commits (at once
+    outside one)."""
     now = now or timezone.now()
     if address.code_sent_at and now - address.code_sent_at < CODE_RESEND_AFTER:
         raise ValidationError(_("A code was sent less than a minute ago; wait a moment."))
@@ -120,14 +166,21 @@ def send_sms_code(address: Address, *, now: datetime | None = None) -> None:
         body = _("%(city)s: your code is %(code)s") % {
             "city": SiteSettings.current().city_name, "code": code}
     body = sms_length.gsm7_safe(body)
-    transaction.on_commit(lambda: _text_code(address.value, body))
+    outcome = CodeSending()
+    transaction.on_commit(lambda: _text_code(address.value, body, outcome))
+    return outcome
 
 
-def _text_code(to: str, body: str) -> None:
+def _text_code(to: str, body: str, outcome: CodeSending | None = None) -> None:
+    outcome = outcome if outcome is not None else CodeSending()
     try:
-        TwilioSMSChannel().send_text(to, body)
-    except DeliveryError:
+        provider_id = TwilioSMSChannel().send_text(to, body)
+    except DeliveryError as exc:
         logger.warning("Verification code could not be sent", exc_info=True)
+        outcome.state, outcome.error = "failed", str(exc)
+    else:
+        sandboxed = str(provider_id or "").startswith("sandbox:")
+        outcome.state = "sandbox" if sandboxed else "sent"
 
 
 def verify_sms_code(address: Address, code: str, *, now: datetime | None = None) -> Address:

@@ -79,7 +79,7 @@ def handle_call_status(call_sid: str, status: str, answered: str = "",
                     continue
                 retry_at = now + retry_delay()
                 changed += Delivery.objects.filter(pk=delivery.pk).update(
-                    status=Delivery.Status.QUEUED, not_before=retry_at, claim="",
+                    status=Delivery.Status.QUEUED, not_before=retry_at, claim="", attempted_at=None,
                     enqueued_at=now, error=f"Twilio {status}: calling again")
                 schedule_retry(delivery.pk, retry_at)
         return changed

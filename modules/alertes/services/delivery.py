@@ -8,13 +8,16 @@ safe is the delivery guarantee in ``outbox``.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
 import math
 import random
 import threading
+import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -25,6 +28,7 @@ from django.db.models import (
     CharField,
     DateTimeField,
     F,
+    Max,
     Q,
     Value,
     When,
@@ -53,6 +57,7 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 CLAIM_SIZE = 100
+CLAIM_PREFIX = "l"  # claims of workers that lease and mark their attempts (see ``recover``)
 
 
 def setting(name: str, default):
@@ -65,11 +70,32 @@ def backoff(attempt: int) -> timedelta:
     return timedelta(seconds=ceiling / 2 + random.uniform(0, ceiling / 2))  # noqa: S311
 
 
-def claim(ids: list[int], *, now: datetime | None = None) -> list[Delivery]:
+def new_token() -> str:
+    return CLAIM_PREFIX + uuid.uuid4().hex[:31]
+
+
+def _lock_key(token: str) -> int:
+    """The PostgreSQL advisory lock a worker holds while its claim lives (63 bits)."""
+    return int(token[1:16], 16)
+
+
+def _uses_locks() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def lease_seconds() -> int:
+    """Without PostgreSQL's advisory locks, a claim whose worker has not refreshed it for
+    this long is taken as dead (``ALERTES_CLAIM_LEASE``, default 60 s; the worker
+    refreshes it every quarter of it while it sends)."""
+    return max(4, int(setting("ALERTES_CLAIM_LEASE", 60)))
+
+
+def claim(ids: list[int], *, now: datetime | None = None,
+          token: str | None = None) -> list[Delivery]:
     """Atomically move ready rows among ``ids`` from ``queued`` to ``sending`` for this
     worker; rows another worker holds or already sent are skipped."""
     now = now or timezone.now()
-    token = uuid.uuid4().hex
+    token = token or uuid.uuid4().hex
     ready = Q(not_before__isnull=True) | Q(not_before__lte=now)
     with transaction.atomic():
         rows = Delivery.objects.filter(pk__in=ids, status=Delivery.Status.QUEUED).filter(ready)
@@ -82,19 +108,74 @@ def claim(ids: list[int], *, now: datetime | None = None) -> list[Delivery]:
                 .select_related("alert", "notice").order_by("pk"))
 
 
+def _lease(ids: list[int], token: str, now: datetime) -> None:
+    """Mark the task's ``queued`` rows with its claim token (status unchanged): if the
+    worker dies before claiming them, ``recover`` sees the token dead and enqueues them
+    again at once instead of waiting for ``ALERTES_REQUEUE_AFTER``."""
+    with transaction.atomic():
+        rows = Delivery.objects.filter(pk__in=ids, status=Delivery.Status.QUEUED)
+        if connection.vendor == "postgresql":
+            # Rows another worker is claiming are skipped, not waited for (no deadlock
+            # between two workers given the same ids).
+            rows = Delivery.objects.filter(pk__in=list(rows.select_for_update(
+                skip_locked=True).values_list("pk", flat=True)), status=Delivery.Status.QUEUED)
+        rows.update(claim=token, claimed_at=now)
+
+
+class _Claim:
+    """This worker's claim for one ``deliver`` call: its token, held alive by a
+    session-level advisory lock on PostgreSQL (released when the process or its
+    connection dies) and by a heartbeat on ``claimed_at`` (the lease elsewhere)."""
+
+    def __init__(self):
+        self.token = new_token()
+        self.beat = time.monotonic()
+        self.locked = False
+
+    def __enter__(self):
+        if _uses_locks():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_lock(%s)", [_lock_key(self.token)])
+            self.locked = True
+        return self
+
+    def __exit__(self, *exc):
+        # Rows leased but never claimed (not ready, or another worker took them) are
+        # left to their own tasks and the sweep.
+        with contextlib.suppress(Exception):
+            Delivery.objects.filter(claim=self.token, status=Delivery.Status.QUEUED).update(
+                claim="")
+        if self.locked:
+            with contextlib.suppress(Exception), connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [_lock_key(self.token)])
+        return False
+
+    def heartbeat(self) -> None:
+        if time.monotonic() - self.beat >= lease_seconds() / 4:
+            Delivery.objects.filter(claim=self.token).update(claimed_at=timezone.now())
+            self.beat = time.monotonic()
+
+
 def deliver(ids: list[int]) -> dict[str, int]:
     """Send the given deliveries (a task's batch).  Returns counts per outcome.
 
-    The batch is claimed ``CLAIM_SIZE`` rows at a time; each claimed chunk is sent
-    concurrently by a small pool of sending threads (``ALERTES_SEND_THREADS``, default
-    8) — only for channels that say ``concurrent = True`` (their ``send`` touches no
-    database), and never more at once per provider bucket than its rate allows — then
-    the outcomes are written in a few bulk ``UPDATE``s (one per kind of outcome), still
-    conditioned on this worker's claim."""
+    First the claims of dead workers are recovered (``recover``), then the batch is
+    leased (``_lease``) and claimed ``CLAIM_SIZE`` rows at a time; each claimed chunk
+    is sent concurrently by a small pool of sending threads (``ALERTES_SEND_THREADS``,
+    default 8) — only for channels that say ``concurrent = True`` (their ``send``
+    touches no database), and never more at once per provider bucket than its rate
+    allows.  Each row is marked attempted (``attempted_at``, with the reference its
+    channel chose) just before it is handed over, and the outcomes are written at each
+    turn of the sending loop in a few bulk ``UPDATE``s (one per kind of outcome), still
+    conditioned on this worker's claim: at most about two rows per sending thread are
+    ever "in flight" (attempted, outcome not yet written) when a worker dies."""
     counts = {"sent": 0, "failed": 0, "retry": 0, "skipped": 0}
     channels = available_channels()
     alert_ids = set()
+    recover()
     with contextlib.ExitStack() as sessions:
+        mine = sessions.enter_context(_Claim())
+        _lease(ids, mine.token, timezone.now())
         # A channel may keep provider sessions for the batch (email: one SMTP connection
         # per sending thread instead of one per message).
         for channel in channels.values():
@@ -102,12 +183,12 @@ def deliver(ids: list[int]) -> dict[str, int]:
                 sessions.enter_context(channel.batch())
         for start in range(0, len(ids), CLAIM_SIZE):
             chunk = ids[start:start + CLAIM_SIZE]
-            claimed = claim(chunk)
+            claimed = claim(chunk, token=mine.token)
             counts["skipped"] += len(chunk) - len(claimed)
             if not claimed:
                 continue
             alert_ids.update(d.alert_id for d in claimed if d.alert_id)  # not notices
-            for outcome, n in _record(claimed, _send_all(claimed, channels)).items():
+            for outcome, n in _send_all(claimed, channels, mine).items():
                 counts[outcome] += n
     for alert_id in alert_ids:
         refresh_alert_status(alert_id)
@@ -129,15 +210,47 @@ def _sending_pool() -> ThreadPoolExecutor:
         return _pool
 
 
-def _send_all(claimed: list[Delivery], channels: dict) -> list[tuple]:
-    """Hand every claimed row to its channel; ``(delivery, outcome, value)`` per row.
+def _mark(rows: list[Delivery], channels: dict, mine: _Claim) -> list[Delivery]:
+    """Record that these rows are about to be handed to their providers (one ``UPDATE``):
+    ``attempted_at``, and ``provider_id`` set to the reference the channel chose
+    beforehand (an email's Message-ID).  Returns the rows still held by this claim (a
+    row taken away meanwhile is not sent)."""
+    now = timezone.now()
+    refs = []
+    for delivery in rows:
+        delivery.previous_attempt = delivery.attempted_at
+        delivery.unknown_before = delivery.attempted_at is not None
+        channel = channels.get(delivery.channel)
+        reference = getattr(channel, "reference", None)
+        if callable(reference):
+            delivery.provider_id = str(reference(delivery) or "")[:120]
+            refs.append((delivery.pk, delivery.provider_id))
+        delivery.attempted_at = now
+    held = Delivery.objects.filter(pk__in=[d.pk for d in rows], claim=mine.token,
+                                   status=Delivery.Status.SENDING)
+    changes = {"attempted_at": now}
+    if refs:
+        changes["provider_id"] = _by_pk(refs, CharField(), default=F("provider_id"))
+    if held.update(**changes) != len(rows):
+        kept = set(held.values_list("pk", flat=True))
+        rows = [d for d in rows if d.pk in kept]
+    mine.heartbeat()
+    return rows
+
+
+def _send_all(claimed: list[Delivery], channels: dict, mine: _Claim) -> dict[str, int]:
+    """Hand every claimed row to its channel and record the outcomes as they come (each
+    turn of the loop: the rows finished since the last), so that at any time at most
+    about one row per sending thread is sent but not recorded.  Returns the counts.
 
     Rows are grouped by provider bucket (``ratelimit.throttle_for``): a bucket paced at
     ``rate`` per second gets at most ``ceil(rate)`` lanes (one for Twilio's 1 SMS/s per
     long code), an unpaced one up to the pool's size; each lane sends its rows one
-    after the other.  Channels that are not ``concurrent`` are sent from this thread."""
-    lanes: list[list[Delivery]] = []
-    here: list[Delivery] = []
+    after the other.  This thread feeds the lanes one row at a time, marking each row
+    attempted (``_mark``) just before a sending thread takes it.  Channels that are not
+    ``concurrent`` are sent from this thread."""
+    lanes: list[collections.deque] = []
+    here: collections.deque = collections.deque()
     threads = max(1, int(setting("ALERTES_SEND_THREADS", 8)))
     buckets: dict[tuple, list[Delivery]] = {}
     for delivery in claimed:
@@ -149,32 +262,70 @@ def _send_all(claimed: list[Delivery], channels: dict) -> list[tuple]:
         buckets.setdefault((throttle.key, throttle.rate), []).append(delivery)
     for (_key, rate), rows in buckets.items():
         width = min(threads, len(rows), math.ceil(rate) if rate else threads)
-        lanes += [rows[i::width] for i in range(width)]
-    futures = [_sending_pool().submit(_send_lane, lane, channels) for lane in lanes]
-    results = _send_lane(here, channels)
-    for future in futures:
-        results += future.result()
-    return results
+        lanes += [collections.deque(rows[i::width]) for i in range(width)]
+    busy: dict[int, float] = {}  # lane → seconds its bucket is busy for
+    results: list[tuple] = []
+    running: dict = {}
+    waiting = collections.deque(range(len(lanes)))  # lanes without a row being sent
 
+    def feed() -> None:
+        """Give the next row of waiting lanes to the free sending threads: no more rows
+        are marked attempted than threads can send at once."""
+        while waiting and len(running) < threads:
+            picked = []
+            while waiting and len(running) + len(picked) < threads:
+                lane = waiting.popleft()
+                while lanes[lane] and lane in busy:  # the bucket is busy: to the outbox
+                    results.append((lanes[lane].popleft(), "busy", busy[lane]))
+                if lanes[lane]:
+                    picked.append((lane, lanes[lane].popleft()))
+            if not picked:
+                return
+            held = {d.pk for d in _mark([d for _, d in picked], channels, mine)}
+            for lane, delivery in picked:
+                if delivery.pk in held:
+                    future = _sending_pool().submit(_attempt, delivery,
+                                                    channels.get(delivery.channel))
+                    running[future] = (lane, delivery)
+                else:
+                    waiting.append(lane)
 
-def _send_lane(rows: list[Delivery], channels: dict) -> list[tuple]:
-    """Send rows one after the other.  Once the bucket is busy past the allowed wait,
-    the rest of the lane goes back to the outbox without trying."""
-    results = []
-    busy_for = None
-    for delivery in rows:
-        if busy_for is not None:
-            results.append((delivery, "busy", busy_for))
-            continue
-        outcome = _attempt(delivery, channels.get(delivery.channel))
-        if outcome[0] == "busy":
-            busy_for = outcome[1]
-        results.append((delivery, *outcome))
-    return results
+    counts = {"sent": 0, "failed": 0, "retry": 0, "skipped": 0}
+
+    def flush() -> None:
+        if results:
+            for outcome, n in _record(results, mine.token).items():
+                counts[outcome] += n
+            results.clear()
+
+    feed()
+    while running or here:
+        if here:
+            delivery = here.popleft()
+            if _mark([delivery], channels, mine):
+                results.append((delivery, *_attempt(delivery, channels.get(delivery.channel))))
+            done = [f for f in running if f.done()]
+        else:
+            done, _ = futures_wait(list(running), return_when=FIRST_COMPLETED)
+        for future in done:
+            lane, delivery = running.pop(future)
+            outcome = future.result()
+            if outcome[0] == "busy":
+                busy[lane] = outcome[1]
+            results.append((delivery, *outcome))
+            waiting.append(lane)
+        flush()
+        feed()
+    flush()
+    # Rows taken away from this claim before their send (see ``_mark``).
+    counts["skipped"] = len(claimed) - counts["sent"] - counts["failed"] - counts["retry"]
+    return counts
 
 
 def _attempt(delivery: Delivery, channel) -> tuple[str, object]:
-    """Wait for the provider's rate, then send; no database access here (threads)."""
+    """Wait for the provider's rate, then send; no database access here (threads).  A
+    row whose last attempt had an unknown outcome is first looked up with the provider,
+    when its channel can (``lookup``)."""
     if channel is None:
         return ("failed", f"no channel {delivery.channel!r} installed")
     throttle = ratelimit.throttle_for(channel, delivery)
@@ -183,6 +334,12 @@ def _attempt(delivery: Delivery, channel) -> tuple[str, object]:
     except ratelimit.Busy as busy:  # the provider's rate is taken: back to the outbox
         return ("busy", busy.retry_in)
     try:
+        lookup = getattr(channel, "lookup", None)
+        if getattr(delivery, "unknown_before", False) and callable(lookup):
+            delivery.attempted_at = delivery.previous_attempt  # the window to look in
+            found, value = lookup(delivery)
+            if found == "sent":
+                return ("sent", value)
         return ("sent", channel.send(delivery))
     except DeliveryError as exc:
         return ("error", exc)
@@ -191,15 +348,15 @@ def _attempt(delivery: Delivery, channel) -> tuple[str, object]:
         return ("review", f"unexpected: {exc}"[:500])
 
 
-def _by_pk(pairs: list[tuple[int, object]], output_field) -> Case:
-    return Case(*[When(pk=pk, then=Value(value)) for pk, value in pairs],
-                output_field=output_field)
+def _by_pk(pairs: list[tuple[int, object]], output_field, default=None) -> Case:
+    return Case(*[When(pk=pk, then=Value(value, output_field=output_field))
+                  for pk, value in pairs],
+                output_field=output_field, default=default)
 
 
-def _record(claimed: list[Delivery], results: list[tuple]) -> dict[str, int]:
+def _record(results: list[tuple], token: str) -> dict[str, int]:
     """Write the outcomes of a claimed chunk in bulk: one ``UPDATE`` per outcome kind,
     only on rows this worker still holds (same claim, still ``sending``)."""
-    token = claimed[0].claim
     now = timezone.now()
 
     def mine(rows):
@@ -210,8 +367,12 @@ def _record(claimed: list[Delivery], results: list[tuple]) -> dict[str, int]:
     for row in results:
         delivery, outcome, value = row
         if outcome == "error":
+            ambiguous = getattr(value, "ambiguous", False)
             if value.transient and delivery.attempts < MAX_ATTEMPTS:
-                outcome = "transient"
+                outcome = "unknown" if ambiguous else "transient"
+            elif value.transient and ambiguous:  # the last attempt, maybe sent
+                outcome, value = "review", f"outcome unknown after the last attempt: {value}"
+                row = (delivery, outcome, value)
             else:
                 outcome = "permanent"
         kinds.setdefault(outcome, []).append(row)
@@ -222,17 +383,28 @@ def _record(claimed: list[Delivery], results: list[tuple]) -> dict[str, int]:
         counts["sent"] += len(rows)
     if rows := kinds.get("busy"):
         retry_at = now + timedelta(seconds=max(v for _, _, v in rows))
+        # Sent back without trying: the previous attempt's time (if its outcome is
+        # unknown) is kept, else cleared.
         mine(rows).update(status=Delivery.Status.QUEUED, not_before=retry_at, claim="",
-                          attempts=F("attempts") - 1)
+                          attempts=F("attempts") - 1, attempted_at=None)
+        for delivery, *_ in rows:
+            if getattr(delivery, "previous_attempt", None):  # still unknown: kept
+                Delivery.objects.filter(pk=delivery.pk).update(
+                    attempted_at=delivery.previous_attempt)
         schedule_retry([d.pk for d, *_ in rows], retry_at)
         counts["retry"] += len(rows)
-    if rows := kinds.get("transient"):
-        retries = [(d.pk, now + backoff(d.attempts)) for d, *_ in rows]
-        mine(rows).update(status=Delivery.Status.QUEUED, claim="",
-                          not_before=_by_pk(retries, DateTimeField()),
-                          error=_by_pk([(d.pk, str(v)[:500]) for d, _, v in rows], char))
-        schedule_retry([pk for pk, _ in retries], max(at for _, at in retries))
-        counts["retry"] += len(rows)
+    for kind in ("transient", "unknown"):
+        if rows := kinds.get(kind):
+            # "unknown": the provider may have taken it; ``attempted_at`` is kept so the
+            # retry asks the provider first (``lookup``).
+            retries = [(d.pk, now + backoff(d.attempts)) for d, *_ in rows]
+            extra = {} if kind == "unknown" else {"attempted_at": None}
+            mine(rows).update(status=Delivery.Status.QUEUED, claim="",
+                              not_before=_by_pk(retries, DateTimeField()),
+                              error=_by_pk([(d.pk, str(v)[:500]) for d, _, v in rows], char),
+                              **extra)
+            schedule_retry([pk for pk, _ in retries], max(at for _, at in retries))
+            counts["retry"] += len(rows)
     if rows := kinds.get("permanent"):
         mine(rows).update(status=Delivery.Status.FAILED, failed_at=now,
                           error=_by_pk([(d.pk, str(v)[:500]) for d, _, v in rows], char))
@@ -286,6 +458,125 @@ def schedule_retry(delivery_ids: int | list[int], retry_at: datetime) -> None:
             lambda: deliver_batch.using(run_after=retry_at).enqueue(ids))
 
 
+def recover(now: datetime | None = None) -> dict[str, int]:
+    """Take back the claims of workers that died (run by every ``deliver`` before it
+    claims, and by the sweep).  A claim is dead when its worker's advisory lock is free
+    (PostgreSQL: the lock goes with the process's connection, so at once) or, elsewhere,
+    when its lease was not refreshed for ``ALERTES_CLAIM_LEASE`` seconds.  Of its rows:
+
+    * ``queued`` rows the dead task had leased, and ``sending`` rows it had claimed but
+      not yet handed to a provider (no ``attempted_at``), are enqueued again at once;
+    * rows it was sending are looked up with their provider (``lookup``: Twilio's
+      Messages and Calls lists): found → ``sent`` with the provider's id; absent →
+      enqueued again; the provider cannot be asked → tried again at the next sweep,
+      then ``review`` after ``ALERTES_STUCK_AFTER`` seconds;
+    * rows of a channel whose provider cannot be asked (SMTP, Web Push) go to
+      ``review`` with the evidence (when the attempt started, the reference chosen
+      before the send: the email's Message-ID, to look for in the mail server's log).
+    """
+    now = now or timezone.now()
+    result = {"released": 0, "resolved": 0, "review": 0}
+    tokens = list(Delivery.objects.filter(
+        status__in=[Delivery.Status.QUEUED, Delivery.Status.SENDING],
+        claim__startswith=CLAIM_PREFIX).order_by().values_list("claim", flat=True).distinct())
+    if not tokens:
+        return result
+    channels = available_channels()
+    for token in tokens:
+        with transaction.atomic():
+            if _uses_locks():
+                # Held until this transaction ends: two sweeps never recover one claim.
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_lock_key(token)])
+                    if not cursor.fetchone()[0]:
+                        continue  # its worker is alive
+            else:
+                last = Delivery.objects.filter(claim=token).aggregate(
+                    last=Max("claimed_at"))["last"]
+                if last is not None and last > now - timedelta(seconds=lease_seconds()):
+                    continue
+            _recover_claim(token, now, channels, result)
+    return result
+
+
+def _recover_claim(token: str, now: datetime, channels: dict, result: dict) -> None:
+    rows = Delivery.objects.filter(claim=token)
+    leased = list(rows.filter(status=Delivery.Status.QUEUED).values_list("pk", flat=True))
+    if leased:
+        rows.filter(pk__in=leased, status=Delivery.Status.QUEUED).update(
+            claim="", enqueued_at=now)
+    never = list(rows.filter(status=Delivery.Status.SENDING, attempted_at__isnull=True)
+                 .values_list("pk", flat=True))
+    if never:
+        rows.filter(pk__in=never, status=Delivery.Status.SENDING).update(
+            status=Delivery.Status.QUEUED, claim="", enqueued_at=now,
+            attempts=F("attempts") - 1)
+    requeue = leased + never
+    result["released"] += len(requeue)
+    alerts = set()
+    attempted = rows.filter(status=Delivery.Status.SENDING, attempted_at__isnull=False)
+    for delivery in attempted.select_related("alert", "notice").order_by("pk"):
+        verdict, value = _resolve(delivery, channels.get(delivery.channel), now)
+        row = rows.filter(pk=delivery.pk, status=Delivery.Status.SENDING)
+        if verdict == "sent":
+            row.update(status=Delivery.Status.SENT, sent_at=now, provider_id=value[:120],
+                       error="")
+            result["resolved"] += 1
+        elif verdict == "absent":
+            row.update(status=Delivery.Status.QUEUED, claim="", attempted_at=None,
+                       enqueued_at=now, error=value[:500])
+            requeue.append(delivery.pk)
+            result["resolved"] += 1
+        elif verdict == "review":
+            row.update(status=Delivery.Status.REVIEW, error=value[:500])
+            result["review"] += 1
+        else:  # "wait": asked again at the next sweep
+            continue
+        if delivery.alert_id:
+            alerts.add(delivery.alert_id)
+    if requeue:
+        logger.warning("Claim %s of a stopped worker: %d deliveries enqueued again",
+                       token, len(requeue))
+        transaction.on_commit(lambda: enqueue_deliveries(ids=requeue, now=now))
+    for alert_id in alerts:
+        transaction.on_commit(lambda alert_id=alert_id: refresh_alert_status(alert_id))
+
+
+def _resolve(delivery: Delivery, channel, now: datetime) -> tuple[str, str]:
+    """What became of a row its worker was sending when it died: ``("sent", provider
+    id)``, ``("absent", why)``, ``("review", evidence)`` or ``("wait", "")``."""
+    evidence = (f"worker stopped during attempt {delivery.attempts}, started "
+                f"{delivery.attempted_at:%Y-%m-%d %H:%M:%S} UTC")
+    lookup = getattr(channel, "lookup", None)
+    if callable(lookup):
+        # A request may still be on its way for as long as the channel's timeout: a real
+        # delay, measured on the real clock whatever ``now`` the sweep was given.
+        grace = timedelta(seconds=float(getattr(channel, "lookup_grace", 0) or (
+            float(getattr(channel, "timeout", 10) or 10) + 5)))
+        if delivery.attempted_at > timezone.now() - grace:
+            return "wait", ""
+        try:
+            verdict, value = lookup(delivery)
+            if verdict in ("sent", "absent"):
+                return verdict, str(value)
+            error = f"unexpected answer {verdict!r}"
+        except DeliveryError as exc:
+            error = str(exc)
+        except Exception as exc:  # a bug or an unknown answer: the provider could not say
+            logger.exception("Delivery %s: lookup failed", delivery.pk)
+            error = f"unexpected: {exc}"
+        stuck_after = timedelta(seconds=setting("ALERTES_STUCK_AFTER", 900))
+        if delivery.attempted_at > now - stuck_after:
+            return "wait", ""
+        return "review", f"{evidence}; the provider could not be asked: {error}"
+    if delivery.provider_id:
+        return "review", (f"{evidence}; reference {delivery.provider_id} was set before "
+                          f"the message was handed over: look for it in the provider's "
+                          f"log (for email, the mail server's) before resending")
+    return "review", (f"{evidence}; the provider keeps no record this server can ask: "
+                      f"check with it before resending")
+
+
 def dispatch_due(now: datetime | None = None) -> dict[str, int]:
     """The every-minute sweep (``manage.py alertes dispatch``): send scheduled alerts,
     flag rows stuck in ``sending``, enqueue again the ready ``queued`` rows whose task
@@ -312,16 +603,24 @@ def dispatch_due(now: datetime | None = None) -> dict[str, int]:
             logger.warning("Alert %s: outbox build resumed", alert.pk)
             build_in_chunks(alert, alert.sent_at or now)
             result["resumed"] = result.get("resumed", 0) + 1
+    # Claims of workers that died: never-attempted rows enqueued again at once, rows in
+    # flight looked up with their provider, the rest to review with the evidence.
+    for key, n in recover(now).items():
+        if n:
+            result[key] = result.get(key, 0) + n
     stuck_after = timedelta(seconds=setting("ALERTES_STUCK_AFTER", 900))
     requeue_after = timedelta(seconds=setting("ALERTES_REQUEUE_AFTER", 300))
+    # Claims without a lease (a worker of an older version): after ``stuck_after``.
     stuck = Delivery.objects.filter(status=Delivery.Status.SENDING,
-                                    claimed_at__lt=now - stuck_after)
+                                    claimed_at__lt=now - stuck_after).exclude(
+        claim__startswith=CLAIM_PREFIX)
     stuck_alerts = set(stuck.filter(alert__isnull=False).values_list("alert_id", flat=True)
                        .distinct())
-    result["review"] = stuck.update(
+    result["review"] += stuck.update(
         status=Delivery.Status.REVIEW,
         error="worker stopped while sending: check with the provider before resending")
-    ready = Delivery.objects.filter(status=Delivery.Status.QUEUED).filter(
+    ready = Delivery.objects.filter(status=Delivery.Status.QUEUED).exclude(
+        claim__startswith=CLAIM_PREFIX).filter(  # leased by a live worker: its own
         Q(not_before__isnull=False, not_before__lte=now)
         | Q(not_before__isnull=True, enqueued_at__lt=now - requeue_after)
         | Q(not_before__isnull=True, enqueued_at__isnull=True))
@@ -343,7 +642,7 @@ def resolve_review(delivery: Delivery, user, *, resend: bool) -> Delivery:
     rows = Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.REVIEW)
     if resend:
         rows.update(status=Delivery.Status.QUEUED, not_before=None, claim="",
-                    enqueued_at=timezone.now())
+                    attempted_at=None, enqueued_at=timezone.now())
         transaction.on_commit(lambda: enqueue_deliveries(ids=[delivery.pk]))
     else:
         rows.update(status=Delivery.Status.SENT, sent_at=timezone.now(),

@@ -28,12 +28,23 @@ provider id, ``failed``, back to ``queued``), each still conditioned on the clai
 * Broker down, task lost, or worker killed before the claim: the rows stay ``queued``;
   ``dispatch_due()`` (``manage.py alertes dispatch``, run every minute) enqueues them
   again.  A duplicate task is harmless: only one worker wins the claim.
-* Worker killed after the claim: the row stays ``sending`` (the whole claimed chunk,
-  up to ``CLAIM_SIZE`` rows, whose outcomes were not yet recorded).  Nobody can know
-  whether the provider got it, so it is never resent silently: after
-  ``ALERTES_STUCK_AFTER`` seconds (default 900) ``dispatch_due()`` moves it to
-  ``review`` for a person to check in the alert's report (``resolve_review`` resends it
-  or records it as sent).
+* Worker killed after the claim.  A worker's claim (one token per task) lives as long
+  as its process: on PostgreSQL it holds a session advisory lock on it (gone with the
+  connection, so at once), elsewhere it refreshes a lease (``ALERTES_CLAIM_LEASE``).
+  The task first *leases* its whole batch (the rows stay ``queued``, marked with its
+  token), then claims ``CLAIM_SIZE`` rows at a time, and marks each row attempted
+  (``attempted_at``, with the reference chosen before the send: an email's Message-ID)
+  just before a sending thread hands it over; outcomes are written at each turn of the
+  loop.  The next worker's task, or the sweep, takes a dead claim back
+  (``delivery.recover``): rows leased or claimed but never attempted are enqueued again
+  at once; rows in flight (at most about two per sending thread) are looked up with
+  their provider where it keeps a record (Twilio's Messages and Calls lists): found →
+  ``sent`` with its sid, absent → sent again; an email or a push in flight goes to
+  ``review`` with the evidence (when, which Message-ID) for a person, who resends it or
+  records it as sent (``resolve_review``).  A provider that cannot be asked is asked at
+  each sweep, then after ``ALERTES_STUCK_AFTER`` seconds the row goes to review.
+* A lost answer (Twilio's read timeout): the row is retried, ``attempted_at`` kept, and
+  the retry looks the message up before posting it again.
 * Transient provider errors (HTTP 429, 5xx, timeouts, SMTP 4xx) put the row back in
   ``queued`` with ``not_before`` = now + exponential backoff with jitter, up to
   ``MAX_ATTEMPTS``; permanent ones (invalid number, hard bounce) fail the row at once and
@@ -46,10 +57,12 @@ Per channel:
 
 * **email** (SMTP): ``sent`` means the SMTP server accepted the message (250).  At most
   once per address and alert; a crash between the server's 250 and our ``UPDATE`` leaves
-  the row in ``review``, not resent.  Bounces arriving later are not read back.
+  the row in ``review`` with its Message-ID (set before ``DATA``), not resent.  Bounces
+  arriving later are not read back.
 * **sms** (Twilio): ``sent`` means Twilio answered 201 with a message sid; ``delivered``
-  / ``failed`` come from Twilio's signed status callback.  At most once, ambiguous
-  outcomes go to ``review``.
+  / ``failed`` come from Twilio's signed status callback.  At most once: an ambiguous
+  outcome is looked up in Twilio's Messages list; ``review`` only when Twilio cannot
+  be asked.
 * **voice** (Twilio calls, ``channels/voice.py``): ``sent`` means Twilio created the call (201
   with a call sid); ``delivered`` comes from the signed status callback ``completed``
   (a person listened, or a voicemail was left: ``answered_by``), and pressing 1 sets

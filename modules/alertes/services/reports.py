@@ -32,11 +32,14 @@ def report(alert: Alert) -> dict:
     """The alert's report, aggregated in SQL (two queries whatever the audience): per
     channel the count in each status and of voice confirmations, first and last hand-over
     to a provider and delivery confirmation (and their delay after "send"), the failure
-    reasons with their counts and the first failed or to-check rows."""
+    reasons with their counts and the first failed or to-check rows; ``sandbox``: the
+    rows sent to the test box (``channels.sandbox``), per channel and in all."""
     statuses = Delivery.Status.values
     rows = (Delivery.objects.filter(alert=alert).values("channel")
             .annotate(**{f"n_{code}": Count("pk", filter=Q(status=code)) for code in statuses},
                       confirmed=Count("pk", filter=Q(acknowledged_at__isnull=False)),
+                      # Sent to the sandbox's test box (no provider): not to a phone.
+                      sandbox=Count("pk", filter=Q(provider_id__startswith="sandbox:")),
                       first_sent=Min("sent_at"), last_sent=Max("sent_at"),
                       first_delivered=Min("delivered_at"), last_delivered=Max("delivered_at"))
             .order_by("channel"))
@@ -51,7 +54,7 @@ def report(alert: Alert) -> dict:
         per_channel[row["channel"]] = counts
         channels.append({
             "channel": row["channel"], "counts": counts, "total": sum(counts.values()),
-            "confirmed": row["confirmed"],
+            "confirmed": row["confirmed"], "sandbox": row["sandbox"],
             "first_sent": row["first_sent"], "last_sent": row["last_sent"],
             "first_delivered": row["first_delivered"],
             "last_delivered": row["last_delivered"],
@@ -62,12 +65,15 @@ def report(alert: Alert) -> dict:
                                                                Delivery.Status.REVIEW])
     reasons = list(failed.values("channel", "status", "error").annotate(n=Count("pk"))
                    .order_by("-n", "channel")[:50])
-    failures = list(failed.values("pk", "channel", "status", "error", "attempts")
-                    .order_by("pk")[:200])
+    # A row to check shows its evidence: the reason (what is known of the attempt), the
+    # reference chosen before the send (an email's Message-ID) and when it was tried.
+    failures = list(failed.values("pk", "channel", "status", "error", "attempts",
+                                  "provider_id", "attempted_at").order_by("pk")[:200])
     sent = [c[k] for c in channels for k in ("first_sent", "last_sent") if c[k]]
     return {"per_channel": per_channel, "channels": channels,
             "total": sum(c["total"] for c in channels),
             "confirmed": sum(c["confirmed"] for c in channels),
+            "sandbox": sum(c["sandbox"] for c in channels),
             "audience": alert.audience_size,
             "first_sent": min(sent) if sent else None, "last_sent": max(sent) if sent else None,
             "reasons": reasons, "failures": failures}

@@ -25,3 +25,19 @@ def reached_unconfirmed(code):
     """Whether addresses of this channel are used without a confirmation (voice, push,
     a plugin's webhook…): they show "Ready" rather than "To confirm"."""
     return not _needs_verification(code)
+
+
+@register.filter
+def failure_reason(error):
+    """A delivery's stored failure reason as the reader's language says it (never the
+    provider's raw "SMS provider not configured" in a French page)."""
+    from ..services.status import describe_error
+
+    return describe_error(error or "")
+
+
+@register.simple_tag
+def colon():
+    """The colon of a label in the page's language: after a non-breaking space in
+    French ("Échec : …"), right after the word in English."""
+    return "\u00a0:" if (get_language() or "").startswith("fr") else ":"

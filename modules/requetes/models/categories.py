@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
@@ -72,6 +73,13 @@ class Category(index.Indexed, ClusterableModel):
                     "a request is. Choose “about 100 m” for problems reported at a home "
                     "(missed collection, water at home), so that no one learns where the "
                     "resident lives."))
+    retention_months = models.PositiveSmallIntegerField(
+        _("retention after closure (months)"), default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(1200)],
+        help_text=_("The city's retention schedule: this many months after a request is "
+                    "closed, the retention job removes what identifies the resident (account, "
+                    "name, email, phone, their comments, photos) and rounds its location to "
+                    "the public precision."))
 
     panels = [
         MultiFieldPanel([FieldPanel("name_fr"), FieldPanel("name_en"),
@@ -84,6 +92,7 @@ class Category(index.Indexed, ClusterableModel):
         FieldPanel("department"),
         FieldPanel("service_level_days"),
         FieldPanel("location_precision"),
+        FieldPanel("retention_months"),
         FieldPanel("order"),
         FieldPanel("active"),
         InlinePanel("questions", label=_("Questions")),

@@ -9,6 +9,14 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from hub.personal_data import (
+    ACCESS_REQUEST_STAFF,
+    CONTENT,
+    IDENTITY,
+    IMAGE,
+    PersonalData,
+)
+
 from .requests import ServiceRequest
 
 
@@ -37,6 +45,12 @@ class RequestEvent(models.Model):
     internal_note = models.TextField(_("internal note"), blank=True)
     by_staff = models.BooleanField(default=False)
     created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+
+    personal_data = PersonalData(
+        purpose=_("A request's history: who did what and what the resident wrote"),
+        retention=_("The category's retention period after closure, then anonymised"),
+        access=ACCESS_REQUEST_STAFF,
+        fields={"actor": IDENTITY, "public_message": CONTENT, "internal_note": CONTENT})
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -79,6 +93,12 @@ class RequestPhoto(models.Model):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                     null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+
+    personal_data = PersonalData(
+        purpose=_("Photos a resident sent with a request"),
+        retention=_("The category's retention period after closure, then deleted"),
+        access=ACCESS_REQUEST_STAFF,
+        fields={"image": IMAGE, "thumbnail": IMAGE, "uploaded_by": IDENTITY})
 
     class Meta:
         ordering = ["created_at", "pk"]

@@ -8,6 +8,17 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from hub.personal_data import (
+    ACCESS_REQUEST_STAFF,
+    CONTACT,
+    CONTENT,
+    IDENTITY,
+    LOCATION,
+    OPINION,
+    TECHNICAL,
+    PersonalData,
+)
+
 from .categories import Category
 
 
@@ -120,6 +131,9 @@ class ServiceRequest(models.Model):
     satisfaction_comment = models.TextField(_("satisfaction comment"), max_length=1000,
                                             blank=True)
     satisfaction_at = models.DateTimeField(_("satisfaction answered"), null=True, blank=True)
+    anonymised_at = models.DateTimeField(
+        _("anonymised"), null=True, blank=True, editable=False, db_index=True,
+        help_text=_("When the retention job removed what identified the resident."))
     # Open311 fields a client may send; kept so that the city can answer the same client.
     media_url = models.URLField(_("media address"), max_length=500, blank=True)
     device_id = models.CharField(_("device id"), max_length=120, blank=True)
@@ -127,6 +141,19 @@ class ServiceRequest(models.Model):
     api_key = models.ForeignKey("requetes.Open311ApiKey", on_delete=models.SET_NULL,
                                 null=True, blank=True, related_name="requests",
                                 verbose_name=_("Open311 client"))
+
+    personal_data = PersonalData(
+        purpose=_("Handle a resident's service request and tell them how it goes"),
+        retention=_("The category's retention period after closure, then anonymised"),
+        access=ACCESS_REQUEST_STAFF,
+        fields={"citizen": IDENTITY, "caller_name": IDENTITY, "caller_email": CONTACT,
+                "caller_phone": CONTACT, "latitude": LOCATION, "longitude": LOCATION,
+                "address": LOCATION, "description": CONTENT, "answers": CONTENT,
+                "followers": IDENTITY, "satisfaction": OPINION,
+                "satisfaction_comment": OPINION, "device_id": TECHNICAL,
+                "account_id": TECHNICAL},
+        exempt={"assigned_to": _("the staff member handling it (staff, not the resident)"),
+                "satisfaction_at": _("a date, with the answer declared above")})
 
     class Meta:
         ordering = ["-created_at"]

@@ -10,6 +10,12 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 
 from hub.i18n import localized
+from hub.personal_data import (
+    ACCESS_ADMINISTRATORS,
+    CONTACT,
+    NOT_PURGED,
+    PersonalData,
+)
 
 
 class Open311ApiKey(models.Model):
@@ -29,6 +35,12 @@ class Open311ApiKey(models.Model):
                                    null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    personal_data = PersonalData(
+        purpose=_("Reach the developer of an Open311 client"), retention=NOT_PURGED,
+        access=ACCESS_ADMINISTRATORS,
+        fields={"contact_email": CONTACT},
+        exempt={"created_by": _("the staff member who issued the key")})
 
     class Meta:
         verbose_name = _("Open311 API key")

@@ -6,11 +6,14 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
+
+from hub.request_limits import body_refusal
 
 from .. import services
 from .rendering import errors
@@ -37,6 +40,11 @@ def open311_view(methods=("GET",)):
                 return view(request, *args, fmt=fmt, **kwargs)
             except Open311Error as error:
                 return errors(fmt, error.status, error.descriptions)
+            except (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent) as error:
+                # A body Django refused to read (over DATA_UPLOAD_MAX_MEMORY_SIZE, too
+                # many fields): the spec's error list naming the limit, not a bare 400.
+                code, message = body_refusal(error)
+                return errors(fmt, code, [message])
         wrapped.__name__ = view.__name__
         wrapped.__doc__ = view.__doc__
         return csrf_exempt(require_http_methods(list(methods))(wrapped))

@@ -22,7 +22,9 @@ One job per file; this package re-exports the names callers use, so they import
 - ``satisfaction`` — the one question after closure;
 - ``staff`` — response templates, bulk actions, the queue's search;
 - ``open311`` — Open311 clients' keys, requests and updates;
-- ``privacy`` — personal data export and erasure (Law 25).
+- ``privacy`` — personal data export and erasure (Law 25);
+- ``retention`` — the retention schedule: closed requests anonymised after their
+  category's period (Law 25).
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -70,6 +72,7 @@ from .public import (
     time_to_acknowledge,
     time_to_resolve,
 )
+from .retention import anonymise_expired
 from .satisfaction import can_answer_satisfaction, record_satisfaction
 from .staff import (
     bulk_transition,
@@ -96,6 +99,7 @@ __all__ = [
     "add_business_days",
     "add_comment",
     "add_internal_note",
+    "anonymise_expired",
     "bulk_transition",
     "can_answer_satisfaction",
     "can_handle",

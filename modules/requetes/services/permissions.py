@@ -46,3 +46,15 @@ def can_handle(user, request: ServiceRequest) -> bool:
 
 def can_view_as_staff(user, request: ServiceRequest) -> bool:
     return (is_administrator(user) or is_intake_agent(user) or can_handle(user, request))
+
+
+def can_view_photos(user, request: ServiceRequest) -> bool:
+    """The photos of a request are its requester's and staff's (the handling department,
+    administrators, intake agents): never a follower's.  Following ("me too") shows the
+    public face of a request (``requetes/public.py``), which has no photos: otherwise a
+    resident could follow every open request and collect every photo by its id."""
+    if not (user and user.is_authenticated):
+        return False
+    if request.citizen_id is not None and request.citizen_id == user.pk:
+        return True
+    return can_view_as_staff(user, request)

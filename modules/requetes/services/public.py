@@ -16,9 +16,22 @@ from .permissions import can_handle
 Status = ServiceRequest.Status
 
 
-def public_events(request: ServiceRequest):
-    return [event for event in request.events.select_related("actor")
-            if event.is_public and event.kind != RequestEvent.Kind.FOLLOWED]
+def public_events(request: ServiceRequest, *, requester: bool = False):
+    """The request's history as its people see it: the public steps (creation, status
+    moves, the department's messages, reopening, merging).  The requester's own
+    comments are theirs: only ``requester=True`` (the requester reading their own
+    request) includes them, and the words they wrote when reopening; a follower gets
+    the public steps only, as Open311 does."""
+    events = [event for event in request.events.select_related("actor")
+              if event.is_public and event.kind != RequestEvent.Kind.FOLLOWED
+              and (requester or event.kind != RequestEvent.Kind.COMMENT or event.by_staff)]
+    if not requester:
+        for event in events:
+            if not event.by_staff:
+                # The step stays (e.g. "reopened"), the requester's words do not.  Only
+                # the instance read here changes; nothing is saved.
+                event.public_message = ""
+    return events
 
 
 def time_to_acknowledge(request: ServiceRequest) -> datetime.timedelta | None:

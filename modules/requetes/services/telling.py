@@ -101,7 +101,9 @@ def _notice_step(event: RequestEvent, old: str, request: ServiceRequest) -> str 
     if event.kind == Kind.REOPENED:
         return notices.REOPENED
     if event.kind == Kind.COMMENT:
-        return notices.MESSAGE if event.by_staff else notices.COMMENT
+        # The requester's own comment is theirs, not a public step: the followers are
+        # not told of it (and the requester wrote it).
+        return notices.MESSAGE if event.by_staff else None
     if event.kind != Kind.STATUS:
         return None
     new = event.to_status
@@ -139,7 +141,9 @@ def _tell_people(request: ServiceRequest, event: RequestEvent, old: str, *, acto
             step=step, recipient=recipient, is_requester=is_requester,
             reference=request.reference, category_fr=category.name_fr,
             category_en=category.name_en, department=request.department.name,
-            public_message=event.public_message, closure_reason_fr=reason_fr,
+            # A follower gets the city's words only, never the requester's (reopening).
+            public_message=event.public_message if is_requester or event.by_staff else "",
+            closure_reason_fr=reason_fr,
             closure_reason_en=reason_en,
             closure_note=request.closure_note if closed else "",
             target=request.duplicate_of.reference if step == notices.MERGED else "",

@@ -11,6 +11,8 @@
   "use strict";
   if (typeof L === "undefined") { return; }
 
+  var ZOOM_TITLES = { fr: ["Zoom avant", "Zoom arrière"], en: ["Zoom in", "Zoom out"] };
+
   function readJson(id) {
     var element = id && document.getElementById(id);
     return element ? JSON.parse(element.textContent) : null;
@@ -20,7 +22,10 @@
     container.hidden = false;
     var wrapper = container.closest("[data-map-wrapper]");
     if (wrapper) { wrapper.hidden = false; }
-    var map = L.map(container, { keyboard: true, scrollWheelZoom: false });
+    var map = L.map(container, { keyboard: true, scrollWheelZoom: false, zoomControl: false });
+    // Leaflet's zoom buttons are titled in English; name them in the page's language.
+    var zoom = ZOOM_TITLES[(document.documentElement.lang || "fr").slice(0, 2)] || ZOOM_TITLES.fr;
+    L.control.zoom({ zoomInTitle: zoom[0], zoomOutTitle: zoom[1] }).addTo(map);
     L.tileLayer(config.tiles, { attribution: config.attribution, maxZoom: 19 }).addTo(map);
     map.fitBounds(config.bounds);
     if (container.dataset.label) {
@@ -84,25 +89,57 @@
   }
 
   function points(container, config) {
+    /* Pins closer than GAP pixels are drawn as one pin listing them all (redrawn at each
+       zoom): overlapping pins are targets too small to hit (WCAG 2.5.8, 24 px). */
+    var GAP = 48;
     var items = readJson(container.dataset.points) || [];
     var map = baseMap(container, config);
-    var bounds = [];
-    items.forEach(function (item) {
-      var marker = L.marker([item.lat, item.lon], { title: item.label, alt: item.label })
-        .addTo(map);
-      var content = document.createElement("div");
-      if (item.url) {
-        var link = document.createElement("a");
-        link.href = item.url;
-        link.textContent = item.label;
-        content.appendChild(link);
-      } else {
-        content.textContent = item.label;
-      }
-      marker.bindPopup(content);
-      bounds.push([item.lat, item.lon]);
-    });
+    var layer = L.layerGroup().addTo(map);
+    var bounds = items.map(function (item) { return [item.lat, item.lon]; });
+
+    function entry(item) {
+      if (!item.url) { return document.createTextNode(item.label); }
+      var link = document.createElement("a");
+      link.href = item.url;
+      link.textContent = item.label;
+      return link;
+    }
+
+    function draw() {
+      layer.clearLayers();
+      var groups = [];
+      items.forEach(function (item) {
+        var point = map.latLngToLayerPoint([item.lat, item.lon]);
+        var group = null;
+        for (var i = 0; i < groups.length && !group; i++) {
+          if (groups[i].point.distanceTo(point) < GAP) { group = groups[i]; }
+        }
+        if (group) { group.items.push(item); } else { groups.push({ point: point, items: [item] }); }
+      });
+      groups.forEach(function (group) {
+        var first = group.items[0];
+        var label = first.label;
+        var content = document.createElement("div");
+        if (group.items.length === 1) {
+          content.appendChild(entry(first));
+        } else {
+          label = (container.dataset.groupLabel || "%s").replace("%s", group.items.length);
+          var list = document.createElement("ul");
+          group.items.forEach(function (item) {
+            var li = document.createElement("li");
+            li.appendChild(entry(item));
+            list.appendChild(li);
+          });
+          content.appendChild(list);
+        }
+        L.marker([first.lat, first.lon], { title: label, alt: label }).bindPopup(content)
+          .addTo(layer);
+      });
+    }
+
     if (bounds.length) { map.fitBounds(bounds, { maxZoom: 16, padding: [20, 20] }); }
+    map.on("zoomend", draw);
+    draw();
   }
 
   Array.prototype.forEach.call(document.querySelectorAll(".requetes-map"), function (el) {
