@@ -603,6 +603,12 @@ EXACT.update({
                                              admin_screen(**ALERT_WRITERS)),
     "admin/alertes/abonnes/importer/": Exact("/admin/alertes/abonnes/importer/",
                                              admin_screen(**ALERT_WRITERS)),
+    # The alert list (its rows' sending states are counted by alertes' own index view)
+    # and the list's filtered results that Wagtail fetches.
+    "admin/snippets/alertes/alert/": Exact("/admin/snippets/alertes/alert/",
+                                           admin_screen(**ALERT_READERS)),
+    "admin/snippets/alertes/alert/results/": Exact("/admin/snippets/alertes/alert/results/",
+                                                   admin_screen(**ALERT_READERS)),
     "admin/snippets/alertes/alert/add/": Exact("/admin/snippets/alertes/alert/add/",
                                                admin_screen(**ALERT_WRITERS)),
     "admin/snippets/alertes/alert/edit/<int:pk>/": Exact(

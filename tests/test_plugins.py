@@ -237,9 +237,11 @@ def test_hook_hub_search_sources(db):
     from django.db.models import QuerySet
 
     sources = manager.collect("hub_search_sources")
-    assert sources, "the news and service-link modules contribute sources"
+    assert sources, "the news, service-link and alert modules contribute sources"
     assert all(isinstance(source, QuerySet) for source in sources)
-    with override_settings(HUB_DISABLED_MODULES=["actualites", "liens_services", "requetes"]):
+    assert "alertes.Alert" in {source.model._meta.label for source in sources}
+    with override_settings(HUB_DISABLED_MODULES=["actualites", "liens_services", "requetes",
+                                                 "alertes"]):
         assert manager.collect("hub_search_sources") == []
 
 

@@ -79,7 +79,7 @@ def test_scheduled_page_and_alert_go_out_with_only_make_runs_processes(
         scheduler = manage("hub", "scheduler", env=env, log=logs["scheduler"])
         try:
             wait_for(logs["scheduler"], "Scheduler ", 120)
-            wait_for(logs["worker"], "Starting worker", 120)
+            wait_for(logs["worker"], "Task worker started", 120)
 
             due = timezone.now() + timedelta(seconds=5)
             # The editor's "publish" with a go-live time: a scheduled revision, not live.

@@ -78,8 +78,23 @@ class HomePage(FastChildRoutingMixin, Page):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context["tiles"] = module_tiles(request)
-        context["sections"] = collect_sorted("hub_home_sections", request=request)
+        context["sections"] = home_sections(request)
         return context
+
+
+def home_sections(request) -> list[dict]:
+    """The sections modules contribute to the home page (alerts in force, latest
+    news…).  Like the banners, anonymous visitors share them: kept a few seconds per
+    language (``HUB_FRAGMENT_CACHE_SECONDS``) rather than querying every module for
+    each visit of the busiest page; a signed-in visitor gets the hook called for them."""
+    from django.utils.translation import get_language
+
+    from hub.cache import is_anonymous_request, memoize_public
+
+    if not is_anonymous_request(request):
+        return collect_sorted("hub_home_sections", request=request)
+    return memoize_public("home-sections", [get_language() or ""],
+                          lambda: collect_sorted("hub_home_sections", request=request))
 
 
 def module_tiles(request) -> list[dict]:

@@ -278,8 +278,9 @@ def load_resident_requests(categories: dict[str, Category], agents=None) -> None
         return
     answered = services.create_request(
         actor=resident, category=categories["voirie"], channel="web",
-        description="Nid-de-poule profond devant le 41, rue Victoria, côté nord.",
-        latitude=45.2556, longitude=-74.1320, address="41, rue Victoria",
+        description="Nid-de-poule profond sur la rue Victoria, à l'angle de la rue "
+                    "Salaberry, côté nord.",
+        latitude=45.2553, longitude=-74.1327, address="Victoria et Salaberry",
         answers={"largeur_cm": "40"}, description_public=True,
         submission_key=uuid.uuid5(NAMESPACE, "resident-pothole"))
     services.create_request(

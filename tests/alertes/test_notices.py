@@ -241,7 +241,8 @@ def test_the_received_list_shows_notices_with_their_truthful_state(
     page = client.get("/fr/mon-espace/").content.decode()
     assert "Demande reçue" in page and "Demande fermée" in page
     assert "Avis d&#x27;ébullition" in page
-    assert "HTTP 400 Twilio 21211" in page  # the failure's reason
+    # The failure's reason, in the page's language, with Twilio's own status and code.
+    assert "Twilio l’a refusé (HTTP 400, erreur 21211)" in page
     assert "Échec" in page or "Failed" in page
     assert 'href="https://ville.example/fr/requetes/2026-00042/"' in page
 

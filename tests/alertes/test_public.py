@@ -217,7 +217,10 @@ def test_demo_data_is_idempotent(site):
     demo.load()
     assert counts == (Subscriber.objects.count(), Address.objects.count(),
                       Delivery.objects.count(), Alert.objects.count())
-    assert counts[0] >= 500 and counts[3] == 3 and counts[2] > 100
+    # The sent alerts, their corrections (CAP Update/Cancel) and the one awaiting approval.
+    expected_alerts = len(demo.ALERTS) + len(demo.CORRECTIONS) + 1
+    assert counts[0] >= 500 and counts[3] == expected_alerts and counts[2] > 100
+    assert Alert.objects.filter(title_fr=demo.PENDING["title_fr"]).count() == 1
     assert Delivery.objects.filter(status="failed").exists()
 
 
