@@ -73,7 +73,9 @@ def test_scheduled_page_and_alert_go_out_with_only_make_runs_processes(
                                      name_en="Tree pickup")
         make_subscriber(email="residente@example.com", topics=[topic])
 
-        env = process_env(url, tmp_path, EMAIL_URL=f"smtp://127.0.0.1:{settings.EMAIL_PORT}")
+        # LOG_LEVEL=DEBUG: under DEBUG (as make run) routine lines such as "Enqueued …" are DEBUG.
+        env = process_env(url, tmp_path, EMAIL_URL=f"smtp://127.0.0.1:{settings.EMAIL_PORT}",
+                          LOG_LEVEL="DEBUG")
         logs = {name: tmp_path / f"{name}.log" for name in ("worker", "scheduler")}
         worker = manage("db_worker", env=env, log=logs["worker"])
         scheduler = manage("hub", "scheduler", env=env, log=logs["scheduler"])
