@@ -8,7 +8,7 @@ from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.urls import include, path, re_path
 from django.views.i18n import set_language
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 from oauth2_provider.views import ConnectDiscoveryInfoView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
@@ -59,7 +59,7 @@ urlpatterns = [
     path("api/v1/", include(build_api_urls())),
     path("api/v2/", wagtail_api_router.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    path("api/docs/", api_views.ApiDocsView.as_view(url_name="api_schema"), name="api_docs"),
     # Where the docs' "Authorize" button comes back after signing in (Swagger UI's default
     # oauth2RedirectUrl, next to the page): Swagger UI's redirect page, local script.
     path("api/docs/oauth2-redirect.html", api_views.swagger_oauth2_redirect,

@@ -3,6 +3,7 @@
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularSwaggerView
 from rest_framework import generics, serializers
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -101,12 +102,29 @@ class SearchView(APIView):
             return Response([hit.as_dict() for hit in hits])
 
 
+# The docs page, its "Authorize" popup (/o/authorize/, the sign-in and consent screens) and
+# the redirect page are all on the hub's origin, so they share one opener policy: the
+# hub's ``same-origin``.  drf-spectacular sends ``unsafe-none`` on the docs page (made for
+# providers on other origins); against /o/authorize/'s ``same-origin`` that mismatch puts
+# the popup in a new browsing context group, severs ``window.opener``, and the code never
+# comes back to Swagger UI.  Matching policies keep the popup attached, and no page of the
+# hub has to weaken its own.
+DOCS_OPENER_POLICY = "same-origin"
+
+
+class ApiDocsView(SpectacularSwaggerView):
+    """``/api/docs/``: drf-spectacular's Swagger UI with the hub's opener policy."""
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        response["Cross-Origin-Opener-Policy"] = DOCS_OPENER_POLICY
+        return response
+
+
 def swagger_oauth2_redirect(request):
     """Where the docs' "Authorize" button comes back (Swagger UI's default oauth2RedirectUrl,
-    next to the page): Swagger UI's own redirect page, its script from the local sidecar.
-    Served here, not by a redirect to the static file, with the docs page's
-    Cross-Origin-Opener-Policy.  Not enough yet in a real browser: /o/authorize/ sends
-    ``same-origin``, which severs the popup from the docs page (see the issue 13 report)."""
+    next to the page): Swagger UI's own redirect page, its script from the local sidecar,
+    served here with the docs page's opener policy so it still sees ``window.opener``."""
     from django.http import HttpResponse
     from django.templatetags.static import static
     from django.utils.html import escape
@@ -116,8 +134,7 @@ def swagger_oauth2_redirect(request):
         '<!doctype html><html lang="en-US"><head><meta charset="utf-8">'
         "<title>Swagger UI: OAuth2 Redirect</title></head>"
         f'<body><script src="{escape(script)}"></script></body></html>')
-    # The docs page's own policy (drf-spectacular sets it on SpectacularSwaggerView).
-    response["Cross-Origin-Opener-Policy"] = "unsafe-none"
+    response["Cross-Origin-Opener-Policy"] = DOCS_OPENER_POLICY
     return response
 
 

@@ -15,10 +15,6 @@ EMAIL = "marc.leduc@example.com"
 PASSWORD = "Un-mot-de-passe-solide-2024"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Known gap (issue 13): the docs page (drf-spectacular) sends COOP unsafe-none and "
-    "/o/authorize/ sends same-origin, so the Authorize popup loses its opener and never "
-    "hands the code back; everything up to the consent and the redirect page works"))
 def test_docs_explain_sign_in_and_authorize_signs_in_with_pkce(context, page, demo_site):
     from oauth2_provider.models import get_access_token_model, get_application_model
     from playwright.sync_api import expect
