@@ -243,3 +243,26 @@ def test_the_projects_api_still_parses_json_only():
     for view in (edit_translation.edit_string_translation, edit_translation.edit_override):
         assert {p.media_type for p in view.cls.parser_classes} == {
             "application/json", "multipart/form-data", "application/x-www-form-urlencoded"}
+
+
+@pytest.mark.parametrize("group", ["Rédacteurs", "Agents de communication", "Administrateurs"])
+def test_staff_who_write_pages_may_submit_them_for_translation(client, french_news, group):
+    """wagtail-localize grants its permission to Wagtail's "Editors" and "Moderators",
+    groups the hub renames; the hub's writers get it from the hub's migration."""
+    from tests.conftest import make_user
+
+    writer = make_user(f"ecrit.{group[:5].lower()}@example.com", is_staff=True, groups=[group])
+    client.force_login(writer)
+    assert writer.has_perm("wagtail_localize.submit_translation")
+    assert client.get(f"/admin/localize/submit/page/{french_news.pk}/").status_code == 200
+    edit = client.get(f"/admin/pages/{french_news.pk}/edit/").content.decode()
+    assert f"/admin/localize/submit/page/{french_news.pk}/" in edit  # "Traduire cette page"
+
+
+def test_service_agents_may_not_submit_pages_for_translation(client, french_news):
+    from tests.conftest import make_user
+
+    agent = make_user("agent.saisie@example.com", is_staff=True, groups=["Agents de service"])
+    client.force_login(agent)
+    assert not agent.has_perm("wagtail_localize.submit_translation")
+    assert client.get(f"/admin/localize/submit/page/{french_news.pk}/").status_code in (302, 403)
