@@ -201,12 +201,37 @@ class DeviceSerializer(serializers.Serializer):
         return data
 
 
+class VerificationSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(choices=["link", "code"])
+    state = serializers.ChoiceField(
+        choices=["sent", "sandbox", "failed", "pending"],
+        help_text="sent: the provider accepted it; sandbox: no provider on this test "
+                  "server, it went to the test box; failed: see detail; pending: not "
+                  "handed over yet")
+    detail = serializers.CharField(help_text="What to tell the user, in their language.")
+
+
 class AddressSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     channel = serializers.CharField()
     address = serializers.CharField()
     verified = serializers.BooleanField()
     failing = serializers.BooleanField()
+    verification = VerificationSerializer(
+        required=False, help_text="Only in the answer that adds an unverified email or "
+                                  "mobile: what became of its confirmation link or code.")
+
+
+def verification_dict(address: Address) -> dict | None:
+    """What became of the confirmation just sent to a new address (a link by email, a
+    code by SMS), so an app tells its user the truth: "sent" only when the provider took
+    it, the reason when it did not."""
+    outcome = getattr(address, "code_sending", None)
+    if outcome is None:
+        return None
+    by_email = address.channel == Channel.EMAIL
+    return {"method": "link" if by_email else "code", "state": outcome.state,
+            "detail": outcome.message(by_email)}
 
 
 def address_dict(address: Address) -> dict:
@@ -333,7 +358,11 @@ class MySubscriptionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                 actor=request.user)
         except ValidationError as exc:
             return _bad_request(_renamed(exc, field))
-        return Response(address_dict(address), status=status.HTTP_201_CREATED)
+        answer = address_dict(address)
+        verification = verification_dict(address)
+        if verification is not None:
+            answer["verification"] = verification
+        return Response(answer, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={204: None}, parameters=[ADDRESS_ID])
     @action(detail=False, methods=["delete"], url_path=r"addresses/(?P<address_id>[0-9]+)")
@@ -385,7 +414,11 @@ class MySubscriptionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                                          method=ConsentRecord.Method.API)
         except ValidationError as exc:
             return _bad_request(exc)
-        return Response(address_dict(address), status=status.HTTP_201_CREATED)
+        answer = address_dict(address)
+        verification = verification_dict(address)
+        if verification is not None:
+            answer["verification"] = verification
+        return Response(answer, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={204: None}, parameters=[ADDRESS_ID])
     @action(detail=False, methods=["delete"], url_path=r"devices/(?P<address_id>[0-9]+)")

@@ -85,21 +85,13 @@ def received_messages(request):
         "entries": services.messages_received(request.user)})
 
 
-def _say_code_outcome(request, outcome, sent: str) -> None:
-    """What became of a texted code, as it happened (``services.CodeSending``): "sent"
-    only when the provider accepted it."""
+def _say_code_outcome(request, outcome, sent: str = "", by_email: bool = False) -> None:
+    """What became of a texted code or a mailed link, as it happened
+    (``services.CodeSending``): "sent" only when the provider accepted it."""
     state = getattr(outcome, "state", "pending")
-    if state == "sent":
-        messages.success(request, sent)
-    elif state == "sandbox":
-        messages.info(request, _("No SMS provider is configured on this test server: the "
-                                 "code was put in the test box instead of being texted."))
-    elif state == "failed":
-        messages.error(request, _("The code could not be sent: %(reason)s") % {
-            "reason": outcome.reason})
-    else:
-        messages.info(request, _("The code is being sent; if it does not arrive, ask for "
-                                 "a new code in a minute."))
+    level = {"sent": messages.success, "failed": messages.error}.get(state, messages.info)
+    level(request, outcome.message(by_email, sent) if outcome is not None
+          else services.CodeSending().message(by_email, sent))
 
 
 @login_required
@@ -142,7 +134,8 @@ def subscription(request):
             address_form.add_error(None if hasattr(exc, "error_dict") else "value", exc)
         else:
             if address.channel == Channel.EMAIL and not address.verified:
-                messages.success(request, _("We sent a confirmation link to this address."))
+                _say_code_outcome(request, getattr(address, "code_sending", None),
+                                  by_email=True)
             elif address.channel == Channel.SMS and not address.verified:
                 _say_code_outcome(request, getattr(address, "code_sending", None),
                                   _("We sent a 6-digit code to this number."))

@@ -220,3 +220,67 @@ def test_the_emergency_override_is_shown_and_the_boxes_locked(client, officer, n
         assert f"Cases cochées{NBSP}: Courriel" in text, url
     edit = page_text(client.get(f"/admin/snippets/alertes/alert/edit/{emergency.pk}/"))
     assert 'name="channels"' in edit and "disabled" in edit
+
+
+# --- the same outcome in the API (an app tells its user the truth too) ---------------------
+
+API = "/api/v1/alert-subscription/"
+
+
+def api_post(client, path, data):
+    return client.post(API + path, data, content_type="application/json",
+                       HTTP_ACCEPT_LANGUAGE="fr")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_api_phone_without_a_provider_says_the_code_was_not_sent(citizen_client, no_sandbox):
+    response = api_post(citizen_client, "phones/", {"number": "450 555-1234"})
+    assert response.status_code == 201
+    assert response.json()["verification"] == {
+        "method": "code", "state": "failed",
+        "detail": f"Le code n’a pas pu être envoyé{NBSP}: Aucun fournisseur SMS n’est "
+                  "configuré."}
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_api_address_refused_by_twilio_says_why(citizen_client, twilio):
+    twilio.mode = "invalid"
+    response = api_post(citizen_client, "addresses/", {"channel": "sms",
+                                                       "address": "450 555-1234"})
+    verification = response.json()["verification"]
+    assert verification["state"] == "failed"
+    assert "Twilio l’a refusé (HTTP 400, erreur 21211)" in verification["detail"]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_api_phone_accepted_by_twilio_says_sent(citizen_client, twilio):
+    response = api_post(citizen_client, "phones/", {"number": "450 555-1234"})
+    assert response.json()["verification"] == {
+        "method": "code", "state": "sent",
+        "detail": "Nous avons envoyé un code à 6 chiffres à ce numéro."}
+    assert len(twilio.bodies("+14505551234")) == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_api_email_link_refused_by_the_mail_server_says_so(citizen_client, smtp):
+    smtp.plan["nouvelle@example.com"] = ["550"]
+    response = api_post(citizen_client, "addresses/", {"channel": "email",
+                                                       "address": "nouvelle@example.com"})
+    assert response.status_code == 201
+    verification = response.json()["verification"]
+    assert (verification["method"], verification["state"]) == ("link", "failed")
+    assert verification["detail"].startswith("Le lien de confirmation n’a pas pu être envoyé")
+    assert not smtp.messages
+    # The mail server takes the next one: the web page then says the link was sent.
+    response = citizen_client.post(URL, {"action": "add_address", "channel": "email",
+                                         "value": "autre@example.com"}, follow=True)
+    assert "Nous avons envoyé un lien de confirmation à cette adresse." in page_text(response)
+    assert smtp.received()["autre@example.com"] == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_api_verified_or_non_confirmed_channels_carry_no_verification(citizen_client, twilio):
+    response = api_post(citizen_client, "phones/", {"number": "450 555-1234",
+                                                    "channel": "voice"})
+    assert response.status_code == 201
+    assert "verification" not in response.json()

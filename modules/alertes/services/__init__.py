@@ -21,6 +21,7 @@ a circle imports the file itself (``services.outbox``).
 
 from ..phones import normalize_phone
 from .addresses import (
+    CodeSending,
     account_email_offer,
     add_account_email,
     add_address,
@@ -93,6 +94,7 @@ __all__ = [
     "IMPORT_MAX_BYTES",
     "MAX_ATTEMPTS",
     "AlertError",
+    "CodeSending",
     "account_email_offer",
     "active_alerts",
     "add_account_email",

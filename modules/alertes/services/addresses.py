@@ -10,6 +10,7 @@ import hmac
 import logging
 import re
 import secrets
+import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -76,7 +77,11 @@ def add_address(subscriber: Subscriber, channel: str, value: str, *, method: str
         record_consent(subscriber, ConsentRecord.Action.GIVEN, f"channel:{channel}", method,
                        actor)
     if not address.verified and channel == Channel.EMAIL:
-        transaction.on_commit(lambda: send_email_verification(address))
+        # The link is mailed once this transaction commits; its outcome is kept the same
+        # way as a texted code's, so nobody is told "sent" when the mail server refused.
+        outcome = CodeSending()
+        address.code_sending = outcome
+        transaction.on_commit(lambda: _mail_link(address, outcome))
     elif not address.verified and channel == Channel.SMS:
         # What became of the code (known once this transaction commits): the page says
         # "sent" only when the provider took it.
@@ -119,6 +124,27 @@ def send_email_verification(address: Address) -> None:
                   None, [address.value])
 
 
+def _mail_link(address: Address, outcome: CodeSending) -> None:
+    try:
+        send_email_verification(address)
+    except (OSError, smtplib.SMTPException) as exc:  # refused, unreachable, timed out
+        logger.warning("Confirmation link could not be mailed", exc_info=True)
+        outcome.state, outcome.error = "failed", _smtp_error(exc)
+    else:
+        outcome.state = "sent"
+
+
+def _smtp_error(exc: Exception) -> str:
+    """The failure in the words the delivery errors use (``describe_error`` translates
+    them): "SMTP 550: recipient refused", not a dict of recipients."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused) and exc.recipients:
+        code = next(iter(exc.recipients.values()))[0]
+        return f"SMTP {code}: recipient refused"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"SMTP {exc.smtp_code}: {exc.smtp_error!r}"[:400]
+    return f"SMTP: {exc or exc.__class__.__name__}"[:400]
+
+
 def verify_email(token: str) -> Address:
     """Verify an email address from its signed link.  Raises ``tokens.BadToken``."""
     address_id, value = tokens.read_verify_token(token)
@@ -148,6 +174,23 @@ class CodeSending:
         from .status import describe_error
 
         return describe_error(self.error)
+
+    def message(self, by_email: bool = False, sent: str = "") -> str:
+        """What to tell the person, in the active language: ``sent`` (or the default
+        "we sent…") only when the provider took the code or the link; the reason when it
+        did not.  One wording for the web page and the API."""
+        if self.state == "sent":
+            return sent or (_("We sent a confirmation link to this address.") if by_email
+                            else _("We sent a 6-digit code to this number."))
+        if self.state == "sandbox":
+            return _("No SMS provider is configured on this test server: the code was put "
+                     "in the test box instead of being texted.")
+        if self.state == "failed":
+            failed = (_("The confirmation link could not be sent: %(reason)s") if by_email
+                      else _("The code could not be sent: %(reason)s"))
+            return failed % {"reason": self.reason}
+        return _("The code is being sent; if it does not arrive, ask for a new code in a "
+                 "minute.")
 
 
 def send_sms_code(address: Address, *, now: datetime | None = None) -> CodeSending:
