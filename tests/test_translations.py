@@ -68,6 +68,20 @@ def test_placeholders_are_kept(app):
     assert not problems, f"{app}: placeholders differ: " + "; ".join(problems)
 
 
+_STRAIGHT_APOSTROPHE = re.compile(r"(?<=[A-Za-zÀ-ÿ])'(?=[A-Za-zÀ-ÿ])")
+_SPACE_BEFORE_PUNCTUATION = re.compile(r" [:;?!](?=\s|$|<|\))")
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_french_typography_in_the_catalog(app):
+    """Québec French typography in every translation, wherever it is shown (pages, emails,
+    SMS, the admin, CSV headers): the typographic apostrophe, and a non-breaking space
+    before « : ; ? ! » (a plain space there lets the sign wrap to the next line)."""
+    problems = [text for entry in live_entries(app) for text in translation(entry)
+                if _STRAIGHT_APOSTROPHE.search(text) or _SPACE_BEFORE_PUNCTUATION.search(text)]
+    assert not problems, f"{app}/locale/fr: " + "; ".join(map(repr, problems[:20]))
+
+
 def _placeholders(text: str) -> set[str]:
     return set(re.findall(r"%\([a-zA-Z0-9_]+\)[sdif]", text))
 

@@ -57,19 +57,27 @@ def test_report_csv_columns_and_safe_cells(client, officer, topics):
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert rows[0] == ["channel", "deliveries", "queued", "sending", "sent", "delivered",
-                       "failed", "review", "voice_confirmed", "first_sent", "last_sent",
-                       "seconds_to_first_sent", "seconds_to_last_sent", "first_delivered",
-                       "last_delivered", "seconds_to_first_delivered",
-                       "seconds_to_last_delivered"]
-    voice = next(r for r in rows if r and r[0] == "voice")
+    # In the officer's language, as the report page: labels, never codes.
+    assert rows[0] == ["Canal", "Envois", "En file d’attente", "Envoi en cours", "Envoyé", "Livré",
+                       "Échec", "À vérifier", "Appels confirmés",
+                       "Première remise au fournisseur", "Dernière remise au fournisseur",
+                       "Secondes jusqu’à la première remise",
+                       "Secondes jusqu’à la dernière remise", "Première livraison confirmée",
+                       "Dernière livraison confirmée",
+                       "Secondes jusqu’à la première livraison confirmée",
+                       "Secondes jusqu’à la dernière livraison confirmée"]
+    voice = next(r for r in rows if r and r[0] == "Appel téléphonique")
     assert voice[1] == "2" and voice[5] == "1" and voice[6] == "1" and voice[8] == "1"
     assert voice[11] == "3.0" and voice[16] == "9.0"
-    total = next(r for r in rows if r and r[0] == "total")
+    total = next(r for r in rows if r and r[0] == "Total")
     assert total[1] == "5" and total[8] == "1"
-    reasons = rows[rows.index(["failure_channel", "failure_status", "failure_reason",
-                               "count"]) + 1:]
-    assert ["voice", "failed", "'=HYPERLINK(\"x\")", "1"] in reasons  # no formula runs
+    reasons = rows[rows.index(["Canal", "Statut", "Raison", "Réponse du fournisseur",
+                               "Nombre"]) + 1:]
+    # The reason in words beside the provider's own; no formula runs.
+    assert ["Appel téléphonique", "Échec",
+            "Réponse du fournisseur\u00a0: =HYPERLINK(\"x\")",
+            "'=HYPERLINK(\"x\")", "1"] in reasons, reasons
+    assert not any(code in row for row in rows for code in ("voice", "failed", "sms"))
 
 
 def test_report_page_shows_confirmations(client, officer, topics):

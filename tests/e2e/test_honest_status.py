@@ -97,7 +97,7 @@ def test_an_alert_with_failed_channels_shows_its_failures(fr_context, live_serve
         plan = page.locator("[data-sending-plan]")
         expect(plan).to_contain_text(f"Urgence{NBSP}: envoyée sur tous les canaux")
         expect(plan).to_contain_text(f"Cases cochées{NBSP}: Courriel")
-        page.get_by_role("button", name="Envoyer l'urgence maintenant").click()
+        page.get_by_role("button", name="Envoyer l’urgence maintenant").click()
         page.wait_for_load_state()
 
         rows = dict(Delivery.objects.filter(alert=alert).values_list("channel", "status")

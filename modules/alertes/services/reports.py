@@ -16,6 +16,7 @@ from django.db.models import (
     Q,
 )
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..models import (
     Address,
@@ -79,16 +80,26 @@ def report(alert: Alert) -> dict:
             "reasons": reasons, "failures": failures}
 
 
-REPORT_COLUMNS = ["channel", "deliveries", *Delivery.Status.values, "voice_confirmed",
-                  "first_sent", "last_sent", "seconds_to_first_sent", "seconds_to_last_sent",
-                  "first_delivered", "last_delivered", "seconds_to_first_delivered",
-                  "seconds_to_last_delivered"]
+def report_columns() -> list[str]:
+    """The CSV's header, in the active language: the file is read by city staff in a
+    spreadsheet, so it names things as the report page does (a status's label, never its
+    code)."""
+    return [_("Channel"), _("Deliveries"),
+            *(str(label) for label in Delivery.Status.labels), _("Calls confirmed"),
+            _("First hand-over"), _("Last hand-over"),
+            _("Seconds to first hand-over"), _("Seconds to last hand-over"),
+            _("First delivery confirmed"), _("Last delivery confirmed"),
+            _("Seconds to first delivery confirmed"), _("Seconds to last delivery confirmed")]
 
 
 def report_rows(alert: Alert) -> Iterator[list]:
-    """The report as CSV rows: a header, one line per channel, a total line, then the
-    failure reasons.  Text cells that a spreadsheet would run as a formula are
-    neutralised."""
+    """The report as CSV rows in the active language: a header, one line per channel, a
+    total line, then the failure reasons (described as on the report page, with the
+    provider's own words beside them).  Text cells that a spreadsheet would run as a
+    formula are neutralised."""
+    from ..channels import channel_label
+    from .status import describe_error, status_label
+
     data = report(alert)
 
     def when(value):
@@ -97,22 +108,24 @@ def report_rows(alert: Alert) -> Iterator[list]:
     def secs(value):
         return "" if value is None else f"{value:.1f}"
 
-    yield REPORT_COLUMNS
+    yield report_columns()
     for c in data["channels"]:
-        yield [c["channel"], c["total"], *(c["counts"][code] for code in Delivery.Status.values),
+        yield [channel_label(c["channel"]), c["total"],
+               *(c["counts"][code] for code in Delivery.Status.values),
                c["confirmed"], when(c["first_sent"]), when(c["last_sent"]),
                secs(c["to_first_sent"]), secs(c["to_last_sent"]),
                when(c["first_delivered"]), when(c["last_delivered"]),
                secs(c["to_first_delivered"]), secs(c["to_last_delivered"])]
     totals = {code: sum(c["counts"][code] for c in data["channels"])
               for code in Delivery.Status.values}
-    yield ["total", data["total"], *totals.values(), data["confirmed"],
+    yield [_("Total"), data["total"], *totals.values(), data["confirmed"],
            when(data["first_sent"]), when(data["last_sent"]), "", "", "", "", "", ""]
     if data["reasons"]:
         yield []
-        yield ["failure_channel", "failure_status", "failure_reason", "count"]
+        yield [_("Channel"), _("Status"), _("Reason"), _("Provider's answer"), _("Count")]
         for reason in data["reasons"]:
-            yield [reason["channel"], reason["status"], csv_safe(reason["error"]),
+            yield [channel_label(reason["channel"]), status_label(reason["status"]),
+                   csv_safe(describe_error(reason["error"])), csv_safe(reason["error"]),
                    reason["n"]]
 
 
