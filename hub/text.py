@@ -1,5 +1,5 @@
-"""Text helpers shared by the hub and the modules: accent folding and reading uploaded
-CSV files.
+"""Text helpers shared by the hub and the modules: accent folding, reading uploaded
+CSV files, and durations as a person reads them.
 
 Pure: no database import, so models and services alike may use it.
 
@@ -70,3 +70,26 @@ def dict_reader(text: str) -> csv.DictReader:
     lines = text.splitlines()
     delimiter = sniff_delimiter(lines[0] if lines else "")
     return csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+
+def human_duration(seconds: float | None) -> str:
+    """A duration as a person reads it, in the active language: "21 s", "5 min",
+    "3 h 20 min", "3 j 4 h" (never ``0:00:21.864933``); "" for ``None``."""
+    if seconds is None:
+        return ""
+    seconds = max(0, int(seconds))  # 21.86 s is 21 s, as a stopwatch shows
+    if seconds < 60:
+        return _("%(seconds)s s") % {"seconds": seconds}
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return _("%(minutes)s min") % {"minutes": minutes}
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        if not minutes:
+            return _("%(hours)s h") % {"hours": hours}
+        return _("%(hours)s h %(minutes)s min") % {"hours": hours, "minutes": minutes}
+    hours = round(seconds / 3600)
+    days, hours = divmod(hours, 24)
+    if not hours:
+        return _("%(days)s d") % {"days": days}
+    return _("%(days)s d %(hours)s h") % {"days": days, "hours": hours}

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from django.utils import formats
 from django.utils.translation import gettext as _
 
-from .durations import human_duration
+from hub.text import human_duration
 
 WIDTH = 640
 ROW = 46  # a horizontal bar's row: its label above, the bar below

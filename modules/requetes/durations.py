@@ -11,7 +11,6 @@ from collections import defaultdict
 
 from django.db import connection, transaction
 from django.db.models import F, FloatField, Func
-from django.utils.translation import gettext as _
 
 
 class SecondsBetween(Func):
@@ -139,26 +138,3 @@ def _apply_durations(durations, total, per_department, per_category) -> None:
 def _rounded(seconds: float | None) -> float | None:
     """Whole seconds: julianday() arithmetic carries sub-millisecond noise."""
     return None if seconds is None else float(round(seconds))
-
-
-def human_duration(seconds: float | None) -> str:
-    """A duration as a person reads it, in the active language: "21 s", "5 min",
-    "3 h 20 min", "3 j 4 h" (never ``0:00:21.864933``); "" for ``None``."""
-    if seconds is None:
-        return ""
-    seconds = max(0, int(seconds))  # 21.86 s is 21 s, as a stopwatch shows
-    if seconds < 60:
-        return _("%(seconds)s s") % {"seconds": seconds}
-    minutes = round(seconds / 60)
-    if minutes < 60:
-        return _("%(minutes)s min") % {"minutes": minutes}
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        if not minutes:
-            return _("%(hours)s h") % {"hours": hours}
-        return _("%(hours)s h %(minutes)s min") % {"hours": hours, "minutes": minutes}
-    hours = round(seconds / 3600)
-    days, hours = divmod(hours, 24)
-    if not hours:
-        return _("%(days)s d") % {"days": days}
-    return _("%(days)s d %(hours)s h") % {"days": days, "hours": hours}

@@ -144,3 +144,17 @@ def test_subscriber_list_is_for_officers(client, agent_a, editor, citizen):
         assert client.get("/admin/alertes/abonnes/").status_code == 302
     client.force_login(citizen)
     assert "login" in client.get("/admin/alertes/abonnes/")["Location"]
+
+
+def test_report_page_gives_delays_as_a_person_reads_them(client, officer, topics):
+    """Tenths of a second under a minute, then minutes and hours; never 3725.0 s."""
+    alert = sent_alert(officer, topics)
+    late = Delivery.objects.get(alert=alert, channel="sms")
+    late.delivered_at = alert.sent_at + timedelta(seconds=3725)
+    late.save(update_fields=["delivered_at"])
+    client.force_login(officer)
+    page = client.get(f"/admin/alertes/{alert.pk}/rapport/").content.decode()
+    sms_row = next(row for row in page.split("<tr>")
+                   if row.startswith('<th scope="row">Texto (SMS)'))
+    assert "1,0 s" in sms_row and "1 h 2 min" in sms_row, sms_row
+    assert "3725" not in page and "0:00:" not in page

@@ -19,8 +19,11 @@ import re
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from hub.text import human_duration
 
 from ..channels import available_channels, channel_label
 from ..models import Alert, Delivery
@@ -173,11 +176,25 @@ def summary_from_counts(alert: Alert, per_channel: dict) -> Summary:
     return result
 
 
+def delay_text(seconds: float | None) -> str:
+    """A delay after "send" as a person reads it: tenths under a minute, where an
+    emergency's hand-over is measured ("0,4 s", "21,9 s"), then "5 min", "1 h 5 min";
+    "—" when nothing happened yet."""
+    if seconds is None:
+        return "—"
+    if seconds < 59.95:
+        return _("%(seconds)s s") % {"seconds": number_format(seconds, 1)}
+    return human_duration(seconds)
+
+
 def humanize_report(report: dict) -> dict:
     """``report()`` with the labels staff read: the channels' names, the statuses and
     the failure reasons in the active language (the codes kept as they were)."""
     for row in report.get("channels", []):
         row["label"] = str(channel_label(row["channel"]))
+        # Delays after "send" as a person reads them ("21 s", "1 h 5 min"), not 3725.0 s.
+        for key in ("to_first_sent", "to_last_sent", "to_first_delivered", "to_last_delivered"):
+            row[f"{key}_text"] = delay_text(row.get(key))
     for row in list(report.get("reasons", [])) + list(report.get("failures", [])):
         row["channel_label"] = str(channel_label(row["channel"]))
         row["status_label"] = status_label(row["status"])
