@@ -238,6 +238,7 @@ def load(admin_email: str = ADMIN_EMAIL, admin_password: str = ADMIN_PASSWORD) -
     _resident(RESIDENT_EMAIL, admin_password)
     from hub import demo_partner
 
-    if demo_partner.enabled():  # the partner service's OIDC client (development only)
+    if demo_partner.enabled():  # the partner's and the API docs' clients (development only)
         demo_partner.ensure_client()
+        demo_partner.ensure_docs_client()
     hooks().hub_demo_data()

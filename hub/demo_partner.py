@@ -37,6 +37,11 @@ from django.views.decorators.http import require_GET
 
 CLIENT_ID = "partenaire-demo"
 CLIENT_NAME = "Club Sport-Plus (partenaire de démonstration)"
+# The API docs' own public client, so "Authorize" on /api/docs/ works on ``make run``
+# with nothing registered by hand (its id is filled in the docs' dialog, see settings).
+DOCS_CLIENT_ID = "documentation-api-demo"
+DOCS_CLIENT_NAME = "Documentation de l’API (démonstration)"
+DOCS_REDIRECT_PATH = "/api/docs/oauth2-redirect.html"
 SCOPES = "openid profile email"
 COOKIE = "partenaire_demo"
 COOKIE_PATH = "/partenaire-demo/"
@@ -54,15 +59,15 @@ def client_secret() -> str:
     return salted_hmac(COOKIE_SALT, "client-secret").hexdigest()
 
 
-def redirect_uris(base_url: str) -> list[str]:
-    """The callback under ``base_url``, on its host and on its loopback twin
+def redirect_uris(base_url: str, path: str = f"{COOKIE_PATH}retour/") -> list[str]:
+    """The callback ``path`` under ``base_url``, on its host and on its loopback twin
     (``127.0.0.1`` and ``localhost`` are two origins for a browser)."""
     parts = urlsplit(base_url)
     hosts = [parts.netloc]
     twins = {"127.0.0.1": "localhost", "localhost": "127.0.0.1"}
     if parts.hostname in twins:
         hosts.append(parts.netloc.replace(parts.hostname, twins[parts.hostname], 1))
-    return [f"{parts.scheme}://{host}{COOKIE_PATH}retour/" for host in hosts]
+    return [f"{parts.scheme}://{host}{path}" for host in hosts]
 
 
 def ensure_client(base_url: str | None = None):
@@ -84,6 +89,28 @@ def ensure_client(base_url: str | None = None):
     application.skip_authorization = False
     application.algorithm = Application.RS256_ALGORITHM
     application.client_secret = client_secret()  # hashed when saved
+    application.save()
+    return application
+
+
+def ensure_docs_client(base_url: str | None = None):
+    """Register (or update) the API docs' client: public (an app's kind: no secret, PKCE),
+    authorization code, consent asked, its redirect the docs' ``oauth2-redirect.html`` on
+    ``BASE_URL`` (earlier ports kept).  Idempotent."""
+    from oauth2_provider.models import get_application_model
+
+    Application = get_application_model()
+    application = Application.objects.filter(client_id=DOCS_CLIENT_ID).first() \
+        or Application(client_id=DOCS_CLIENT_ID)
+    known = (application.redirect_uris or "").split()
+    wanted = redirect_uris(base_url or settings.BASE_URL, DOCS_REDIRECT_PATH)
+    application.redirect_uris = " ".join(dict.fromkeys([*known, *wanted]))
+    application.name = DOCS_CLIENT_NAME
+    application.client_type = Application.CLIENT_PUBLIC
+    application.authorization_grant_type = Application.GRANT_AUTHORIZATION_CODE
+    application.skip_authorization = False
+    application.algorithm = Application.RS256_ALGORITHM
+    application.client_secret = ""
     application.save()
     return application
 

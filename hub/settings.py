@@ -423,6 +423,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_OAUTH2_CONFIG": {"usePkceWithAuthorizationCodeGrant": True,
                                  "appName": "Espace citoyen API"},
 }
+if HUB_DEMO_PARTNER:
+    # The demo's public client for the docs (hub.demo_partner.ensure_docs_client), filled
+    # in the "Authorize" dialog so a developer signs in on make run without registering one.
+    SPECTACULAR_SETTINGS["SWAGGER_UI_OAUTH2_CONFIG"]["clientId"] = "documentation-api-demo"
 
 # --- Security ----------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

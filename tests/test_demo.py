@@ -102,6 +102,11 @@ def test_the_demo_seeds_every_role_and_a_second_run_changes_nothing(settings):
     assert client.client_type == "confidential" and not client.skip_authorization
     assert check_password(demo_partner.client_secret(), client.client_secret)
     assert f"{settings.BASE_URL}/partenaire-demo/retour/" in client.redirect_uris.split()
+    # The API docs' client: public (no secret, PKCE), consent asked, the docs' redirect.
+    docs = get_application_model().objects.get(client_id=demo_partner.DOCS_CLIENT_ID)
+    assert docs.client_type == "public" and not docs.skip_authorization
+    assert docs.authorization_grant_type == "authorization-code"
+    assert f"{settings.BASE_URL}/api/docs/oauth2-redirect.html" in docs.redirect_uris.split()
 
     demo.load()
     assert _counts() == first

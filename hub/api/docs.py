@@ -132,7 +132,8 @@ any time under "Services using my account" in Mon Espace.
 
 This page's **Authorize** button follows the same flow (authorization code with PKCE): it \
 asks for the client ID of a public client with \
-`https://<site>/api/docs/oauth2-redirect.html` among its redirect URIs.
+`https://<site>/api/docs/oauth2-redirect.html` among its redirect URIs. On a development \
+server (`make run`), the demo registers one, `documentation-api-demo`, already filled in.
 
 ## Scopes
 
