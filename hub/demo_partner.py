@@ -70,49 +70,43 @@ def redirect_uris(base_url: str, path: str = f"{COOKIE_PATH}retour/") -> list[st
     return [f"{parts.scheme}://{host}{path}" for host in hosts]
 
 
-def ensure_client(base_url: str | None = None):
-    """Register (or update) the partner's OIDC client: confidential, authorization code,
-    consent asked (``skip_authorization`` off), its callback on ``BASE_URL``.  Redirect
-    URIs registered by an earlier run (another port) are kept.  Idempotent."""
+def _register(client_id: str, name: str, redirect_path: str, base_url: str | None, *,
+              confidential: bool):
+    """Register (or update) one demo OIDC client: authorization code, consent asked
+    (``skip_authorization`` off), its callback on ``base_url`` (``BASE_URL``) and its
+    loopback twin.  Redirect URIs registered by an earlier run (another port) are kept.
+    Idempotent."""
     from oauth2_provider.models import get_application_model
 
     Application = get_application_model()
-    wanted = redirect_uris(base_url or settings.BASE_URL)
-    application = Application.objects.filter(client_id=CLIENT_ID).first()
-    if application is None:
-        application = Application(client_id=CLIENT_ID)
+    application = Application.objects.filter(client_id=client_id).first() \
+        or Application(client_id=client_id)
     known = (application.redirect_uris or "").split()
+    wanted = redirect_uris(base_url or settings.BASE_URL, redirect_path)
     application.redirect_uris = " ".join(dict.fromkeys([*known, *wanted]))
-    application.name = CLIENT_NAME
-    application.client_type = Application.CLIENT_CONFIDENTIAL
+    application.name = name
+    application.client_type = (Application.CLIENT_CONFIDENTIAL if confidential
+                               else Application.CLIENT_PUBLIC)
     application.authorization_grant_type = Application.GRANT_AUTHORIZATION_CODE
     application.skip_authorization = False
     application.algorithm = Application.RS256_ALGORITHM
-    application.client_secret = client_secret()  # hashed when saved
+    application.client_secret = client_secret() if confidential else ""  # hashed when saved
     application.save()
     return application
+
+
+def ensure_client(base_url: str | None = None):
+    """The partner's client: confidential (it signs its token requests with the derived
+    secret), its callback under ``/partenaire-demo/``."""
+    return _register(CLIENT_ID, CLIENT_NAME, f"{COOKIE_PATH}retour/", base_url,
+                     confidential=True)
 
 
 def ensure_docs_client(base_url: str | None = None):
-    """Register (or update) the API docs' client: public (an app's kind: no secret, PKCE),
-    authorization code, consent asked, its redirect the docs' ``oauth2-redirect.html`` on
-    ``BASE_URL`` (earlier ports kept).  Idempotent."""
-    from oauth2_provider.models import get_application_model
-
-    Application = get_application_model()
-    application = Application.objects.filter(client_id=DOCS_CLIENT_ID).first() \
-        or Application(client_id=DOCS_CLIENT_ID)
-    known = (application.redirect_uris or "").split()
-    wanted = redirect_uris(base_url or settings.BASE_URL, DOCS_REDIRECT_PATH)
-    application.redirect_uris = " ".join(dict.fromkeys([*known, *wanted]))
-    application.name = DOCS_CLIENT_NAME
-    application.client_type = Application.CLIENT_PUBLIC
-    application.authorization_grant_type = Application.GRANT_AUTHORIZATION_CODE
-    application.skip_authorization = False
-    application.algorithm = Application.RS256_ALGORITHM
-    application.client_secret = ""
-    application.save()
-    return application
+    """The API docs' client: public (an app's kind: no secret, PKCE), its redirect the
+    docs' ``oauth2-redirect.html``."""
+    return _register(DOCS_CLIENT_ID, DOCS_CLIENT_NAME, DOCS_REDIRECT_PATH, base_url,
+                     confidential=False)
 
 
 # --- The partner's web site ---------------------------------------------------------------
