@@ -65,8 +65,13 @@ lint: $(DEV_STAMP)
 schema: $(STAMP)
 	$(BIN)/python manage.py spectacular --lang fr --validate --fail-on-warn --file docs/openapi.yaml
 
+## Performance figures beside their targets (PASS/MISS), SQLite and PostgreSQL; the load
+## generator is Debian's wrk, installed here when missing and apt-get is at hand (a
+## slower Python generator is used otherwise). One database: BENCH_ARGS="--only postgresql".
 bench: $(DEV_STAMP)
-	$(BIN)/python bench/run.py
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || true
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 messages: $(DEV_STAMP)
 	cd hub && ../$(BIN)/django-admin makemessages -l fr --ignore '*/migrations/*'

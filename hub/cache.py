@@ -27,6 +27,7 @@ import hashlib
 
 from django.conf import settings
 from django.core.cache import cache
+from django.http import HttpResponse
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
 GENERATION_KEY = "hub:public-cache:generation"
@@ -130,6 +131,18 @@ def _cacheable(request, response) -> bool:
     return response.get("Content-Type", "").split(";")[0].strip() in CACHEABLE_TYPES
 
 
+def _stored(response) -> HttpResponse:
+    """What the cache keeps: the rendered bytes, status and headers in a plain
+    ``HttpResponse``.  An API response also carries its serialized ``data`` and a page
+    its template context; every hit would unpickle them for nothing."""
+    if type(response) is HttpResponse:
+        return response
+    lean = HttpResponse(response.content, status=response.status_code)
+    for header, value in response.items():
+        lean[header] = value
+    return lean
+
+
 class AnonymousPublicCacheMiddleware:
     """Placed right after WhiteNoise, before django-csp, sessions, locale, CSRF and
     authentication (see settings): a hit costs two cache reads and none of their work.
@@ -163,6 +176,6 @@ class AnonymousPublicCacheMiddleware:
                 response.render()
             patch_cache_control(response, public=True, max_age=seconds)
             patch_vary_headers(response, ("Cookie", "Accept-Language"))
-            cache.set(key, response, timeout=seconds)
+            cache.set(key, _stored(response), timeout=seconds)
             response["X-Hub-Cache"] = "miss"
         return response

@@ -22,7 +22,7 @@ import json
 import logging
 import re
 import time
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, unquote_plus, urlencode
 
 from django.contrib.auth import SESSION_KEY
 from django.utils.functional import empty
@@ -63,10 +63,27 @@ def redact(text: str) -> str:
     return text
 
 
+def _names_a_secret(query: str) -> bool:
+    """Whether a parameter of the raw query string is one of ``SECRET_PARAMS`` (names
+    decoded as ``parse_qsl`` would)."""
+    for part in query.split("&"):
+        name = part.split("=", 1)[0]
+        if "%" in name or "+" in name:
+            name = unquote_plus(name)
+        if name.lower() in SECRET_PARAMS:
+            return True
+    return False
+
+
 def safe_path(request) -> str:
     """The path and query string, secret parameter values filtered, escaped."""
     path = request.path
     query = request.META.get("QUERY_STRING", "")
+    if query and not _names_a_secret(query):
+        # Nothing to filter (every public listing, every cached hit): the query as the
+        # client sent it, without the parse and re-encode that the access log of a
+        # surge would pay on each request.
+        return escape(f"{path}?{query}")
     if query:
         pairs = [(name, FILTERED if name.lower() in SECRET_PARAMS else value)
                  for name, value in parse_qsl(query, keep_blank_values=True)]

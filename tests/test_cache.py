@@ -25,6 +25,19 @@ def test_public_api_is_cached(client, cached):
     assert client.get("/api/v1/modules/")["X-Hub-Cache"] == "hit"
 
 
+def test_a_hit_answers_the_same_bytes_and_headers_as_the_miss(client, cached):
+    """The cache keeps the rendered response only (not the API's data nor a page's
+    context): what a hit sends must still be byte for byte what the miss sent."""
+    for path in ("/api/v1/modules/", "/fr/"):
+        miss = client.get(path)
+        hit = client.get(path)
+        assert (miss["X-Hub-Cache"], hit["X-Hub-Cache"]) == ("miss", "hit")
+        assert hit.content == miss.content and hit.status_code == 200
+        headers = {k: v for k, v in miss.items() if k != "X-Hub-Cache"}
+        assert {k: v for k, v in hit.items() if k != "X-Hub-Cache"} == headers
+        assert not hasattr(hit, "data") and not hasattr(hit, "context_data")
+
+
 def test_languages_and_query_strings_have_their_own_entries(client, cached):
     client.get("/fr/")
     assert client.get("/en/")["X-Hub-Cache"] == "miss"
