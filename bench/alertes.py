@@ -13,7 +13,13 @@ Measured, per database:
   ``deliver_batch`` task);
 * deliveries per second handed to the local providers with 1 and then 2 worker
   processes (measured over ``--sample`` deliveries each, not the whole outbox, to keep
-  the run short on a shared machine: the rate does not depend on what is left).
+  the run short on a shared machine: the rate does not depend on what is left), for
+  information: on two shared cores it measures the machine as much as the hub;
+* the workers' CPU per delivery over the same windows: user + system time of the worker
+  processes (``/proc/<pid>/stat``: every thread, the claim, the sends, the status writes
+  and the task bookkeeping included; not the database's nor the providers') divided by
+  the deliveries the providers took meanwhile.  The providers are null: they accept at
+  once, so what is measured is the hub's own cost per message.
 
 Local providers, each in its own process on 127.0.0.1: an HTTP server answering like
 Twilio's REST API (messages and calls) and an aiosmtpd SMTP server.  Their own ceiling
@@ -24,13 +30,18 @@ Twilio's caps.
 
 Throwaway databases: SQLite in a temporary directory, PostgreSQL database
 ``bench_alertes`` (created if missing, emptied of alert data first).  Run:
-``python bench/alertes.py`` (both), ``--only sqlite|postgresql``, ``--subscribers N``.
+``python bench/alertes.py`` (both), ``--only sqlite|postgresql``, ``--subscribers N``;
+``--profile-worker DIR`` writes each worker's cProfile statistics there.
+
+Every row is printed with its target and PASS or MISS, then, per database, one line
+``BENCH_ROWS [...]`` (JSON: bench, database, row, figure, target, pass) for machines.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import resource
 import signal
@@ -43,7 +54,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("BENCH_ALERTES_POSTGRES",
                               "postgres://postgres@127.0.0.1:5432/bench_alertes")
-TARGETS = {"build_s": 5.0, "first_s": 5.0, "rate_2": 2000.0}
+# Issue 14: the outbox < 5 s, the first hand-over < 2 s, and a worker's CPU per delivery
+# <= 0.5 ms (claim, send, status write and counters included) in place of a
+# deliveries-per-second target, which on a small shared machine measures the machine.
+TARGETS = {"build_s": 5.0, "first_s": 2.0, "cpu_ms": 0.5}
 SID = "AC" + "b" * 32
 TOKEN = "jeton-du-banc-d-essai"  # noqa: S105 (the local fake provider's)
 
@@ -191,6 +205,7 @@ class Providers:
             "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": self.smtp_port, "EMAIL_HOST_USER": "",
             "EMAIL_HOST_PASSWORD": "", "EMAIL_USE_TLS": False, "EMAIL_USE_SSL": False,
+            "DEBUG": False,  # as in production: no query log
             "ALERTES_RATE_LIMITS": dict.fromkeys((
                 "sms_long_code", "sms_toll_free", "sms_short_code", "sms_messaging_service",
                 "voice", "email", "push")),
@@ -226,7 +241,21 @@ def worker(args) -> None:
     setup_django(args.database_url, args.var_dir, json.loads(os.environ["BENCH_OVERRIDES"]))
     from django.core.management import call_command
 
-    call_command("db_worker", "--no-startup-delay", "--interval", "0.05", verbosity=0)
+    # As in production: no autoreloader (it would run the worker in a child process
+    # beside a file watcher), no query log (DEBUG).
+    command = ["db_worker", "--no-startup-delay", "--no-reload", "--interval", "0.05"]
+    if not args.profile_worker:
+        call_command(*command, verbosity=0)
+        return
+    import cProfile
+
+    profile = cProfile.Profile()
+    profile.enable()
+    try:  # db_worker ends its current task on SIGTERM, then returns
+        call_command(*command, verbosity=0)
+    finally:
+        profile.disable()
+        profile.dump_stats(os.path.join(args.profile_worker, f"worker-{os.getpid()}.prof"))
 
 
 def ensure_postgres_database(url: str) -> None:
@@ -279,6 +308,22 @@ def clear_tasks():
     from django_tasks_db.models import DBTaskResult
 
     DBTaskResult.objects.all().delete()
+    settle()
+
+
+def settle():
+    """Statistics and dead rows as autovacuum keeps them in production: the bench bulk
+    loads, then deletes an outbox between builds, and a plan made on empty-table
+    statistics (or an index full of dead entries) is not what a city's database runs."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for table in ("alertes_subscriber", "alertes_address", "alertes_delivery",
+                          "django_tasks_database_dbtaskresult"):
+                cursor.execute(f"VACUUM ANALYZE {table}")
+        else:
+            cursor.execute("ANALYZE")
 
 
 def build(alert, officer) -> tuple[int, float, float]:
@@ -302,6 +347,8 @@ def start_workers(n: int, args, overrides: dict) -> list[subprocess.Popen]:
     env = {**os.environ, "BENCH_OVERRIDES": json.dumps(overrides)}
     command = [sys.executable, __file__, "--worker", "--database-url", args.database_url,
                "--var-dir", args.var_dir]
+    if args.profile_worker:
+        command += ["--profile-worker", args.profile_worker]
     # Own session (killed as a group) and no inherited pipes: a worker that outlives its
     # stop cannot keep the parent waiting for the child's output.
     return [subprocess.Popen(command, env=env, start_new_session=True,  # noqa: S603
@@ -321,11 +368,43 @@ def stop_workers(processes) -> None:
             process.wait()
 
 
-def measure_rate(providers: Providers, sample: int, timeout: float) -> tuple[int, float]:
-    start_count, start = providers.handed(), time.time()
+WARM = 200  # messages before a rate and CPU window opens
+
+
+def cpu_seconds(processes) -> float:
+    """User + system CPU seconds used so far by these processes and their children
+    (every thread), from ``/proc/<pid>/stat`` (fields 14 and 15, in clock ticks)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    groups = {process.pid for process in processes}  # each worker leads its own group
+    total = 0.0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) in groups:  # the worker and any process it started
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def measure_rate(providers: Providers, sample: int, timeout: float,
+                 workers=()) -> tuple[int, float, float]:
+    """Deliveries the providers took, the seconds it took, and the workers' CPU
+    seconds meanwhile.  The window opens once the workers have handed over their first
+    ``WARM`` messages: a worker's start (Django's imports, its first connections) is
+    not a cost per message."""
+    begun = time.time()
+    first = providers.handed()
+    while providers.handed() - first < WARM and time.time() - begun < timeout:
+        time.sleep(0.05)
+    start_count, start, start_cpu = providers.handed(), time.time(), cpu_seconds(workers)
     while providers.handed() - start_count < sample and time.time() - start < timeout:
         time.sleep(0.2)
-    return providers.handed() - start_count, time.time() - start
+    return (providers.handed() - start_count, time.time() - start,
+            cpu_seconds(workers) - start_cpu)
 
 
 def child(args) -> dict:
@@ -349,6 +428,7 @@ def child(args) -> dict:
     start = time.perf_counter()
     zone = populate(args.subscribers, 0.2)
     result["populate_s"] = time.perf_counter() - start
+    settle()
 
     def emergency(**extra):
         alert = Alert.objects.create(severity="emergency", title_fr="Fuite de gaz",
@@ -381,13 +461,15 @@ def child(args) -> dict:
     while providers.first() is None and time.time() - sent_at < 120:
         time.sleep(0.05)
     result["first_s"] = (providers.first() or float("nan")) - sent_at
-    handed, seconds = measure_rate(providers, args.sample, args.timeout)
+    handed, seconds, cpu = measure_rate(providers, args.sample, args.timeout, workers)
     result["rate_1"] = handed / seconds
+    result["cpu_ms_1"] = 1000 * cpu / handed if handed else float("nan")
     stop_workers(workers)
     workers = start_workers(2, args, overrides)
     time.sleep(args.warmup)
-    handed, seconds = measure_rate(providers, args.sample, args.timeout)
+    handed, seconds, cpu = measure_rate(providers, args.sample, args.timeout, workers)
     result["rate_2"] = handed / seconds
+    result["cpu_ms_2"] = 1000 * cpu / handed if handed else float("nan")
     stop_workers(workers)
     providers.stop()
     result["statuses"] = dict(Delivery.objects.filter(alert=city).values("status")
@@ -396,30 +478,52 @@ def child(args) -> dict:
     return result
 
 
-def report(result: dict) -> None:
-    def mark(ok):
-        return "ok" if ok else "MISSED"
+def rows(result: dict) -> list[dict]:
+    """The rows that have a target: figure, target, and whether it passes."""
+    database = result["database"]
+    checks = [("outbox_city_s", result["build_s"], TARGETS["build_s"], "<"),
+              ("first_handover_s", result["first_s"], TARGETS["first_s"], "<"),
+              ("worker_cpu_ms_per_delivery_1", result["cpu_ms_1"], TARGETS["cpu_ms"], "<="),
+              ("worker_cpu_ms_per_delivery_2", result["cpu_ms_2"], TARGETS["cpu_ms"], "<=")]
+    out = []
+    for row, figure, target, sense in checks:
+        ok = figure < target if sense == "<" else figure <= target  # NaN: a MISS
+        out.append({"bench": "alertes", "database": database, "row": row,
+                    "figure": round(figure, 3), "target": f"{sense} {target:g}",
+                    "pass": bool(ok)})
+    return out
+
+
+def report(result: dict) -> list[dict]:
+    checked = {r["row"]: r for r in rows(result)}
+
+    def mark(row, unit):
+        check = checked[row]
+        return f"target {check['target']} {unit}: {'PASS' if check['pass'] else 'MISS'}"
 
     print(f"\n== {result['database']}: {result['subscribers']:,} subscribers, channels "
           f"{', '.join(result['channels'])} (populated in {result['populate_s']:.1f} s)")
     print(f"  outbox, 20% zone : {result['zone_rows']:>7,} rows in {result['zone_build_s']:6.2f} s,"
-          f" peak {result['zone_peak_mb']:6.1f} MB (tracemalloc)")
+          f" peak {result['zone_peak_mb']:6.1f} MB (tracemalloc)   no target")
     print(f"  outbox, city     : {result['rows']:>7,} rows in {result['build_s']:6.2f} s,"
-          f" peak {result['peak_mb']:6.1f} MB   target < {TARGETS['build_s']:.0f} s on "
-          f"PostgreSQL: {mark(result['build_s'] < TARGETS['build_s'])}")
+          f" peak {result['peak_mb']:6.1f} MB   {mark('outbox_city_s', 's')}"
+          + ("" if result["database"] == "postgresql" else " (the issue's target is "
+             "PostgreSQL's)"))
     print(f"  outbox, city, with a worker already sending the first chunks: "
-          f"{result['busy_build_s']:.2f} s")
-    print(f"  first hand-over  : {result['first_s']:6.2f} s after send"
-          f"   target < {TARGETS['first_s']:.0f} s: {mark(result['first_s'] < TARGETS['first_s'])}")
-    print(f"  1 worker         : {result['rate_1']:8.0f} deliveries/s")
-    print(f"  2 workers        : {result['rate_2']:8.0f} deliveries/s   target >= "
-          f"{TARGETS['rate_2']:.0f}: {mark(result['rate_2'] >= TARGETS['rate_2'])}")
+          f"{result['busy_build_s']:.2f} s   no target")
+    print(f"  first hand-over  : {result['first_s']:6.2f} s after send   "
+          f"{mark('first_handover_s', 's')}")
+    print(f"  1 worker         : {result['rate_1']:8.0f} deliveries/s   no target; CPU "
+          f"{result['cpu_ms_1']:.3f} ms a delivery   {mark('worker_cpu_ms_per_delivery_1', 'ms')}")
+    print(f"  2 workers        : {result['rate_2']:8.0f} deliveries/s   no target; CPU "
+          f"{result['cpu_ms_2']:.3f} ms a delivery   {mark('worker_cpu_ms_per_delivery_2', 'ms')}")
     ceiling = result["ceiling"]
     print(f"  local providers  : {ceiling['http']:8.0f} HTTP posts/s, {ceiling['smtp']:.0f} "
-          f"SMTP messages/s (their own ceiling, 8 bare client threads; the machine's "
-          f"{os.cpu_count()} cores are shared with the hub's workers)")
+          f"SMTP messages/s (null providers' own ceiling, 8 bare client threads; the "
+          f"machine's {os.cpu_count()} cores are shared with the hub's workers)")
     print(f"  process max RSS  : {result['maxrss_mb']:.0f} MB; rows by status at the end: "
           f"{result['statuses']}")
+    return list(checked.values())
 
 
 def main(argv=None) -> None:
@@ -434,6 +538,8 @@ def main(argv=None) -> None:
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     parser.add_argument("--var-dir", help=argparse.SUPPRESS)
+    parser.add_argument("--profile-worker", metavar="DIR",
+                        help="write each worker's cProfile statistics in DIR")
     args = parser.parse_args(argv)
     if args.worker:
         return worker(args)
@@ -441,8 +547,9 @@ def main(argv=None) -> None:
         print("RESULT " + json.dumps(child(args), default=str), flush=True)
         return None
     print(f"alertes fan-out: {args.subscribers:,} subscribers × 3 channels; targets: outbox "
-          f"< {TARGETS['build_s']:.0f} s (PostgreSQL), first hand-over < "
-          f"{TARGETS['first_s']:.0f} s, >= {TARGETS['rate_2']:.0f} deliveries/s with 2 workers")
+          f"< {TARGETS['build_s']:g} s (PostgreSQL), first hand-over < "
+          f"{TARGETS['first_s']:g} s, worker CPU <= {TARGETS['cpu_ms']:g} ms a delivery "
+          f"(null providers)")
     targets = []
     if args.only in (None, "sqlite"):
         var_dir = tempfile.mkdtemp(prefix="ec-bench-alertes-")
@@ -455,7 +562,8 @@ def main(argv=None) -> None:
         output = subprocess.run(  # noqa: S603 (this very script)
             [sys.executable, __file__, "--child", "--database-url", url, "--var-dir", var_dir,
              "--subscribers", str(args.subscribers), "--sample", str(args.sample),
-             "--timeout", str(args.timeout), "--warmup", str(args.warmup)],
+             "--timeout", str(args.timeout), "--warmup", str(args.warmup),
+             *(["--profile-worker", args.profile_worker] if args.profile_worker else [])],
             capture_output=True, text=True, check=False)
         line = next((x for x in output.stdout.splitlines() if x.startswith("RESULT ")), None)
         if line is None:
@@ -466,8 +574,14 @@ def main(argv=None) -> None:
                       if x.strip().startswith("File") and ("bench/" in x or "modules/" in x)]
             print(f"\n== {url.split(':')[0]}: failed\n  " + "\n  ".join(frames[-8:])
                   + "\n" + "\n".join(lines[-3:]))
+            database = "sqlite" if url.startswith("sqlite") else "postgresql"
+            print("BENCH_ROWS " + json.dumps([  # a run that failed misses every target
+                {**row, "figure": None, "pass": False} for row in rows({
+                    "database": database, "build_s": math.nan, "first_s": math.nan,
+                    "cpu_ms_1": math.nan, "cpu_ms_2": math.nan})]), flush=True)
             continue
-        report(json.loads(line[len("RESULT "):]))
+        checked = report(json.loads(line[len("RESULT "):]))
+        print("BENCH_ROWS " + json.dumps(checked), flush=True)
     return None
 
 

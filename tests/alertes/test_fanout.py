@@ -146,8 +146,8 @@ def test_an_emergency_outbox_is_written_and_enqueued_chunk_by_chunk(
     enqueued = []
     original = outbox._enqueue_ids
 
-    def spy(ids):
-        enqueued.append(original(ids))
+    def spy(ids, *args):
+        enqueued.append(original(ids, *args))
         return enqueued[-1]
 
     monkeypatch.setattr(outbox, "_enqueue_ids", spy)
@@ -273,3 +273,18 @@ def test_enqueueing_reads_ids_page_by_page(db, twilio, monkeypatch):
     assert Delivery.objects.filter(status="sent").count() == 6
     # Nothing queued is left: a second pass enqueues nothing.
     assert services.enqueue_deliveries(alert.pk) == 0
+
+
+def test_deleting_an_alert_still_removes_its_outbox(db):
+    """The outbox's link to its alert has no database constraint (a per-row check that
+    cost the city-wide build a second): Django's cascade must remove the rows, or an
+    alert deleted from the admin would leave its recipients' addresses behind."""
+    for n in range(3):
+        make_subscriber(sms=f"+1450557{n:04d}")
+    kept, deleted = emergency(["sms"]), emergency(["sms"])
+    services.build_outbox(kept)
+    services.build_outbox(deleted)
+    assert Delivery.objects.filter(alert=deleted).count() == 3
+    deleted.delete()
+    assert not Delivery.objects.filter(alert_id=deleted.pk).exists()
+    assert Delivery.objects.filter(alert=kept).count() == 3

@@ -200,8 +200,9 @@ class EmailChannel:
                     _STR_PLACEHOLDER.encode(): 3 if subscriber_id else 0}
         template = None
         if all(data.count(k) == n for k, n in expected.items()):
-            template = (sanitize_address(message.from_email, message.encoding
-                                         or settings.DEFAULT_CHARSET), data)
+            sender = sanitize_address(message.from_email, message.encoding
+                                      or settings.DEFAULT_CHARSET)
+            template = (smtplib.quoteaddr(sender), data)  # "<addr-spec>", parsed once
         state["rendered"][key] = template
         return template
 
@@ -230,13 +231,39 @@ class EmailChannel:
             if not local.opened:
                 connection.open()
                 local.opened = True
-            connection.connection.sendmail(from_email, [delivery.address], data)
+            self._transaction(connection.connection, from_email, delivery.address, data)
         except (smtplib.SMTPServerDisconnected, OSError):
             with contextlib.suppress(smtplib.SMTPException, OSError):
                 connection.close()
             local.opened = False
             raise
         return True
+
+    @staticmethod
+    def _transaction(smtp: smtplib.SMTP, sender: str, address: str, data: bytes) -> None:
+        """``smtplib.SMTP.sendmail`` for one plain recipient (``_PLAIN_ADDRESS``) and a
+        sender quoted once per batch: the same commands and errors, without parsing both
+        addresses again for every message."""
+        smtp.ehlo_or_helo_if_needed()
+
+        def refused(code: int) -> None:
+            if code == 421:  # the server is closing the session
+                smtp.close()
+            else:
+                smtp.rset()
+
+        code, answer = smtp.docmd("mail", f"FROM:{sender}")
+        if code != 250:
+            refused(code)
+            raise smtplib.SMTPSenderRefused(code, answer, sender)
+        code, answer = smtp.docmd("rcpt", f"TO:<{address}>")
+        if code not in (250, 251):
+            refused(code)
+            raise smtplib.SMTPRecipientsRefused({address: (code, answer)})
+        code, answer = smtp.data(data)
+        if code != 250:
+            refused(code)
+            raise smtplib.SMTPDataError(code, answer)
 
     def reference(self, delivery) -> str:
         """The message's ``Message-ID``, chosen before the send and stored on the row, so

@@ -57,6 +57,10 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 CLAIM_SIZE = 100
+# Rows a sending thread takes per turn of the sending loop: the marks and the outcomes
+# are written for two rows a statement instead of one, and at most about two rows per
+# thread are in flight (attempted, outcome not yet written) when a worker dies.
+PER_TURN = 2
 CLAIM_PREFIX = "l"  # claims of workers that lease and mark their attempts (see ``recover``)
 
 
@@ -91,9 +95,11 @@ def lease_seconds() -> int:
 
 
 def claim(ids: list[int], *, now: datetime | None = None,
-          token: str | None = None) -> list[Delivery]:
+          token: str | None = None, alerts: dict | None = None) -> list[Delivery]:
     """Atomically move ready rows among ``ids`` from ``queued`` to ``sending`` for this
-    worker; rows another worker holds or already sent are skipped."""
+    worker; rows another worker holds or already sent are skipped.  The rows' alerts
+    are read once (``alerts``, by id, kept by the caller for its batch) and shared by
+    the rows, not joined and built again for each row."""
     now = now or timezone.now()
     token = token or uuid.uuid4().hex
     ready = Q(not_before__isnull=True) | Q(not_before__lte=now)
@@ -104,8 +110,17 @@ def claim(ids: list[int], *, now: datetime | None = None,
             rows = Delivery.objects.filter(pk__in=locked, status=Delivery.Status.QUEUED)
         rows.update(status=Delivery.Status.SENDING, claim=token, claimed_at=now,
                     attempts=F("attempts") + 1)
-    return list(Delivery.objects.filter(pk__in=ids, claim=token, status=Delivery.Status.SENDING)
-                .select_related("alert", "notice").order_by("pk"))
+    rows = list(Delivery.objects.filter(pk__in=ids, claim=token, status=Delivery.Status.SENDING)
+                .select_related("notice").order_by("pk"))
+    alerts = {} if alerts is None else alerts
+    missing = {d.alert_id for d in rows if d.alert_id and d.alert_id not in alerts}
+    if missing:
+        alerts.update(Alert.objects.in_bulk(missing))
+    cache = Delivery.alert.field.set_cached_value
+    for delivery in rows:
+        if delivery.alert_id:
+            cache(delivery, alerts.get(delivery.alert_id))
+    return rows
 
 
 def _lease(ids: list[int], token: str, now: datetime) -> None:
@@ -172,6 +187,7 @@ def deliver(ids: list[int]) -> dict[str, int]:
     counts = {"sent": 0, "failed": 0, "retry": 0, "skipped": 0}
     channels = available_channels()
     alert_ids = set()
+    alerts: dict = {}  # the batch's alerts, read once
     recover()
     with contextlib.ExitStack() as sessions:
         mine = sessions.enter_context(_Claim())
@@ -183,7 +199,7 @@ def deliver(ids: list[int]) -> dict[str, int]:
                 sessions.enter_context(channel.batch())
         for start in range(0, len(ids), CLAIM_SIZE):
             chunk = ids[start:start + CLAIM_SIZE]
-            claimed = claim(chunk, token=mine.token)
+            claimed = claim(chunk, token=mine.token, alerts=alerts)
             counts["skipped"] += len(chunk) - len(claimed)
             if not claimed:
                 continue
@@ -193,6 +209,14 @@ def deliver(ids: list[int]) -> dict[str, int]:
     for alert_id in alert_ids:
         refresh_alert_status(alert_id)
     return counts
+
+
+def ids_in_range(alert_id: int, first: int, last: int) -> list[int]:
+    """The ``queued`` rows of an alert whose id lies in ``[first, last]``: a batch
+    enqueued as a range (``outbox._enqueue_ids``), read by the primary key."""
+    return list(Delivery.objects.filter(
+        pk__gte=first, pk__lte=last, alert_id=alert_id, status=Delivery.Status.QUEUED)
+        .order_by("pk").values_list("pk", flat=True))
 
 
 _pool = None
@@ -214,25 +238,44 @@ def _mark(rows: list[Delivery], channels: dict, mine: _Claim) -> list[Delivery]:
     """Record that these rows are about to be handed to their providers (one ``UPDATE``):
     ``attempted_at``, and ``provider_id`` set to the reference the channel chose
     beforehand (an email's Message-ID).  Returns the rows still held by this claim (a
-    row taken away meanwhile is not sent)."""
+    row taken away meanwhile is not sent).  Written as SQL, ``RETURNING`` the rows
+    still held: it runs once a turn of the sending loop, and the ORM's ``Case(When…)``
+    and a second query for a row taken away cost more than the statement itself."""
     now = timezone.now()
     refs = []
     for delivery in rows:
         delivery.previous_attempt = delivery.attempted_at
         delivery.unknown_before = delivery.attempted_at is not None
-        channel = channels.get(delivery.channel)
-        reference = getattr(channel, "reference", None)
+        reference = getattr(channels.get(delivery.channel), "reference", None)
         if callable(reference):
             delivery.provider_id = str(reference(delivery) or "")[:120]
             refs.append((delivery.pk, delivery.provider_id))
         delivery.attempted_at = now
-    held = Delivery.objects.filter(pk__in=[d.pk for d in rows], claim=mine.token,
-                                   status=Delivery.Status.SENDING)
-    changes = {"attempted_at": now}
+    table = connection.ops.quote_name(Delivery._meta.db_table)
+    params: list = [connection.ops.adapt_datetimefield_value(now)]
+    provider = ""
     if refs:
-        changes["provider_id"] = _by_pk(refs, CharField(), default=F("provider_id"))
-    if held.update(**changes) != len(rows):
-        kept = set(held.values_list("pk", flat=True))
+        provider = (", provider_id = CASE id " + " ".join(["WHEN %s THEN %s"] * len(refs))
+                    + " ELSE provider_id END")
+        for pk, reference in refs:
+            params += [pk, reference]
+    params += [d.pk for d in rows] + [mine.token, Delivery.Status.SENDING]
+    marks = ", ".join(["%s"] * len(rows))
+    # Only the quoted table name and placeholders are interpolated; values are parameters.
+    sql = (f"UPDATE {table} SET attempted_at = %s{provider} "  # noqa: S608
+           f"WHERE id IN ({marks}) AND claim = %s AND status = %s")
+    if connection.features.can_return_rows_from_bulk_insert:  # PostgreSQL, SQLite
+        sql += " RETURNING id"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if connection.features.can_return_rows_from_bulk_insert:
+            kept = {row[0] for row in cursor.fetchall()}
+        else:
+            kept = None if cursor.rowcount == len(rows) else set(
+                Delivery.objects.filter(pk__in=[d.pk for d in rows], claim=mine.token,
+                                        status=Delivery.Status.SENDING)
+                .values_list("pk", flat=True))
+    if kept is not None and len(kept) != len(rows):
         rows = [d for d in rows if d.pk in kept]
     mine.heartbeat()
     return rows
@@ -241,13 +284,14 @@ def _mark(rows: list[Delivery], channels: dict, mine: _Claim) -> list[Delivery]:
 def _send_all(claimed: list[Delivery], channels: dict, mine: _Claim) -> dict[str, int]:
     """Hand every claimed row to its channel and record the outcomes as they come (each
     turn of the loop: the rows finished since the last), so that at any time at most
-    about one row per sending thread is sent but not recorded.  Returns the counts.
+    ``PER_TURN`` rows per sending thread are sent but not recorded.  Returns the counts.
 
     Rows are grouped by provider bucket (``ratelimit.throttle_for``): a bucket paced at
     ``rate`` per second gets at most ``ceil(rate)`` lanes (one for Twilio's 1 SMS/s per
     long code), an unpaced one up to the pool's size; each lane sends its rows one
-    after the other.  This thread feeds the lanes one row at a time, marking each row
-    attempted (``_mark``) just before a sending thread takes it.  Channels that are not
+    after the other.  This thread feeds the lanes ``PER_TURN`` rows at a time, marking
+    them attempted (``_mark``, one statement for the turn) just before a sending thread
+    takes them.  Channels that are not
     ``concurrent`` are sent from this thread."""
     lanes: list[collections.deque] = []
     here: collections.deque = collections.deque()
@@ -258,7 +302,7 @@ def _send_all(claimed: list[Delivery], channels: dict, mine: _Claim) -> dict[str
         if channel is None or not getattr(channel, "concurrent", False) or threads == 1:
             here.append(delivery)
             continue
-        throttle = ratelimit.throttle_for(channel, delivery)
+        throttle = delivery.send_throttle = ratelimit.throttle_for(channel, delivery)
         buckets.setdefault((throttle.key, throttle.rate), []).append(delivery)
     for (_key, rate), rows in buckets.items():
         width = min(threads, len(rows), math.ceil(rate) if rate else threads)
@@ -269,24 +313,26 @@ def _send_all(claimed: list[Delivery], channels: dict, mine: _Claim) -> dict[str
     waiting = collections.deque(range(len(lanes)))  # lanes without a row being sent
 
     def feed() -> None:
-        """Give the next row of waiting lanes to the free sending threads: no more rows
-        are marked attempted than threads can send at once."""
+        """Give the next rows of waiting lanes (``PER_TURN`` each) to the free sending
+        threads: no more rows are marked attempted than threads can send in a turn."""
         while waiting and len(running) < threads:
             picked = []
             while waiting and len(running) + len(picked) < threads:
                 lane = waiting.popleft()
                 while lanes[lane] and lane in busy:  # the bucket is busy: to the outbox
                     results.append((lanes[lane].popleft(), "busy", busy[lane]))
-                if lanes[lane]:
-                    picked.append((lane, lanes[lane].popleft()))
+                rows = [lanes[lane].popleft() for _ in range(min(PER_TURN, len(lanes[lane])))]
+                if rows:
+                    picked.append((lane, rows))
             if not picked:
                 return
-            held = {d.pk for d in _mark([d for _, d in picked], channels, mine)}
-            for lane, delivery in picked:
-                if delivery.pk in held:
-                    future = _sending_pool().submit(_attempt, delivery,
-                                                    channels.get(delivery.channel))
-                    running[future] = (lane, delivery)
+            held = {d.pk for d in _mark([d for _, rows in picked for d in rows], channels,
+                                        mine)}
+            for lane, rows in picked:
+                rows = [d for d in rows if d.pk in held]
+                if rows:
+                    running[_sending_pool().submit(_attempt_all, rows, channels)] = (
+                        lane, rows)
                 else:
                     waiting.append(lane)
 
@@ -308,11 +354,11 @@ def _send_all(claimed: list[Delivery], channels: dict, mine: _Claim) -> dict[str
         else:
             done, _ = futures_wait(list(running), return_when=FIRST_COMPLETED)
         for future in done:
-            lane, delivery = running.pop(future)
-            outcome = future.result()
-            if outcome[0] == "busy":
-                busy[lane] = outcome[1]
-            results.append((delivery, *outcome))
+            lane, rows = running.pop(future)
+            for delivery, outcome in zip(rows, future.result(), strict=True):
+                if outcome[0] == "busy":
+                    busy[lane] = outcome[1]
+                results.append((delivery, *outcome))
             waiting.append(lane)
         flush()
         feed()
@@ -322,13 +368,25 @@ def _send_all(claimed: list[Delivery], channels: dict, mine: _Claim) -> dict[str
     return counts
 
 
+def _attempt_all(rows: list[Delivery], channels: dict) -> list[tuple[str, object]]:
+    """A lane's rows of one turn, one after the other (a sending thread); once the
+    provider's rate is taken the rest go back to the outbox untried."""
+    outcomes: list[tuple[str, object]] = []
+    for delivery in rows:
+        if outcomes and outcomes[-1][0] == "busy":
+            outcomes.append(outcomes[-1])
+        else:
+            outcomes.append(_attempt(delivery, channels.get(delivery.channel)))
+    return outcomes
+
+
 def _attempt(delivery: Delivery, channel) -> tuple[str, object]:
     """Wait for the provider's rate, then send; no database access here (threads).  A
     row whose last attempt had an unknown outcome is first looked up with the provider,
     when its channel can (``lookup``)."""
     if channel is None:
         return ("failed", f"no channel {delivery.channel!r} installed")
-    throttle = ratelimit.throttle_for(channel, delivery)
+    throttle = getattr(delivery, "send_throttle", None) or ratelimit.throttle_for(channel, delivery)
     try:
         ratelimit.limiter.acquire(throttle.key, throttle.rate)
     except ratelimit.Busy as busy:  # the provider's rate is taken: back to the outbox
@@ -476,7 +534,10 @@ def recover(now: datetime | None = None) -> dict[str, int]:
     """
     now = now or timezone.now()
     result = {"released": 0, "resolved": 0, "review": 0}
-    tokens = list(Delivery.objects.filter(
+    # ``exclude(claim="")`` is the predicate of the partial claim index: only the rows
+    # being worked on are read, not an emergency's whole queued outbox (every task
+    # begins with this).
+    tokens = list(Delivery.objects.exclude(claim="").filter(
         status__in=[Delivery.Status.QUEUED, Delivery.Status.SENDING],
         claim__startswith=CLAIM_PREFIX).order_by().values_list("claim", flat=True).distinct())
     if not tokens:

@@ -15,7 +15,14 @@ ranges of subscriber ids, one ``INSERT … SELECT`` each, growing from 1,000 to 
 subscribers), each committed and enqueued before the next is written, so the first
 messages leave within a second of "send"; until the last chunk is written the alert's
 ``audience_size`` stays 0, which keeps it ``sending`` and lets ``dispatch_due()`` finish
-a build whose process died (the build is idempotent).
+a build whose process died (the build is idempotent).  Its batches travel as ranges of
+ids (``alert, first, last``: the task reads the alert's ``queued`` rows in it), since a
+task row holding 500 ids cost the database backend more than the rows it named; and on
+PostgreSQL its chunks and task rows commit without waiting for the disk
+(``synchronous_commit = off``, ``_commit_without_flush``): the flushes were a third of
+the build, and every commit that matters afterwards (a worker's claim, the final
+``audience_size``) flushes them anyway, so a chunk lost with the database server is
+never claimed and is written again by the sweep.
 
 A worker *claims* rows atomically, ``CLAIM_SIZE`` at a time (``queued → sending``:
 ``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL, a conditional ``UPDATE … WHERE
@@ -81,10 +88,14 @@ Pacing: before each send the worker takes a slot of the provider's rate
 than 30 s away sends the row back to ``queued`` for later, without counting an attempt
 (and the rest of that sending lane with it).
 
-Throughput (``bench/alertes.py``): the provider sessions are kept for the batch (one
-SMTP session per sending thread, kept-alive HTTP connections to Twilio), an email's
-texts are rendered once per alert and language, and the URLs reversed once per name
-and language; what is left per message is the provider's own protocol.
+Throughput (``bench/alertes.py``, which reports the worker's CPU per delivery against
+null providers): the provider sessions are kept for the batch (one SMTP session per
+sending thread, one kept-alive HTTP connection to Twilio per sending thread, spoken with
+``http.client``: urllib3's preparation cost twice the exchange), an email's texts are
+rendered once per alert and language, and the URLs reversed once per name and language;
+a sending thread takes two rows a turn, so marks and outcomes are written two rows a
+statement at least, and the batch's alert is read once, not joined to every row.  What
+is left per message is mostly the provider's own protocol.
 """
 
 from __future__ import annotations
@@ -232,7 +243,11 @@ def _insert_outbox(alert: Alert, now: datetime,
     """An emergency's outbox in one ``INSERT … SELECT`` (no quiet hours to compute per
     row): the rows never travel through Python, so the time is the database's and the
     memory does not depend on the audience.  Ordered by subscriber so that, as in the
-    batched path, an address shared by two subscribers is written once, for the first."""
+    batched path, an address shared by two subscribers is written once, for the first;
+    and so that ids follow subscribers, not channels: each task's batch holds every
+    channel of its residents (a resident's text, call and email leave together, the
+    providers work side by side, and the first messages out are not all waiting on
+    the first email's rendering)."""
     rows = _audience_rows(alert)
     if subscribers is not None:  # one chunk: subscriber ids in [start, end)
         rows = rows.filter(subscriber_id__gte=subscribers[0], subscriber_id__lt=subscribers[1])
@@ -250,7 +265,7 @@ def _insert_outbox(alert: Alert, now: datetime,
            f"SELECT %s, a.subscriber_id, a.channel, a.value, "
            f"COALESCE(a.{quote('subscriber__language')}, 'fr'), %s, 0, "
            f"'', '', %s, %s, '', '' FROM ({select}) a "
-           f"ORDER BY a.channel, a.value, a.subscriber_id{tail}")
+           f"ORDER BY a.subscriber_id, a.channel, a.value{tail}")
     if returning:  # the new rows' ids (rows already there are not returned)
         sql += f" RETURNING {quote('id')}"
     with connection.cursor() as cursor:
@@ -302,14 +317,24 @@ def enqueue_deliveries(alert_id: int | None = None, ids: Iterable[int] | None = 
             last = page[-1]
 
 
-def _enqueue_ids(ids: list[int]) -> int:
-    """Enqueue rows just written (``queued`` and ready), in batches, one transaction for
-    all the task rows."""
+def _enqueue_ids(ids: list[int], alert_id: int | None = None) -> int:
+    """Enqueue rows of an alert just written (``queued`` and ready), in batches, one
+    transaction for all the task rows.  With the alert given, a batch travels as the
+    range of its ids (``alert_id, first, last``) rather than their list: an
+    ``INSERT … SELECT`` numbers its rows from the sequence, so a batch is a short range,
+    and a task row of three numbers costs the database backend a fraction of one of
+    500 (whose JSON it normalizes, then stores)."""
     deliver_batch = deliver_task()
     ids = sorted(ids)
     with transaction.atomic():
+        if alert_id is not None:
+            _commit_without_flush()  # a lost task row is found again by the sweep
         for start in range(0, len(ids), BATCH_SIZE):
-            deliver_batch.enqueue(ids[start:start + BATCH_SIZE])
+            batch = ids[start:start + BATCH_SIZE]
+            if alert_id is None:
+                deliver_batch.enqueue(batch)
+            else:
+                deliver_batch.enqueue([], alert_id=alert_id, first=batch[0], last=batch[-1])
     return len(ids)
 
 
@@ -319,6 +344,19 @@ def _in_chunks(alert: Alert) -> bool:
     with quiet hours, is built in one transaction)."""
     return (alert.is_emergency and not alert.references_id
             and connection.vendor in ("postgresql", "sqlite"))
+
+
+def _commit_without_flush() -> None:
+    """PostgreSQL: this transaction's commit does not wait for its WAL to reach the disk
+    (for an emergency's outbox, the flushes of its chunks and task rows were a third of
+    the build).  Safe for the outbox: a worker's claim and the build's final
+    ``audience_size`` are ordinary commits, which flush all the WAL written before them,
+    these chunks included; a chunk lost with the database server (not with this
+    process) leaves ``audience_size`` at 0 and the sweep writes it again, a task row
+    lost so leaves its rows ``queued`` for the sweep."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
 
 
 OUTBOX_FIRST_CHUNK = 1000   # subscribers in the first chunk: handed over within a second
@@ -344,10 +382,11 @@ def build_in_chunks(alert: Alert, now: datetime) -> int:
         end = start + step
         with transaction.atomic():
             if connection.features.can_return_rows_from_bulk_insert:
+                _commit_without_flush()
                 # The chunk's new ids come back from the INSERT (at most a chunk's worth):
                 # enqueued as they are, without reading them again.
                 new = _insert_outbox(alert, now, subscribers=(start, end), returning=True)
-                transaction.on_commit(lambda new=new: _enqueue_ids(new))
+                transaction.on_commit(lambda new=new: _enqueue_ids(new, alert.pk))
             else:
                 floor = Delivery.objects.aggregate(top=Max("pk"))["top"] or 0
                 _insert_outbox(alert, now, subscribers=(start, end))
