@@ -4,7 +4,7 @@ from django.template.loader import render_to_string
 from django.urls import include, path
 from django.utils.translation import gettext as _
 
-from hub.i18n import current_language, current_locale
+from hub.i18n import current_language
 from hub.plugins import hookimpl
 
 from . import hookspecs, services
@@ -35,12 +35,6 @@ def hub_hookspecs():
 def hub_urlpatterns():
     # Only the feeds: the list is the NewsIndexPage served by Wagtail at /fr/actualites/.
     return [path("actualites/", include("modules.actualites.urls"))]
-
-
-def _index_url(request) -> str | None:
-    """The news list of the visitor's language; ``None`` before any is published."""
-    index = services.news_index(current_locale())
-    return index.get_url(request) if index is not None else None
 
 
 @hookimpl
@@ -114,12 +108,26 @@ def _home_sections(request, language: str) -> list[dict]:
 
 @hookimpl
 def hub_dashboard_panels(request):
+    """The latest news of the visitor's language: public pages only, the same for every
+    resident of a language, so the rendered panel is kept a few seconds like the home's
+    cards (publishing a page refreshes it at once) and costs Mon Espace no query."""
+    from wagtail.models import Site
+
+    from hub.cache import memoize_public
+
+    language = current_language()
+    site = Site.find_for_request(request)
+    return memoize_public("actualites-dashboard-panel", [language, site.pk if site else ""],
+                          lambda: _dashboard_panels(request, language))
+
+
+def _dashboard_panels(request, language: str) -> list[dict]:
+    index, pages = _home_news(request, language)
     return [{
         "title": _("Latest news"),
-        "body": render_to_string("actualites/panel.html",
-                                 {"pages": services.latest_news(limit=3)},
+        "body": render_to_string("actualites/panel.html", {"pages": pages},
                                  request=request),
-        "url": _index_url(request),
+        "url": index.get_url(request) if index is not None else None,
         "link_text": _("All news"),
         "order": 30,
     }]

@@ -92,15 +92,11 @@ def hub_home_sections(request):
 
 @hookimpl
 def hub_dashboard_panels(request):
-    from . import services
+    """The citizen's topics, channels and messages received: two queries, never cached
+    (``services.dashboard``)."""
+    from .services.dashboard import panel_context
 
-    subscriber = services.subscriber_for(request.user, create=False)
-    context = {
-        "subscriber": subscriber,
-        "topics": subscriber.topics.all() if subscriber else [],
-        "addresses": subscriber.addresses.all() if subscriber else [],
-        "received": services.received(request.user),
-    }
+    context = panel_context(request.user)
     return [{
         "title": _("My communications"),
         "body": render_to_string("alertes/panel.html", context, request=request),

@@ -42,6 +42,8 @@ def hub_home_tiles(request):
 
 @hookimpl
 def hub_dashboard_panels(request):
+    """The links of the visitor's language, their favourites first: one query
+    (``services.my_services``), always fresh."""
     from . import services
 
     return [{

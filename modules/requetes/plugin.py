@@ -82,10 +82,14 @@ def hub_home_tiles(request):
 
 @hookimpl
 def hub_dashboard_panels(request):
+    """The citizen's five latest requests: one query of the columns shown, never cached,
+    so a status an agent just changed shows on the next page."""
     from .models import ServiceRequest
 
     latest = (ServiceRequest.objects.filter(citizen=request.user)
-              .select_related("category").order_by("-created_at")[:5])
+              .select_related("category")
+              .only("reference", "status", "category__name_fr", "category__name_en")
+              .order_by("-created_at")[:5])
     return [{
         "title": _("My requests"),
         "body": render_to_string("requetes/panel.html", {"latest": list(latest)},
