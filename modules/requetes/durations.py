@@ -1,15 +1,16 @@
 """Durations of the management figures (``stats``): time to acknowledge and time to
 resolve, their medians and 90th percentiles for the whole city, each department and
-each category.  Computed by the database: on PostgreSQL one ``GROUPING SETS`` query per
-cohort with ``percentile_cont``; elsewhere the same interpolation in Python over the
-cohort's seconds (still computed in SQL by ``SecondsBetween``)."""
+each category.  The durations are computed in SQL (``SecondsBetween``), the
+percentiles with ``percentile_cont``'s interpolation (:func:`percentile`): on PostgreSQL
+from the cohort's durations sorted by the database in one query, elsewhere sorted in
+Python."""
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import F, FloatField, Func
 
 
@@ -69,10 +70,7 @@ def _durations(qs, start, end) -> dict[str, dict]:
         for name, (cohort, expression) in _cohorts(qs, start, end).items():
             result[name] = _percentiles_in_python(cohort, expression)
         return result
-    with transaction.atomic(), connection.cursor() as cursor:
-        # A year's cohort sorts ~10 MB per grouping: in memory, not in temporary files
-        # (the default work_mem is 4 MB); for this transaction only.
-        cursor.execute("SET LOCAL work_mem = '32MB'")
+    with connection.cursor() as cursor:
         for name, (cohort, expression) in _cohorts(qs, start, end).items():
             result[name] = _percentiles_in_database(cursor, cohort, expression)
     return result
@@ -80,29 +78,43 @@ def _durations(qs, start, end) -> dict[str, dict]:
 
 def _percentiles_in_database(cursor, cohort, expression) -> dict:
     """Median and 90th percentile of the whole cohort, of each department and of each
-    category in one query (``GROUPING SETS``): one pass over the cohort's rows instead
-    of three, and both percentiles of a group read from one sort (the array form of
-    ``percentile_cont``: ~20 % faster than two aggregates on a year of 200,000 rows)."""
+    category, from one query: the database computes the cohort's durations and sends
+    them as one array per (department, category) pair (a few dozen rows); Python sorts
+    each pair's run once, and the groups, unions of sorted runs, are merged by Python's
+    sort in linear time; each percentile is then two look-ups.  The figures are
+    ``percentile_cont``'s exactly (the same float values, the same interpolation, see
+    :func:`percentile`).  Measured on a year of 200,000 requests: ``percentile_cont``
+    over ``GROUPING SETS`` sorted the cohort five times (by department, by category,
+    then within the whole, each department and each category), and an ordered
+    ``array_agg`` sorts it on three keys; both cost the database more than this query
+    and Python's sorts together."""
     inner = cohort.annotate(seconds=expression).values_list(
         "department_id", "category_id", "seconds")
     sql, params = inner.query.sql_with_params()
     # The inner query is Django's own SQL (the values go as parameters).
     statement = (
-        "SELECT dep, cat, GROUPING(dep), GROUPING(cat), "  # noqa: S608
-        "percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY seconds) "
-        f"FROM ({sql}) AS cohort (dep, cat, seconds) "
-        "GROUP BY GROUPING SETS ((), (dep), (cat))")
-    found = {"total": (None, None)}
+        "SELECT dep, cat, array_agg(seconds) "  # noqa: S608
+        f"FROM ({sql}) AS cohort (dep, cat, seconds) WHERE seconds IS NOT NULL "
+        "GROUP BY dep, cat")
     cursor.execute(statement, params)
-    for dep, cat, no_dep, no_cat, values in cursor.fetchall():
-        median, p90 = values or (None, None)  # an empty cohort: no percentiles
-        if no_dep and no_cat:
-            found["total"] = (median, p90)
-        elif no_cat:
-            found[("department", dep)] = (median, p90)
-        else:
-            found[("category", cat)] = (median, p90)
-    return found
+    return percentiles_of_runs({(dep, cat): values for dep, cat, values in cursor.fetchall()})
+
+
+def percentiles_of_runs(runs: dict[tuple[int, int], list[float]]) -> dict:
+    """The percentiles (as :func:`_durations` answers them for one cohort) from each
+    (department, category) pair's durations, in any order (the lists are sorted in
+    place).  Each pair's run is sorted once; the whole cohort, each department and each
+    category are unions of sorted runs, which Python's sort merges in linear time."""
+    everything: list[float] = []
+    groups: dict[tuple, list[float]] = defaultdict(list)
+    for (dep, cat), values in runs.items():
+        if not values:
+            continue
+        values.sort()
+        everything += values
+        groups[("department", dep)] += values
+        groups[("category", cat)] += values
+    return _percentiles_of(everything, groups)
 
 
 def _percentiles_in_python(cohort, expression) -> dict:
@@ -115,6 +127,12 @@ def _percentiles_in_python(cohort, expression) -> dict:
         everything.append(seconds)
         groups[("department", dep)].append(seconds)
         groups[("category", cat)].append(seconds)
+    return _percentiles_of(everything, groups)
+
+
+def _percentiles_of(everything: list[float], groups: dict[tuple, list[float]]) -> dict:
+    """{"total": (median, p90), group key: (median, p90)}; the lists are sorted here
+    (in place)."""
     found = {}
     everything.sort()
     found["total"] = (percentile(everything, 0.5), percentile(everything, 0.9))

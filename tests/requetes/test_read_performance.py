@@ -147,6 +147,27 @@ def test_open311_requests_query_count_does_not_grow_with_rows(client, lighting, 
     assert len(client.get(f"{BASE}/requests.json", params).json()) == 81
 
 
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_open311_list_and_detail_are_one_query(client, lighting, animals, fmt):
+    """The default window (and one request) is a single query: the category's code and
+    names and the department's name are joined, not read by queries of their own
+    (anonymous: no session, no user to load)."""
+    now = timezone.now()
+    _bulk(lighting, 5, start=now)
+    _bulk(animals, 5, start=now - datetime.timedelta(minutes=1), first=100)
+    ServiceRequest.objects.filter(reference="2026-800100").update(
+        department=lighting.department)  # handed to another department than its category's
+    client.get(f"{BASE}/requests.{fmt}")  # warm caches
+    assert _count(client, f"{BASE}/requests.{fmt}") == 1
+    assert _count(client, f"{BASE}/requests/2026-800100.{fmt}") == 1
+    rows = {row["service_request_id"]: row
+            for row in client.get(f"{BASE}/requests.json").json()}
+    assert rows["2026-800100"]["agency_responsible"] == lighting.department.name
+    assert rows["2026-800100"]["service_code"] == "animaux"
+    assert rows["2026-800101"]["agency_responsible"] == animals.department.name
+    assert rows["2026-800101"]["service_name"] == "Animaux"
+
+
 @pytest.mark.parametrize("params", [{}, {"status": "all", "sort": "due"},
                                     {"status": "all", "sort": "oldest", "p": "2"}])
 def test_queue_query_count_does_not_grow_with_rows(client, agent_a, lighting, animals,

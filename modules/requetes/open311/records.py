@@ -12,27 +12,11 @@ from django.db.models import Count
 from hub.i18n import pick
 
 from .. import public
-from ..models import Category, RequestEvent, ServiceRequest
+from ..models import RequestEvent, ServiceRequest
 from .rendering import DateText, W3CText, end_of_day, w3c, w3c_text
 
 Status = ServiceRequest.Status
 Kind = RequestEvent.Kind
-
-
-def _category_maps() -> tuple[dict, dict]:
-    """Every category (id -> code, name) and department (id -> name): two small tables,
-    read once (one query, no model instances) instead of joined into each of up to
-    1,000 rows."""
-    categories = {}
-    departments = {}
-    for pk, code, name_fr, name_en, department_id, department in (
-            Category.objects.order_by().values_list(
-                "pk", "service_code", "name_fr", "name_en", "department_id",
-                "department__name")):
-        # Category.name's rule: English when asked for and filled in, French otherwise.
-        categories[pk] = (code, pick(name_fr, name_en))
-        departments[department_id] = department
-    return categories, departments
 
 
 def _status_labels() -> tuple[dict, dict]:
@@ -40,26 +24,23 @@ def _status_labels() -> tuple[dict, dict]:
             {value: str(label) for value, label in ServiceRequest.ClosureReason.choices})
 
 
-def _department_names(ids) -> dict:
-    from hub.models import Department
-
-    return dict(Department.objects.filter(pk__in=set(ids)).values_list("pk", "name"))
-
-
-# The columns of a ``request`` record, in the order ``_fetch_rows`` selects them.
+# The columns of a ``request`` record, in the order ``_fetch_rows`` selects them: the
+# category's code and names and the department's name are joined (two small tables),
+# so that a list is one query whatever it shows.
 ROW_COLUMNS = ("id", "reference", "status", "closure_reason", "category_id",
-               "department_id", "public_description", "created_text", "updated_text",
+               "category__service_code", "category__name_fr", "category__name_en",
+               "department__name", "public_description", "created_text", "updated_text",
                "closed_text", "due_text", "address", "latitude", "longitude", "media_url",
                "location_precision")
 
 
 def _fetch_rows(qs, limit: int) -> list[tuple]:
     """The first ``limit`` rows of ``qs`` (filtered and ordered) as tuples of
-    ``ROW_COLUMNS``, through the database cursor: no model instances and no per-value
-    converters.  The public view (``public.requests``) blanks a description that may
-    not be shown and brings the category's location precision; the database writes the
-    datetimes as W3C text (``W3CText``) and the due date as ISO text, so that the
-    Python side only copies values into records."""
+    ``ROW_COLUMNS``, in one query through the database cursor: no model instances and
+    no per-value converters.  The public view (``public.requests``) blanks a
+    description that may not be shown and brings the category's location precision;
+    the database writes the datetimes as W3C text (``W3CText``) and the due date as ISO
+    text, so that the Python side only copies values into records."""
     qs = public.requests(qs).annotate(
         created_text=W3CText("created_at"), updated_text=W3CText("updated_at"),
         closed_text=W3CText("closed_at"), due_text=DateText("due_date"))
@@ -70,23 +51,22 @@ def _fetch_rows(qs, limit: int) -> list[tuple]:
 
 
 def _service_request_rows(rows: list[tuple], *, extended: bool) -> list[dict]:
-    """The spec's ``request`` records from ``_fetch_rows``' tuples (two extra queries at
-    most for the small category and department tables, three more with
-    ``extensions=true``).  One dict per row and dictionary look-ups only: no
-    translation, date or URL work per row."""
-    categories, departments = _category_maps()
-    unknown_departments = {row[5] for row in rows} - set(departments)
-    if unknown_departments:
-        departments.update(_department_names(unknown_departments))
+    """The spec's ``request`` records from ``_fetch_rows``' tuples (no query more, three
+    with ``extensions=true``).  One dict per row and dictionary look-ups only: the
+    category's name in the active language is picked once per category, and no
+    translation, date or URL work is done per row."""
     statuses, reasons = _status_labels()
-    no_category = ("", "")
+    names: dict[int, str] = {}
     place, exact = public.place, public.EXACT
     result = []
     append = result.append
-    for (_pk, reference, status, reason, category_id, department_id, description,
-         created, updated, closed_at, due, address, latitude, longitude,
+    for (_pk, reference, status, reason, category_id, code, name_fr, name_en, department,
+         description, created, updated, closed_at, due, address, latitude, longitude,
          media_url, precision) in rows:
-        code, name = categories.get(category_id, no_category)
+        name = names.get(category_id)
+        if name is None:
+            # Category.name's rule: English when asked for and filled in, French otherwise.
+            name = names[category_id] = pick(name_fr, name_en)
         closed = status == "closed"
         if precision != exact:
             latitude, longitude, address = place(precision, latitude, longitude, address)
@@ -97,7 +77,7 @@ def _service_request_rows(rows: list[tuple], *, extended: bool) -> list[dict]:
             "service_name": name,
             "service_code": code,
             "description": description,
-            "agency_responsible": departments.get(department_id, ""),
+            "agency_responsible": department,
             "service_notice": "",
             "requested_datetime": w3c_text(created),
             "updated_datetime": w3c_text(closed_at if closed and closed_at else updated),
