@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import get_language
 
-from hub.cache import is_anonymous_request, memoize_public
+from hub.cache import memoize_public
 from hub.plugins.manager import collect_sorted, enabled_modules
 
 
@@ -21,11 +21,12 @@ def banners(request) -> list[dict]:
     """Banners contributed by modules (the emergency text of the site settings is
     rendered by the base template itself).
 
-    Anonymous visitors all see the same banners: the hook's result is kept a few
-    seconds per language (``HUB_FRAGMENT_CACHE_SECONDS``) instead of querying the alerts
-    on every page; signed-in visitors get the hook called for them."""
-    if not is_anonymous_request(request):
-        return collect_sorted("hub_banners", request=request)
+    Banners carry no personal data (the hook's contract), so every visitor of a
+    language sees the same ones: the hook's result is kept a few seconds per language
+    (``HUB_FRAGMENT_CACHE_SECONDS``) for signed-in residents too, whose pages (Mon
+    Espace, every app screen) cannot come from the public page cache.  Sending,
+    correcting or cancelling an alert starts a new cache generation: the banner changes
+    at once for everyone."""
     return memoize_public("banners", [get_language() or ""],
                           lambda: collect_sorted("hub_banners", request=request))
 

@@ -115,12 +115,16 @@ def hub_dashboard_panels(request: Any) -> list[dict[str, Any]]:
 
 @hookspec
 def hub_banners(request: Any) -> list[dict[str, Any]]:
-    """Contribute site-wide banners (e.g. an active emergency alert).  Called on every
-    page render with the current ``HttpRequest``.
+    """Contribute site-wide banners (e.g. an active emergency alert).  Called when a
+    page renders, with the current ``HttpRequest``; the result is kept a few seconds per
+    language (``HUB_FRAGMENT_CACHE_SECONDS``) and shown to every visitor, signed in or
+    not, until then or until ``hub.cache.invalidate_public_cache()`` (which a module
+    calls when its banner must change at once, as ``alertes`` does on sending).
 
     Return a list of dicts: ``text`` (translated string), ``level`` (``"info"``,
     ``"warning"`` or ``"danger"``), optional ``url``.  Banners must never carry personal
-    data: public pages are cached for anonymous visitors.
+    data nor depend on who asks: public pages are cached for anonymous visitors, and
+    the result is shared by everyone.
     """
 
 

@@ -24,6 +24,17 @@ def test_an_emergency_shows_on_cached_pages_at_once(client, cached, officer, top
     assert "Fuite de gaz" in after.content.decode()
 
 
+def test_a_signed_in_resident_sees_a_new_emergency_at_once(client, officer, topics,
+                                                          django_user_model):
+    """Signed-in pages share the banners' short cache: sending still shows at once."""
+    resident = django_user_model.objects.create_user(email="banniere@example.com",
+                                                     password=None)
+    client.force_login(resident)
+    assert "Fuite de gaz" not in client.get("/fr/mon-espace/").content.decode()
+    published_alert(officer, topics, severity="emergency", title_fr="Fuite de gaz")
+    assert "Fuite de gaz" in client.get("/fr/mon-espace/").content.decode()
+
+
 def test_a_draft_saved_does_not_empty_the_cache(client, cached, officer, topics):
     from modules.alertes.models import Alert
 
