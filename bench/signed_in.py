@@ -10,7 +10,7 @@ in with a real session row and a django-oauth-toolkit access token, the queries 
 route counted in-process; then gunicorn as production runs it (``gunicorn.conf.py``: 2
 threaded workers, DEBUG=0, collected static files, ``HUB_FRAGMENT_CACHE_SECONDS``'s
 default) on 127.0.0.1, loaded with ``wrk`` (or Python keep-alive threads without it).
-The helpers (environment, gunicorn start-up, wrk's report) are ``bench/surge.py``'s.
+The helpers (environment, gunicorn, the load generators) are ``bench/surge.py``'s.
 
     .venv/bin/python bench/signed_in.py [--duration 10] [--connections 16]
                                         [--only sqlite|postgresql]
@@ -19,20 +19,17 @@ Targets: ≥ 150 requests/s on each route, ≤ 8 queries for Mon Espace.  Prints
 MISS beside each, and one ``BENCH_ROWS`` JSON line per database; asserts nothing.
 """
 
-# ruff: noqa: S603, S607 -- the bench starts gunicorn, wrk and itself with fixed arguments
+# ruff: noqa: S603 -- the bench starts gunicorn, wrk and itself with fixed arguments
 
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -119,104 +116,7 @@ def prepare() -> None:
         "queries": queries, "in_process_ms": in_process_ms}))
 
 
-# --- load with credentials --------------------------------------------------------------
-
-def load_wrk(port: int, path: str, headers: dict, duration: int, connections: int) -> dict:
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(surge.WRK_SCRIPT)
-    flags = [part for name, value in headers.items() for part in ("-H", f"{name}: {value}")]
-    try:
-        out = subprocess.run(
-            ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{duration}s",
-             "-s", script.name, *flags, f"http://127.0.0.1:{port}{path}"],
-            capture_output=True, text=True, check=True, timeout=duration + 60).stdout
-    finally:
-        os.unlink(script.name)
-    line = next(x for x in out.splitlines() if x.startswith("SURGE_JSON "))
-    data = json.loads(line.split(" ", 1)[1])
-    return {"rps": data["requests"] / (data["duration_us"] / 1e6),
-            "p95_ms": data["p95_us"] / 1000, "errors": data["errors"] + data["non2xx"]}
-
-
-def load_python(port: int, path: str, headers: dict, duration: int,
-                connections: int) -> dict:
-    """``surge.load_python`` with the credentials' headers (keep-alive threads)."""
-    deadline = time.perf_counter() + duration
-    latencies: list[list[float]] = [[] for _ in range(connections)]
-    errors = [0] * connections
-    sent = {"Host": "127.0.0.1", **headers}
-
-    def worker(slot: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        while time.perf_counter() < deadline:
-            start = time.perf_counter()
-            try:
-                conn.request("GET", path, headers=sent)
-                response = conn.getresponse()
-                response.read()
-                if response.status != 200:
-                    errors[slot] += 1
-            except (OSError, http.client.HTTPException):
-                errors[slot] += 1
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                continue
-            latencies[slot].append(time.perf_counter() - start)
-        conn.close()
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(connections)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    merged = sorted(x for chunk in latencies for x in chunk)
-    if not merged:
-        return {"rps": 0.0, "p95_ms": float("nan"), "errors": sum(errors)}
-    return {"rps": len(merged) / elapsed, "p95_ms": merged[int(len(merged) * 0.95)] * 1000,
-            "errors": sum(errors)}
-
-
-def serve_and_measure(env: dict, targets: dict, args) -> dict:
-    """gunicorn (gunicorn.conf.py, 2 workers) on a free port; each target is
-    ``(path, headers)``."""
-    port = surge.free_port()
-    # The access log is written as in production, to a file (as bench/surge.py does).
-    log = open(Path(env["VAR_DIR"]) / "gunicorn-signed-in.log", "ab")  # noqa: SIM115
-    process = subprocess.Popen(
-        [surge.GUNICORN, "hub.wsgi:application", "--workers", "2",
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--graceful-timeout", "5"],
-        cwd=ROOT, env=env, start_new_session=True, stdout=log, stderr=log)
-    log.close()  # the child holds its own descriptor
-    try:
-        surge.wait_until_up(port, process)
-        load = load_wrk if shutil.which("wrk") else load_python
-        results = {}
-        for label, (path, headers) in targets.items():
-            load(port, path, headers, 1, 4)  # warm both workers
-            results[label] = load(port, path, headers, args.duration, args.connections)
-        return results
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
-
-
 # --- orchestration ------------------------------------------------------------------------
-
-def postgres_available() -> bool:
-    try:
-        import psycopg
-
-        with psycopg.connect(surge.POSTGRES_URL + "postgres", connect_timeout=3,
-                             autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {DATABASE}")
-        return True
-    except Exception as exc:  # no server, no rights: SQLite only, and say why
-        print(f"PostgreSQL skipped: {exc}")
-        return False
-
 
 def run_database(name: str, env: dict, args) -> list[dict]:
     started = time.perf_counter()
@@ -233,7 +133,7 @@ def run_database(name: str, env: dict, args) -> list[dict]:
                    "token": {"Authorization": f"Bearer {info['token']}"}}
     targets = {label: (path, credentials[kind]) for label, (path, kind) in ROUTES.items()}
     targets["static file"] = (info["static"], {})
-    measured = serve_and_measure(env, targets, args)
+    measured = surge.serve_and_measure(env, targets, None, args, "gunicorn-signed-in.log")
     static = measured["static file"]
     print(f"{'route':<17} {'queries':>7} {'ms':>6} {'req/s':>8} {'p95 ms':>8} {'errors':>7} "
           f"{'target':>14}  result")
@@ -292,7 +192,7 @@ def main(argv: list[str] | None = None) -> None:
         if "sqlite" in wanted:
             run_database("SQLite", {**env, "DATABASE_URL":
                                     f"sqlite:///{work / 'signed-in.sqlite3'}"}, args)
-        if "postgresql" in wanted and postgres_available():
+        if "postgresql" in wanted and surge.postgres_available(DATABASE):
             run_database("PostgreSQL", {**env, "DATABASE_URL": surge.POSTGRES_URL + DATABASE},
                          args)
     finally:

@@ -138,13 +138,17 @@ def prepare(news_count: int) -> None:
 
 # --- load generators -------------------------------------------------------------------
 
-def load_wrk(port: int, path: str, duration: int, connections: int) -> dict:
+def load_wrk(port: int, path: str, duration: int, connections: int,
+             headers: dict | None = None) -> dict:
+    """``wrk`` with each of ``headers`` (credentials, for bench/signed_in.py) sent."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(WRK_SCRIPT)
+    flags = [part for name, value in (headers or {}).items()
+             for part in ("-H", f"{name}: {value}")]
     try:
         out = subprocess.run(
             ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{duration}s",
-             "-s", script.name, f"http://127.0.0.1:{port}{path}"],
+             "-s", script.name, *flags, f"http://127.0.0.1:{port}{path}"],
             capture_output=True, text=True, check=True, timeout=duration + 60).stdout
     finally:
         os.unlink(script.name)
@@ -154,11 +158,13 @@ def load_wrk(port: int, path: str, duration: int, connections: int) -> dict:
             "p95_ms": data["p95_us"] / 1000, "errors": data["errors"] + data["non2xx"]}
 
 
-def load_python(port: int, path: str, duration: int, connections: int) -> dict:
+def load_python(port: int, path: str, duration: int, connections: int,
+                headers: dict | None = None) -> dict:
     """Threads on keep-alive connections; every response is read fully."""
     deadline = time.perf_counter() + duration
     latencies: list[list[float]] = [[] for _ in range(connections)]
     errors = [0] * connections
+    sent = {"Host": "127.0.0.1", **(headers or {})}
 
     def worker(slot: int) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -166,7 +172,7 @@ def load_python(port: int, path: str, duration: int, connections: int) -> dict:
         while time.perf_counter() < deadline:
             start = time.perf_counter()
             try:
-                conn.request("GET", path, headers={"Host": "127.0.0.1"})
+                conn.request("GET", path, headers=sent)
                 response = conn.getresponse()
                 response.read()
                 if response.status != 200:
@@ -216,24 +222,30 @@ def wait_until_up(port: int, process: subprocess.Popen, timeout: float = 60) -> 
     raise RuntimeError("gunicorn did not answer in time")
 
 
-def serve_and_measure(env: dict, urls: dict, cache_seconds: int, args) -> dict:
+def serve_and_measure(env: dict, urls: dict, cache_seconds: int | None, args,
+                      log_name: str = "gunicorn.log") -> dict:
+    """gunicorn (gunicorn.conf.py, 2 workers) on a free port, each URL loaded in turn;
+    a URL is a path or ``(path, headers)``.  ``cache_seconds`` sets
+    ``HUB_PUBLIC_CACHE_SECONDS`` (``None``: the environment's)."""
     port = free_port()
+    if cache_seconds is not None:
+        env = {**env, "HUB_PUBLIC_CACHE_SECONDS": str(cache_seconds)}
     # The hub's access log is written as in production (one line per request), to a
     # file rather than into the bench's own output.
-    log = open(Path(env["VAR_DIR"]) / "gunicorn.log", "ab")  # noqa: SIM115
+    log = open(Path(env["VAR_DIR"]) / log_name, "ab")  # noqa: SIM115
     process = subprocess.Popen(
         [GUNICORN, "hub.wsgi:application", "--workers", "2", "--bind", f"127.0.0.1:{port}",
          "--log-level", "warning", "--graceful-timeout", "5"],
-        cwd=ROOT, env={**env, "HUB_PUBLIC_CACHE_SECONDS": str(cache_seconds)},
-        start_new_session=True, stdout=log, stderr=log)
+        cwd=ROOT, env=env, start_new_session=True, stdout=log, stderr=log)
     log.close()  # the child holds its own descriptor
     try:
         wait_until_up(port, process)
         load = load_wrk if shutil.which("wrk") else load_python
         results = {}
         for label, url in urls.items():
-            load(port, url, 1, 4)  # warm both workers' templates, caches, connections
-            results[label] = load(port, url, args.duration, args.connections)
+            path, headers = (url, None) if isinstance(url, str) else url
+            load(port, path, 1, 4, headers)  # warm both workers' templates, caches, connections
+            results[label] = load(port, path, args.duration, args.connections, headers)
         return results
     finally:
         os.killpg(process.pid, signal.SIGTERM)
@@ -242,14 +254,15 @@ def serve_and_measure(env: dict, urls: dict, cache_seconds: int, args) -> dict:
 
 # --- orchestration -------------------------------------------------------------------------
 
-def postgres_available() -> bool:
+def postgres_available(database: str = "bench_surge") -> bool:
+    """A fresh, empty ``database`` on the bench's server; False (and why) without one."""
     try:
         import psycopg
 
         with psycopg.connect(POSTGRES_URL + "postgres", connect_timeout=3,
                              autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS bench_surge WITH (FORCE)")
-            conn.execute("CREATE DATABASE bench_surge")
+            conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {database}")
         return True
     except Exception as exc:  # no server, no rights: SQLite only, and say why
         print(f"PostgreSQL skipped: {exc}")

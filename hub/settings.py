@@ -438,6 +438,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False  # Wagtail's admin reads the token from the cookie
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
+# Django's database sessions, the read prepared once per process (hub.sessions).
+SESSION_ENGINE = "hub.sessions"
 if PRODUCTION:
     SECURE_HSTS_SECONDS = 31_536_000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True

@@ -1,8 +1,13 @@
 """Shared fixtures: users in every role, a demo site, clients signed in as each."""
 
+import datetime
+import secrets
+
 import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group
+from django.utils import timezone
+from oauth2_provider.models import get_access_token_model, get_application_model
 
 from hub import roles
 from hub.models import Department, User
@@ -18,6 +23,21 @@ def make_user(email, *, password="motdepasse-solide-42", groups=(), departments=
         department.agents.add(user)
     EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
     return user
+
+
+def bearer(user, scope="openid profile") -> str:
+    """A real OAuth2 access token of a public app (the one kind of token the API takes),
+    valid an hour, for ``Authorization: Bearer …``."""
+    application, _ = get_application_model().objects.get_or_create(
+        name="Application mobile", defaults={
+            "client_type": "public", "authorization_grant_type": "authorization-code",
+            "redirect_uris": "ca.valleyfield.espacecitoyen:/callback",
+            "algorithm": "RS256"})
+    key = secrets.token_urlsafe(24)
+    get_access_token_model().objects.create(
+        user=user, application=application, token=key, scope=scope,
+        expires=timezone.now() + datetime.timedelta(hours=1))
+    return key
 
 
 @pytest.fixture

@@ -4,20 +4,17 @@ public Wagtail API v2 (pages with ``?locale=``, images, documents)."""
 
 from __future__ import annotations
 
-import datetime
 import json
 import re
-import secrets
 
 import pytest
 import yaml
 from django.core.cache import cache
 from django.test import Client, override_settings
-from django.utils import timezone
-from oauth2_provider.models import get_access_token_model, get_application_model
 from openapi_spec_validator import validate
 
 from hub.models import User
+from tests.conftest import bearer
 
 ME = "/api/v1/me/"
 MODULES = "/api/v1/modules/"
@@ -29,20 +26,6 @@ def _clean_cache():
     cache.clear()  # throttling and rate-limit counters
     yield
     cache.clear()
-
-
-def bearer(user, scope="openid profile") -> str:
-    """A real OAuth2 access token of a public app (the one kind of token the API takes)."""
-    application, _ = get_application_model().objects.get_or_create(
-        name="Application mobile", defaults={
-            "client_type": "public", "authorization_grant_type": "authorization-code",
-            "redirect_uris": "ca.valleyfield.espacecitoyen:/callback",
-            "algorithm": "RS256"})
-    key = secrets.token_urlsafe(24)
-    get_access_token_model().objects.create(
-        user=user, application=application, token=key, scope=scope,
-        expires=timezone.now() + datetime.timedelta(hours=1))
-    return key
 
 
 @pytest.fixture

@@ -25,8 +25,8 @@ from django.urls import reverse
 
 from modules.requetes import services
 from modules.requetes.models import ServiceRequest
+from tests.conftest import bearer
 from tests.requetes.conftest import INSIDE, image_bytes
-from tests.test_api import bearer
 
 MB = 1024 * 1024
 # "5 MB" in English, "5 Mo" (with a non-breaking space) in French, the default language.

@@ -14,18 +14,16 @@ from __future__ import annotations
 
 import datetime
 import json
-import secrets
 
 import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 from django.utils.html import escape
-from oauth2_provider.models import get_access_token_model, get_application_model
 
 from hub.models import User
+from tests.conftest import bearer as make_bearer
 
 MON_ESPACE = "/fr/mon-espace/"
 RESIDENT = "resident@example.com"
@@ -54,17 +52,12 @@ def resident_client(resident):
     return client
 
 
-def bearer(user, scope="openid profile requetes:read alertes:read alertes:write") -> str:
-    application, _ = get_application_model().objects.get_or_create(
-        name="Application mobile", defaults={
-            "client_type": "public", "authorization_grant_type": "authorization-code",
-            "redirect_uris": "ca.valleyfield.espacecitoyen:/callback",
-            "algorithm": "RS256"})
-    key = secrets.token_urlsafe(24)
-    get_access_token_model().objects.create(
-        user=user, application=application, token=key, scope=scope,
-        expires=timezone.now() + datetime.timedelta(hours=1))
-    return key
+APP_SCOPES = "openid profile requetes:read alertes:read alertes:write"
+
+
+def bearer(user, scope=APP_SCOPES) -> str:
+    """The app's token with the scopes its signed-in screens need."""
+    return make_bearer(user, scope)
 
 
 def queries_of(client, path: str) -> tuple[int, str]:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from allauth.account.models import EmailAddress
+from django.db import models
 from oauth2_provider.models import AccessToken, RefreshToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
 from hub.models.oauth import RedeemedAuthorizationCode, code_checksum
+from hub.prepared import PreparedQuery, Slot
 
 # What the ID token carries besides the resident's claims: the toolkit adds iss, exp,
 # auth_time and jti; oauthlib adds aud, iat, nonce (when the request had one) and at_hash.
@@ -46,6 +50,16 @@ class HubOAuth2Validator(OAuth2Validator):
             "phone_number": lambda request: request.user.phone,
             "address": _address,
         }
+
+    # Every request of an app reads its token first: the toolkit's query (the token with
+    # its application and user, by checksum), compiled once (hub.prepared).
+    _access_token = PreparedQuery(lambda: AccessToken.objects.select_related(
+        "application", "user").filter(
+        token_checksum=Slot("checksum", models.CharField())).order_by("pk")[:1])
+
+    def _load_access_token(self, token):
+        checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
+        return self._access_token.first(checksum=checksum)
 
     def get_discovery_claims(self, request):
         claims = dict.fromkeys(super().get_discovery_claims(request))

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.db import models
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 from wagtail.models import Locale
 
 from hub.i18n import current_language, current_locale
+from hub.prepared import PreparedQuery, Slot
 from hub.text import fold
 
 from .models import Category, Favourite, ServiceLink
@@ -58,18 +61,20 @@ def directory(query: str = "", category: str = "") -> Directory:
     return result
 
 
+# Mon Espace's panel on every visit: compiled once per process (hub.prepared).
+_MY_SERVICES = PreparedQuery(lambda: ServiceLink.objects.filter(
+    is_active=True, locale__language_code=Slot("language", models.CharField()))
+    .annotate(is_favourite=Exists(Favourite.objects.filter(
+        user_id=Slot("user", models.IntegerField()),
+        link__translation_key=OuterRef("translation_key")))))
+
+
 def my_services(user) -> list[tuple[ServiceLink, bool]]:
     """Every active link of the current language, the user's favourites first:
     ``(link, is_favourite)`` (Mon Espace's panel).  One query: the language is joined
     rather than looked up, and each link says whether ``user`` made one of its
     translations a favourite; the directory's order otherwise."""
-    from django.db.models import Exists, OuterRef
-
-    mine = Favourite.objects.filter(user=user,
-                                    link__translation_key=OuterRef("translation_key"))
-    links = list(ServiceLink.objects.filter(is_active=True,
-                                            locale__language_code=current_language())
-                 .annotate(is_favourite=Exists(mine)))
+    links = _MY_SERVICES.fetch(language=current_language(), user=user.pk)
     ordered = sorted(links, key=lambda link: not link.is_favourite)
     return [(link, link.is_favourite) for link in ordered]
 

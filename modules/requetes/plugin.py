@@ -82,17 +82,14 @@ def hub_home_tiles(request):
 
 @hookimpl
 def hub_dashboard_panels(request):
-    """The citizen's five latest requests: one query of the columns shown, never cached,
-    so a status an agent just changed shows on the next page."""
-    from .models import ServiceRequest
+    """The citizen's five latest requests: one query of the columns shown, never cached
+    (``services.panel``)."""
+    from .services.panel import latest_requests
 
-    latest = (ServiceRequest.objects.filter(citizen=request.user)
-              .select_related("category")
-              .only("reference", "status", "category__name_fr", "category__name_en")
-              .order_by("-created_at")[:5])
     return [{
         "title": _("My requests"),
-        "body": render_to_string("requetes/panel.html", {"latest": list(latest)},
+        "body": render_to_string("requetes/panel.html",
+                                 {"latest": latest_requests(request.user)},
                                  request=request),
         "url": reverse("requetes:choose_category"),
         "link_text": _("Report a problem"),

@@ -4,6 +4,10 @@ confirmed number or a message just sent shows on the next page."""
 
 from __future__ import annotations
 
+from django.db import models
+
+from hub.prepared import PreparedQuery, Slot
+
 from ..channels import available_channels
 from ..models import Address, Delivery, Subscriber, Topic
 
@@ -12,6 +16,17 @@ RECEIVED_LIMIT = 20
 RECEIVED_FIELDS = ("alert_id", "notice_id", "channel", "status", "queued_at", "sent_at",
                    "not_before", "attempts", "error", "alert__title_fr", "alert__title_en",
                    "notice__subject", "notice__url")
+
+# Both queries compiled once per process (hub.prepared): Mon Espace runs them on every
+# visit, and compiling them cost more than running them.
+_SUBSCRIPTION_ROWS = PreparedQuery(lambda: Subscriber.objects.filter(
+    user_id=Slot("user", models.IntegerField())).values(
+    "pk", "active", "topics__pk", "topics__slug", "topics__order", "topics__name_fr",
+    "topics__name_en", "addresses__pk", "addresses__channel", "addresses__verified_at"))
+_RECEIVED = PreparedQuery(lambda: Delivery.objects.filter(
+    subscriber_id=Slot("subscriber", models.IntegerField()))
+    .select_related("alert", "notice").only(*RECEIVED_FIELDS)
+    .order_by("-queued_at", "-pk")[:RECEIVED_LIMIT])
 
 
 def panel_context(user) -> dict:
@@ -22,9 +37,7 @@ def panel_context(user) -> dict:
 
     The subscriber, its topics and its addresses come in one query (the two joins give
     one row per topic and address pair: a handful), the deliveries in one more."""
-    rows = list(Subscriber.objects.filter(user=user).values(
-        "pk", "active", "topics__pk", "topics__slug", "topics__order", "topics__name_fr",
-        "topics__name_en", "addresses__pk", "addresses__channel", "addresses__verified_at"))
+    rows = _SUBSCRIPTION_ROWS.fetch(user=user.pk)
     if not rows:
         return {"subscriber": None, "topics": [], "addresses": [], "received": []}
     first = rows[0]
@@ -70,6 +83,4 @@ def _label(channels: dict, code: str) -> str:
 def received(subscriber_id: int) -> list[Delivery]:
     """``services.received`` (alerts and personal notices, newest first, each row one
     channel with its state) for a subscriber already known, only the columns shown."""
-    return list(Delivery.objects.filter(subscriber_id=subscriber_id)
-                .select_related("alert", "notice").only(*RECEIVED_FIELDS)
-                .order_by("-queued_at", "-pk")[:RECEIVED_LIMIT])
+    return _RECEIVED.fetch(subscriber=subscriber_id)
