@@ -92,9 +92,7 @@ def prepare() -> None:
         user=resident, application=application, token=token,
         scope="openid profile requetes:read alertes:read",
         expires=timezone.now() + datetime.timedelta(hours=2))
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+    surge.settle(connection)
     app = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {token}")
     queries, in_process_ms = {}, {}
     for label, (path, credentials) in ROUTES.items():
