@@ -99,7 +99,9 @@ def hub_dashboard_panels(request):
     context = panel_context(request.user)
     return [{
         "title": _("My communications"),
-        "body": render_to_string("alertes/panel.html", context, request=request),
+        # Without the request: the panel uses none of the context processors, which
+        # would run again for this fragment on every visit.
+        "body": render_to_string("alertes/panel.html", context),
         "url": reverse("alertes:subscription"),
         "link_text": _("Manage my subscription"),
         "order": 20,

@@ -48,9 +48,9 @@ def hub_dashboard_panels(request):
 
     return [{
         "title": _("My services"),
+        # Without the request: the panel uses none of the context processors.
         "body": render_to_string("liens_services/panel.html",
-                                 {"services": services.my_services(request.user)},
-                                 request=request),
+                                 {"services": services.my_services(request.user)}),
         "url": reverse("liens_services:index"),
         "link_text": _("All online services"),
         "order": 40,

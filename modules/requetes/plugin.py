@@ -88,9 +88,9 @@ def hub_dashboard_panels(request):
 
     return [{
         "title": _("My requests"),
+        # Without the request: the panel uses none of the context processors.
         "body": render_to_string("requetes/panel.html",
-                                 {"latest": latest_requests(request.user)},
-                                 request=request),
+                                 {"latest": latest_requests(request.user)}),
         "url": reverse("requetes:choose_category"),
         "link_text": _("Report a problem"),
         "order": 10,
