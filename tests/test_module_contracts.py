@@ -288,7 +288,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PUBLIC_SURFACE = {"hub.models", "hub.plugins", "hub.notify", "hub.roles", "hub.addresses",
                   "hub.geo", "hub.i18n", "hub.text", "hub.cache", "hub.search", "hub.scheduler",
                   "hub.blocks", "hub.rich_text", "hub.api.permissions",
-                  "hub.personal_data", "hub.access_log", "hub.request_limits"}
+                  "hub.personal_data", "hub.access_log", "hub.request_limits", "hub.prepared"}
 
 
 def _public(name: str) -> bool:
