@@ -29,6 +29,7 @@ from tests.process_database import database_copy, process_env
 
 DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 EVERY_MINUTE = {"hub.publish_scheduled", "alertes.dispatch"}
+EVERY_TEN_MINUTES = {"requetes.dashboard"}  # at minutes 0, 10, 20…
 
 
 def at(*args) -> datetime:
@@ -149,19 +150,21 @@ def test_when_clocks_go_forward_a_time_that_does_not_exist_runs_after_the_gap():
 def test_each_due_job_is_enqueued_once_and_a_job_not_due_is_not(db, db_tasks):
     first, second = Scheduler(identity="a"), Scheduler(identity="b")
     enqueued = first.tick(now=at(2026, 12, 4, 10, 0, 30))
-    assert {name for name, _ in enqueued} == EVERY_MINUTE  # the nightly jobs are not due
+    # The nightly jobs are not due.
+    assert {name for name, _ in enqueued} == EVERY_MINUTE | EVERY_TEN_MINUTES
     assert all(due == at(2026, 12, 4, 10, 0) for _, due in enqueued)
     # A second scheduler, later in the same minute, and the first one again: nothing.
     assert second.tick(now=at(2026, 12, 4, 10, 0, 59)) == []
     assert first.tick(now=at(2026, 12, 4, 10, 0, 45)) == []
     assert enqueued_paths() == {"hub.tasks.publish_scheduled": 1,
-                                "modules.alertes.tasks.dispatch": 1}
+                                "modules.alertes.tasks.dispatch": 1,
+                                "modules.requetes.tasks.refresh_dashboard": 1}
     run = PeriodicRun.objects.get(name="alertes.dispatch")
     assert run.claimed_by == "a" and run.due == at(2026, 12, 4, 10, 0)
     assert DBTaskResult.objects.get(id=run.task_result_id).task_path.endswith(".dispatch")
     # The next minute, the other scheduler may take it.
     assert {name for name, _ in second.tick(now=at(2026, 12, 4, 10, 1, 2))} == EVERY_MINUTE
-    assert sum(enqueued_paths().values()) == 4
+    assert sum(enqueued_paths().values()) == 5
 
 
 def test_missed_minutes_run_once_on_catch_up(db, db_tasks):
@@ -176,12 +179,14 @@ def test_missed_minutes_run_once_on_catch_up(db, db_tasks):
     assert enqueued["hub.clear_expired_sessions"] == at(2026, 12, 4, 3, 17)
     assert enqueued["hub.prune_task_results"] == at(2026, 12, 4, 3, 27)
     assert enqueued["hub.publish_scheduled"] == at(2026, 12, 4, 10, 5)
+    assert enqueued["requetes.dashboard"] == at(2026, 12, 4, 10, 0)
     assert Counter(PeriodicRun.objects.values_list("name", flat=True)) == {
-        "hub.publish_scheduled": 3, "alertes.dispatch": 3,
+        "hub.publish_scheduled": 3, "alertes.dispatch": 3, "requetes.dashboard": 2,
         "hub.clear_expired_sessions": 2, "hub.prune_task_results": 2}
     # A running scheduler whose tick comes five minutes late (a stalled machine): once.
     late = restarted.tick(now=at(2026, 12, 4, 10, 10, 1))
-    assert dict(late) == {name: at(2026, 12, 4, 10, 10) for name in EVERY_MINUTE}
+    assert dict(late) == {name: at(2026, 12, 4, 10, 10)
+                          for name in EVERY_MINUTE | EVERY_TEN_MINUTES}
 
 
 def test_a_failed_enqueue_claims_nothing_and_is_retried(db):
@@ -301,13 +306,13 @@ def test_several_scheduler_processes_never_double_a_run(tmp_path):
         for outputs in per_minute:
             names = [name for output in outputs for name in output]
             assert len(names) == len(set(names)), f"a run was enqueued twice: {outputs}"
-        assert {n for o in per_minute[0] for n in o} == EVERY_MINUTE
+        assert {n for o in per_minute[0] for n in o} == EVERY_MINUTE | EVERY_TEN_MINUTES
         assert {n for o in per_minute[1] for n in o} == EVERY_MINUTE
-        assert {n for o in per_minute[2] for n in o} == EVERY_MINUTE | {
+        assert {n for o in per_minute[2] for n in o} == EVERY_MINUTE | EVERY_TEN_MINUTES | {
             "hub.clear_expired_sessions", "hub.prune_task_results", "requetes.retention"}
         runs = list(PeriodicRun.objects.values_list("name", "task_result_id"))
-        assert len(runs) == 9
-        assert DBTaskResult.objects.count() == 9
+        assert len(runs) == 11
+        assert DBTaskResult.objects.count() == 11
         assert {str(pk) for pk in DBTaskResult.objects.values_list("id", flat=True)} == {
             task_id for _, task_id in runs}
         assert enqueued_paths()["hub.tasks.publish_scheduled"] == 3

@@ -1,9 +1,11 @@
 """The management dashboard in the Wagtail admin and its CSV export.
 
-Figures come from ``stats``; this file only checks who asks, validates the filters and
-lays the figures out.  Administrators see every department; department agents see their
-own departments only (asking for another department is a 403, not an empty table, so
-nobody mistakes "not allowed" for "no requests"); anyone else is refused.
+Figures come from ``stats`` (through ``snapshots``: the usual periods are computed ahead
+every ten minutes, and the page says as of when); this file only checks who asks,
+validates the filters and lays the figures out.  Administrators see every department;
+department agents see their own departments only (asking for another department is a
+403, not an empty table, so nobody mistakes "not allowed" for "no requests"); anyone
+else is refused.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from hub.models import Department
 
-from . import charts, stats
+from . import charts, snapshots, stats
 from .models import Category
 
 
@@ -108,8 +110,25 @@ def _figures_for(request):
     except PermissionDenied:
         return form, None, _forbidden(request)
     data = form.cleaned_data
-    return form, stats.compute(data["period"], scope=scope, department=data["department"],
-                               category=data["category"]), None
+    return form, snapshots.dashboard(
+        data["period"], scope=scope, department=data["department"],
+        category=data["category"], fresh=request.GET.get("fresh") == "1"), None
+
+
+def _presets(request) -> list[tuple[str, str]]:
+    """(label, query string) of the periods computed ahead, with the other filters."""
+    labels = {stats.DEFAULT_DAYS: _("Last %(days)s days") % {"days": stats.DEFAULT_DAYS},
+              365: _("Last 12 months")}
+    keep = request.GET.copy()
+    for name in ("start", "end", "fresh"):
+        keep.pop(name, None)
+    links = []
+    for days, period in zip(snapshots.PRESET_DAYS, snapshots.preset_periods(), strict=True):
+        query = keep.copy()
+        query["start"], query["end"] = period.start.isoformat(), period.end.isoformat()
+        links.append((labels.get(days) or _("Last %(days)s days") % {"days": days},
+                      query.urlencode()))
+    return links
 
 
 def _hours(seconds):
@@ -160,8 +179,12 @@ def dashboard(request):
     if refused is not None:
         return refused
     context = {"page_title": _("Service request figures"), "header_icon": "table",
-               "form": form, "result": result, "columns": columns()}
+               "form": form, "result": result, "columns": columns(),
+               "presets": _presets(request)}
     if result is not None:
+        fresh = request.GET.copy()
+        fresh["fresh"] = "1"
+        context["fresh_query"] = fresh.urlencode()
         context.update({
             "total_row": values(result.total),
             "department_rows": [(d, values(f)) for d, f in result.by_department],

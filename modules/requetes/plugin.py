@@ -121,13 +121,18 @@ def hub_demo_data():
 @hookimpl
 def hub_periodic_tasks():
     """``requetes.retention`` every night at 3:15: closed requests past their
-    category's retention period are anonymised (``services/retention.py``)."""
+    category's retention period are anonymised (``services/retention.py``);
+    ``requetes.dashboard`` every ten minutes: the dashboard's usual periods are computed
+    ahead (``snapshots.py``)."""
     from hub.scheduler import PeriodicTask
 
-    from .tasks import anonymise_expired
+    from .snapshots import SCHEDULE
+    from .tasks import anonymise_expired, refresh_dashboard
 
     return [PeriodicTask(name="requetes.retention", task=anonymise_expired,
-                         schedule="15 3 * * *")]
+                         schedule="15 3 * * *"),
+            PeriodicTask(name="requetes.dashboard", task=refresh_dashboard,
+                         schedule=SCHEDULE)]
 
 
 @hookimpl

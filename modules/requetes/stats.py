@@ -183,6 +183,10 @@ class Dashboard:
     by_department: list[tuple[Department, Figures]]
     by_category: list[tuple[Category, Figures]]
     weeks: list[Week]
+    # When the figures were read from the database, and whether that was for this page
+    # (``live``) or by the periodic snapshot (``snapshots``): the page says which.
+    as_of: datetime.datetime | None = None
+    live: bool = True
 
     @property
     def busiest_week(self) -> int:
@@ -203,14 +207,21 @@ def base_queryset(scope: frozenset[int] | None, department: Department | None = 
     return qs
 
 
-def compute(period: Period, *, scope: frozenset[int] | None = None,
-            department: Department | None = None,
-            category: Category | None = None) -> Dashboard:
-    """Every figure of the dashboard for ``period``, limited to ``scope`` (see
-    :func:`dashboard_scope`) and to one department or category when given.  The caller
-    checks that ``department`` and ``category`` are within ``scope``."""
+@dataclass
+class Gathered:
+    """What the database gives for a period, before the dashboard is laid out: the
+    counts by (department, category) pair and the duration percentiles of the whole
+    selection, of each department and of each category (``durations._durations``'s
+    shape).  ``compute`` lays it out at once; a snapshot (``snapshots``) keeps the
+    city's for the usual periods, and a view within it is laid out from its pairs."""
+
+    pairs: dict[tuple[int, int], Figures]
+    durations: dict[str, dict]
+
+
+def gather(period: Period, qs) -> Gathered:
+    """The counts and durations of ``qs``'s requests for ``period`` (see ``_counts``)."""
     start, end = period.bounds()
-    qs = base_queryset(scope, department, category)
     weeks = period.weeks()
     if connection.vendor == "postgresql":
         # The durations come with the counts (one pass over each cohort).
@@ -223,7 +234,28 @@ def compute(period: Period, *, scope: frozenset[int] | None = None,
         durations = {name: percentiles_of_runs(found) for name, found in runs.items()}
     else:
         durations = _durations(qs, start, end)
+    return Gathered(pairs=pairs, durations=durations)
 
+
+def compute(period: Period, *, scope: frozenset[int] | None = None,
+            department: Department | None = None,
+            category: Category | None = None) -> Dashboard:
+    """Every figure of the dashboard for ``period``, limited to ``scope`` (see
+    :func:`dashboard_scope`) and to one department or category when given, read from
+    the database now.  The caller checks that ``department`` and ``category`` are
+    within ``scope``."""
+    gathered = gather(period, base_queryset(scope, department, category))
+    return assemble(period, gathered, department=department, category=category,
+                    as_of=timezone.now(), live=True)
+
+
+def assemble(period: Period, gathered: Gathered, *, department: Department | None = None,
+             category: Category | None = None, as_of: datetime.datetime,
+             live: bool) -> Dashboard:
+    """The dashboard laid out from ``gathered`` (totals, rows by department and by
+    category, weekly trend); two queries for the departments' and categories' names."""
+    pairs, durations = gathered.pairs, gathered.durations
+    weeks = period.weeks()
     department_ids = {dep for dep, _cat in pairs}
     category_ids = {cat for _dep, cat in pairs}
     departments = {d.pk: d for d in Department.objects.filter(pk__in=department_ids)}
@@ -248,7 +280,8 @@ def compute(period: Period, *, scope: frozenset[int] | None = None,
         week.closed = sum(f.week_counts[week.label][1] for f in pairs.values())
     _weekly_backlog(weeks, total.backlog)
     return Dashboard(period=period, department=department, category=category, total=total,
-                     by_department=by_department, by_category=by_category, weeks=weeks)
+                     by_department=by_department, by_category=by_category, weeks=weeks,
+                     as_of=as_of, live=live)
 
 
 def _weekly_backlog(weeks: list[Week], backlog_at_end: int) -> None:
