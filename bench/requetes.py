@@ -7,7 +7,11 @@ PostgreSQL, with the queries of one request counted:
   (target: median ≤ 25 ms, p99 ≤ 50 ms for the default window);
 * the department queue in the admin, signed in as an agent of one department
   (target: p95 ≤ 100 ms);
-* the management dashboard, as that agent and as an administrator (target: p95 ≤ 300 ms);
+* the management dashboard, as that agent and as an administrator (target: p95 ≤ 300 ms):
+  its usual periods (90 days, 12 months) are served from the figures the
+  ``requetes.dashboard`` job computes every ten minutes, which this bench runs once
+  (timed) before measuring, as the scheduler would; the same 365 days computed on the
+  spot (``fresh=1``, the page's "compute now") are shown beside them, without a target;
 * the open-data CSV export of a year, read to the end (no target: shown for scale).
 
 "Queries" must not grow with the rows shown: each page is also measured with a filter
@@ -309,7 +313,7 @@ def child(rows: int) -> None:
     from django.urls import Resolver404, resolve
 
     from hub.models import Department, User
-    from modules.requetes import roles
+    from modules.requetes import roles, snapshots
 
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
@@ -351,6 +355,10 @@ def child(rows: int) -> None:
             ("  few rows (one request id)", None, anonymous,
              f"{open311}?service_request_id=2026-500001", {}),
         ]
+    took = time.perf_counter()
+    snapshots.refresh()
+    print(f"Dashboard's usual periods computed ahead (the requetes.dashboard job): "
+          f"{(time.perf_counter() - took) * 1000:.0f} ms")
     lines += [
         ("Department queue, agent (50 rows)", "queue", as_agent, "/admin/requetes/", {}),
         ("  few rows (a search)", "search", as_agent, "/admin/requetes/?q=2026-500001", {}),
@@ -366,6 +374,9 @@ def child(rows: int) -> None:
         ("Dashboard, administrator, 365 days", "dashboard", as_admin,
          f"/admin/requetes/tableau-de-bord/?start={year_ago}", {"budget": 30.0,
                                                                 "rounds": 60}),
+        ("  computed on the spot (fresh=1)", None, as_admin,
+         f"/admin/requetes/tableau-de-bord/?start={year_ago}&fresh=1", {"budget": 20.0,
+                                                                        "rounds": 40}),
         ("Open data CSV, 365 days, read to the end", None, anonymous,
          "/fr/requetes/donnees-ouvertes.csv", {"budget": 20.0, "rounds": 5,
                                                "stream": True}),
