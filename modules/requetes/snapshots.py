@@ -117,10 +117,10 @@ def within(city: stats.Gathered, *, scope: frozenset[int] | None, department=Non
         total_key = next((key for key, pairs in by_group.items() if pairs == selected), None)
         if total_key is None:
             return None
+    keys = {("department", dep) for dep, _cat in selected}
+    keys |= {("category", cat) for _dep, cat in selected}
     durations = {}
     for cohort, found in city.durations.items():
-        keys = {("department", dep) for dep, _cat in selected}
-        keys |= {("category", cat) for _dep, cat in selected}
         part = {key: found[key] for key in keys if key in found}
         if total_key is not None and total_key in found:
             part["total"] = found[total_key]
