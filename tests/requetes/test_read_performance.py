@@ -223,3 +223,43 @@ def test_queue_rows_show_what_the_models_say(client, agent_a, lighting, animals,
         assert row["reopened"] == obj.reopened
     assert rows[late.reference]["overdue"] and not rows[closed.reference]["overdue"]
     assert rows[late.reference]["followers"] == 2
+
+
+def test_queue_counts_up_to_its_cap_and_pages_past_it(client, agent_a, lighting, animals,
+                                                      monkeypatch):
+    """Past the cap the queue says "more than", keeps its "Next" link, and a page past
+    the cap counts further: no request becomes unreachable."""
+    from modules.requetes import admin_views
+
+    monkeypatch.setattr(admin_views, "QUEUE_COUNT_CAP", 60)
+    now = timezone.now()
+    _bulk(lighting, 130, start=now)
+    _bulk(animals, 80, start=now, first=500)  # another department's: never counted
+    client.force_login(agent_a)
+    url = "/admin/requetes/"
+    first = client.get(url, {"status": "all", "sort": "reference"})
+    text = first.content.decode()
+    assert first.context["page"].paginator.capped
+    assert "Plus de 60 requêtes" in text and "Page 1 (plus de 60 requêtes)" in text
+    assert "p=2" in text
+    seen = [row["reference"] for row in first.context["page"]]
+    number = 1
+    while first.context["page"].has_next():
+        number += 1
+        first = client.get(url, {"status": "all", "sort": "reference", "p": number})
+        seen += [row["reference"] for row in first.context["page"]]
+    assert number == 3
+    assert seen == sorted(f"2026-{800000 + i:06d}" for i in range(130))
+    # The last page is past the cap: its count is exact again, and says so.
+    last = first.content.decode()
+    assert not first.context["page"].paginator.capped
+    assert "130 requêtes" in last and "Page 3 de 3" in last
+
+
+def test_queue_count_below_the_cap_is_exact(client, agent_a, lighting):
+    _bulk(lighting, 7, start=timezone.now())
+    client.force_login(agent_a)
+    response = client.get("/admin/requetes/", {"status": "all"})
+    assert not response.context["page"].paginator.capped
+    assert response.context["page"].paginator.count == 7
+    assert "7 requêtes" in response.content.decode()
