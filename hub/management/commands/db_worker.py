@@ -15,8 +15,6 @@ from django_tasks_db.compat import TASKS_LOGGER
 from django_tasks_db.management.commands.db_worker import Command as DBWorkerCommand
 from django_tasks_db.management.commands.db_worker import logger as worker_logger
 
-from hub.runtime import settle_garbage_collector
-
 
 class Command(DBWorkerCommand):
     help = DBWorkerCommand.help
@@ -28,10 +26,3 @@ class Command(DBWorkerCommand):
             worker_logger.setLevel(logging.WARNING)
             self.stdout.write("Task worker started: it writes only warnings and failures "
                               "(-v 2 lists every task).")
-
-    def handle(self, *args, **options) -> None:
-        if not options.get("batch"):
-            # Loaded and about to claim its first task, in a process that runs for days
-            # (hub/runtime.py); ``--batch`` drains the queue and returns to its caller.
-            settle_garbage_collector()
-        super().handle(*args, **options)
