@@ -225,35 +225,35 @@ def test_queue_rows_show_what_the_models_say(client, agent_a, lighting, animals,
     assert rows[late.reference]["followers"] == 2
 
 
-def test_queue_counts_up_to_its_cap_and_pages_past_it(client, agent_a, lighting, animals,
-                                                      monkeypatch):
-    """Past the cap the queue says "more than", keeps its "Next" link, and a page past
-    the cap counts further: no request becomes unreachable."""
-    from modules.requetes import admin_views
+def test_queue_counts_up_to_its_cap_and_pages_past_it(client, agent_a, lighting, animals):
+    """10,050 requests of one department: the queue says "more than 10 000", keeps its
+    "Next" link up to the cap's last page, and the page after it counts further and is
+    exact again: no request becomes unreachable."""
+    import re
 
-    monkeypatch.setattr(admin_views, "QUEUE_COUNT_CAP", 60)
     now = timezone.now()
-    _bulk(lighting, 130, start=now)
-    _bulk(animals, 80, start=now, first=500)  # another department's: never counted
+    _bulk(lighting, 10_050, start=now, step=datetime.timedelta(seconds=30))
+    _bulk(animals, 80, start=now, first=20_000)  # another department's: never counted
     client.force_login(agent_a)
-    url = "/admin/requetes/"
-    first = client.get(url, {"status": "all", "sort": "reference"})
-    text = first.content.decode()
+    url, params = "/admin/requetes/", {"status": "all", "sort": "reference"}
+
+    def text(response):  # French digit grouping is a (narrow) no-break space
+        return re.sub(r"(?<=\d)[\s\u202f\xa0](?=\d{3})", "", response.content.decode())
+
+    first = client.get(url, params)
     assert first.context["page"].paginator.capped
-    assert "Plus de 60 requêtes" in text and "Page 1 (plus de 60 requêtes)" in text
-    assert "p=2" in text
-    seen = [row["reference"] for row in first.context["page"]]
-    number = 1
-    while first.context["page"].has_next():
-        number += 1
-        first = client.get(url, {"status": "all", "sort": "reference", "p": number})
-        seen += [row["reference"] for row in first.context["page"]]
-    assert number == 3
-    assert seen == sorted(f"2026-{800000 + i:06d}" for i in range(130))
-    # The last page is past the cap: its count is exact again, and says so.
-    last = first.content.decode()
-    assert not first.context["page"].paginator.capped
-    assert "130 requêtes" in last and "Page 3 de 3" in last
+    assert "Plus de 10000 requêtes" in text(first)
+    assert "Page 1 (plus de 10000 requêtes)" in text(first)
+    assert "p=2" in text(first)
+    at_cap = client.get(url, {**params, "p": 200})
+    assert at_cap.context["page"].paginator.capped and at_cap.context["page"].has_next()
+    assert "p=201" in text(at_cap)
+    past = client.get(url, {**params, "p": 201})
+    page = past.context["page"]
+    assert not page.paginator.capped and not page.has_next()
+    assert "10050 requêtes" in text(past) and "Page 201 de 201" in text(past)
+    assert [row["reference"] for row in page] == [f"2026-{810000 + i:06d}"
+                                                  for i in range(50)]
 
 
 def test_queue_count_below_the_cap_is_exact(client, agent_a, lighting):
@@ -263,3 +263,13 @@ def test_queue_count_below_the_cap_is_exact(client, agent_a, lighting):
     assert not response.context["page"].paginator.capped
     assert response.context["page"].paginator.count == 7
     assert "7 requêtes" in response.content.decode()
+
+
+@pytest.mark.parametrize("number", ["abc", "-1", "0", "99999999", "1e9", "２"])
+def test_queue_page_number_that_is_not_a_page_is_a_page_anyway(client, agent_a, lighting,
+                                                                number):
+    _bulk(lighting, 3, start=timezone.now())
+    client.force_login(agent_a)
+    response = client.get("/admin/requetes/", {"status": "all", "p": number})
+    assert response.status_code == 200
+    assert response.context["page"].paginator.count == 3
