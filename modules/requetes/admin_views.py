@@ -135,10 +135,8 @@ def queue(request):
         target = reverse("requetes_admin:queue")
         return redirect(f"{target}?{query_string}" if query_string else target)
     qs, filters = _filtered(request)
-    wanted = request.GET.get("p", "")
-    paginator = CappedPaginator(qs, QUEUE_PAGE, wanted_page=int(wanted)
-                                if wanted.isdigit() and len(wanted) < 7 else 1)
-    page = paginator.get_page(wanted)
+    paginator = CappedPaginator(qs, QUEUE_PAGE, wanted=request.GET.get("p"))
+    page = paginator.get_page(request.GET.get("p"))
     categories = _category_names()
     page.object_list = _queue_rows(qs, page, categories)
     params = request.GET.copy()
@@ -169,9 +167,12 @@ class CappedPaginator(Paginator):
     many rows.  ``capped`` tells the page to say "more than"; the next page's link
     stays, and following it counts further."""
 
-    def __init__(self, object_list, per_page, *, wanted_page: int = 1):
+    def __init__(self, object_list, per_page, *, wanted: str | None = None):
         super().__init__(object_list, per_page)
-        self.limit = max(QUEUE_COUNT_CAP, wanted_page * per_page)
+        # The page number as the query string gives it; anything else is page 1, as
+        # ``get_page`` reads it (a huge number is clamped to the last page there too).
+        number = int(wanted) if wanted and wanted.isdigit() and len(wanted) < 7 else 1
+        self.limit = max(QUEUE_COUNT_CAP, number * per_page)
 
     @cached_property
     def count(self) -> int:
@@ -181,6 +182,8 @@ class CappedPaginator(Paginator):
     @property
     def capped(self) -> bool:
         return self.count > self.limit
+
+
 QUEUE_COLUMNS = ("pk", "reference", "reopened", "category_id", "department__name",
                  "status", "created_at", "due_date", "address", "assigned_to__first_name",
                  "assigned_to__last_name", "assigned_to__email")
