@@ -22,11 +22,11 @@ from .contract import (
 )
 from .email import EmailChannel
 from .links import unsubscribe_url, url
-from .twilio import TWILIO_BAD_NUMBER, http_pool, twilio_post, twilio_signature
+from .twilio import TWILIO_BAD_NUMBER, twilio_post, twilio_signature
 from .twilio_sms import TwilioSMSChannel, notice_sms
 
 __all__ = ["CODE_MAX_LENGTH", "TWILIO_BAD_NUMBER", "AddressGone", "DeliveryError",
            "EmailChannel", "Throttle", "TwilioSMSChannel", "available_channels",
-           "channel_choices", "channel_label", "http_pool", "needs_verification",
+           "channel_choices", "channel_label", "needs_verification",
            "notice_sms", "setting", "twilio_post", "twilio_signature", "unsubscribe_url",
            "unverified_reachable", "url"]

@@ -34,32 +34,6 @@ def twilio_signature(url: str, params: dict, token: str) -> str:
     return base64.b64encode(digest).decode()
 
 
-_http_lock = threading.Lock()
-_http_pools: dict = {}
-
-
-def http_pool():
-    """The process's pool of kept-alive HTTP connections to providers (urllib3,
-    thread-safe: each sending thread takes its own connection; up to 16 per host).  The
-    environment's HTTPS proxy (``https_proxy``) is honoured, read once."""
-    import urllib3
-
-    key = os.getpid()
-    with _http_lock:
-        pool = _http_pools.get(key)
-        if pool is None:
-            proxy = urllib.request.getproxies().get("https")
-            options = {"maxsize": 16, "block": False, "retries": False}
-            ca = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE")
-            if ca:
-                options["ca_certs"] = ca
-            pool = (urllib3.ProxyManager(proxy, **options) if proxy
-                    else urllib3.PoolManager(**options))
-            _http_pools.clear()
-            _http_pools[key] = pool
-        return pool
-
-
 def twilio_post(resource: str, fields: dict, *, timeout: float = 10) -> dict:
     """``POST /2010-04-01/Accounts/{sid}/{resource}`` with HTTP basic auth over a kept-alive
     connection; the JSON answer, or :class:`DeliveryError` (429/5xx/network: transient;
@@ -79,13 +53,29 @@ _local = threading.local()
 _proxies: dict = {}
 
 
-def _proxy() -> str | None:
-    """The environment's HTTPS proxy (``https_proxy``), read once per process."""
+def _proxy(host: str) -> str | None:
+    """The environment's HTTPS proxy (``https_proxy``, read once per process) for
+    ``host``, or None when ``no_proxy`` names that host (a provider or a relay on the
+    city's own network is reached directly, as curl and requests do)."""
     pid = os.getpid()
     if pid not in _proxies:
         _proxies.clear()
         _proxies[pid] = urllib.request.getproxies().get("https")
-    return _proxies[pid]
+    proxy = _proxies[pid]
+    if proxy and host and urllib.request.proxy_bypass_environment(host):
+        return None
+    return proxy
+
+
+def _proxy_authorization(proxy: str) -> str | None:
+    """``Basic …`` for a proxy given as ``http://user:password@host:port`` (the
+    credentials percent-encoded in the URL, as curl reads them), else None."""
+    via = urllib.parse.urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    if via.username is None:
+        return None
+    pair = (f"{urllib.parse.unquote(via.username)}:"
+            f"{urllib.parse.unquote(via.password or '')}")
+    return "Basic " + base64.b64encode(pair.encode()).decode("ascii")
 
 
 class _Response(http.client.HTTPResponse):
@@ -155,7 +145,7 @@ def _new_connection(base: str, timeout: float) -> tuple[http.client.HTTPConnecti
     """A connection to ``base`` (through the HTTPS proxy if there is one: a tunnel for
     https, absolute URLs for http) and the prefix of its request paths."""
     target = urllib.parse.urlsplit(base)
-    proxy = _proxy()
+    proxy = _proxy(target.hostname or "")
     context = None
     if target.scheme == "https":
         ca = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE")
@@ -165,7 +155,9 @@ def _new_connection(base: str, timeout: float) -> tuple[http.client.HTTPConnecti
         if context is not None:
             connection = http.client.HTTPSConnection(via.hostname, via.port or 80,
                                                      timeout=timeout, context=context)
-            connection.set_tunnel(target.hostname, target.port or 443)
+            authorization = _proxy_authorization(proxy)
+            connection.set_tunnel(target.hostname, target.port or 443, headers=(
+                {"Proxy-Authorization": authorization} if authorization else None))
             return connection, target.path
         return (http.client.HTTPConnection(via.hostname, via.port or 80, timeout=timeout),
                 base)
@@ -219,6 +211,10 @@ def _account(base: str, path: str) -> tuple[str, bytes]:
         head = (f"Host: {target.netloc.encode('idna').decode('ascii')}\r\n"
                 f"Accept-Encoding: identity\r\nAuthorization: Basic {auth}\r\n"
                 f"Accept: application/json\r\n").encode("ascii")
+        proxy = _proxy(target.hostname or "") if path.startswith("http") else None
+        authorization = _proxy_authorization(proxy) if proxy else None
+        if authorization:  # an http base through a proxy: absolute URLs, its credentials
+            head += f"Proxy-Authorization: {authorization}\r\n".encode("ascii")
         if len(_accounts) > 16:
             _accounts.clear()
         found = _accounts[key] = (prefix, head)
