@@ -23,6 +23,7 @@ from hub.views import account as account_views
 from hub.views import addresses as address_views
 from hub.views import errors
 from hub.views import health as health_views
+from hub.views import pages as page_views
 from hub.views import search as search_views
 from hub.views.dashboard import MonEspaceView
 
@@ -78,7 +79,12 @@ urlpatterns += i18n_patterns(
         allauth_views.login)),
     path("compte/", include("allauth.urls")),
     *collect("hub_urlpatterns"),
-    path("", include(wagtail_urls)),
+    path("", include([
+        *[pattern for pattern in wagtail_urls.urlpatterns
+          if getattr(pattern, "name", None) != "wagtail_serve"],
+        # Wagtail's serve, its localized root read in one query (hub.views.pages)
+        re_path(wagtail_urls.serve_pattern, page_views.serve, name="wagtail_serve"),
+    ])),
     prefix_default_language=True,
 )
 

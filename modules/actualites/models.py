@@ -116,6 +116,11 @@ class NewsIndexPage(FastChildRoutingMixin, Page):
         page is read from its own table in one query (``FastChildRoutingMixin``)."""
         return NewsPage
 
+    def routed_child_queryset(self, model):
+        """A news page shows its main image: read with the page, not after it."""
+        queryset = super().routed_child_queryset(model)
+        return queryset.select_related("main_image") if model is NewsPage else queryset
+
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         categories = NewsCategory.objects.filter(locale=self.locale)
