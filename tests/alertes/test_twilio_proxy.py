@@ -17,30 +17,20 @@ from tests.alertes.conftest import SID, TOKEN
 from tests.alertes.test_twilio_wire import RawServer, certificate, send
 
 
-class ForwardProxy:
+class ForwardProxy(RawServer):
     """An HTTP proxy: ``CONNECT host:port`` opens a tunnel (``200``, then bytes both
     ways); a request in absolute form (``POST http://host:port/…``) is passed on to its
     host as it came, with what follows on the connection.  With ``credentials`` set, a
     request without that ``Proxy-Authorization`` gets ``407``.  Keeps each first request
-    head and every byte the clients sent through it."""
+    head and every byte the clients sent through it (the listener, its accepting thread
+    and the connection count are ``RawServer``'s)."""
 
     def __init__(self, credentials: str | None = None):
         self.credentials = credentials
         self.heads: list[bytes] = []
         self.from_clients = bytearray()
-        self.connections = 0
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                sock, _ = self.listener.accept()
-            except OSError:
-                return
-            self.connections += 1
-            threading.Thread(target=self._serve, args=(sock,), daemon=True).start()
+        super().__init__()
+        self.url = f"http://127.0.0.1:{self.port}"
 
     def _serve(self, sock):
         head = b""
@@ -87,9 +77,6 @@ class ForwardProxy:
             for end in (source, sink):
                 with contextlib.suppress(OSError):
                     end.shutdown(socket.SHUT_RDWR)
-
-    def stop(self):
-        self.listener.close()
 
 
 @pytest.fixture
