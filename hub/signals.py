@@ -26,11 +26,21 @@ def rebuild_urls_when_modules_change(*, setting, **kwargs):
 
 @receiver(user_logged_in)
 def remember_language(sender, request, user, **kwargs):
-    """After sign-in, the interface follows the account's preferred language."""
+    """After sign-in, the interface follows the account's preferred language, unless the
+    visitor was sent back to a page of a language (``?next=/en/…``): then the rest of
+    the sign-in ("signed in as…") speaks that page's language, not the account's."""
+    from urllib.parse import urlsplit
+
     from django.utils import translation
 
-    if request is not None and getattr(user, "preferred_language", None):
-        translation.activate(user.preferred_language)
+    if request is None:
+        return
+    following = request.POST.get("next") or request.GET.get("next") or ""
+    language = translation.get_language_from_path(urlsplit(following).path) \
+        if isinstance(following, str) and following.startswith("/") else None
+    language = language or getattr(user, "preferred_language", None)
+    if language:
+        translation.activate(language)
 
 
 @receiver(pre_save, sender=get_user_model())

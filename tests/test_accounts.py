@@ -11,6 +11,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.conf import settings
+from django.contrib.messages import get_messages
 from django.contrib.sessions.models import Session
 from django.core import mail
 from django.core.cache import cache
@@ -171,6 +172,29 @@ def test_sign_in_next_cannot_redirect_off_site(client, citizen):
     assert response.status_code == 302
     assert "evil.example.com" not in response["Location"]
     assert response["Location"] == MON_ESPACE_FR
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url, landing, message", [
+    # Sent back to an English page: the page and its "signed in" message in English.
+    ("/en/compte/login/?next=/en/mon-espace/", "/en/mon-espace/",
+     "Successfully signed in as Claire Tremblay."),
+    ("/fr/compte/login/?next=/en/mon-espace/", "/en/mon-espace/",
+     "Successfully signed in as Claire Tremblay."),
+    # No page to go back to: the account's preferred language (French) for both.
+    ("/en/compte/login/", "/fr/mon-espace/", "Connexion avec Claire Tremblay réussie."),
+    ("/en/compte/login/?next=/api/v1/me/", "/api/v1/me/", None),
+])
+def test_the_signed_in_message_speaks_the_language_of_the_page_it_lands_on(
+        client, citizen, url, landing, message):
+    assert citizen.preferred_language == "fr"
+    response = client.post(url, {"login": citizen.email, "password": PASSWORD})
+    assert response.status_code == 302 and response["Location"] == landing
+    shown = [str(item) for item in get_messages(response.wsgi_request)]
+    if message is None:
+        assert shown == ["Connexion avec Claire Tremblay réussie."]
+    else:
+        assert shown == [message]
 
 
 # --- Sign-up: bad input --------------------------------------------------------------------
