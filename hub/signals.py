@@ -36,9 +36,9 @@ def remember_language(sender, request, user, **kwargs):
     if request is None:
         return
     following = request.POST.get("next") or request.GET.get("next") or ""
-    language = translation.get_language_from_path(urlsplit(following).path) \
-        if isinstance(following, str) and following.startswith("/") else None
-    language = language or getattr(user, "preferred_language", None)
+    page = urlsplit(following).path if following.startswith("/") else ""  # same site
+    language = (translation.get_language_from_path(page)
+                or getattr(user, "preferred_language", None))
     if language:
         translation.activate(language)
 

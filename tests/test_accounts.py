@@ -183,18 +183,15 @@ def test_sign_in_next_cannot_redirect_off_site(client, citizen):
      "Successfully signed in as Claire Tremblay."),
     # No page to go back to: the account's preferred language (French) for both.
     ("/en/compte/login/", "/fr/mon-espace/", "Connexion avec Claire Tremblay réussie."),
-    ("/en/compte/login/?next=/api/v1/me/", "/api/v1/me/", None),
+    ("/en/compte/login/?next=/api/v1/me/", "/api/v1/me/",
+     "Connexion avec Claire Tremblay réussie."),
 ])
 def test_the_signed_in_message_speaks_the_language_of_the_page_it_lands_on(
         client, citizen, url, landing, message):
     assert citizen.preferred_language == "fr"
     response = client.post(url, {"login": citizen.email, "password": PASSWORD})
     assert response.status_code == 302 and response["Location"] == landing
-    shown = [str(item) for item in get_messages(response.wsgi_request)]
-    if message is None:
-        assert shown == ["Connexion avec Claire Tremblay réussie."]
-    else:
-        assert shown == [message]
+    assert [str(item) for item in get_messages(response.wsgi_request)] == [message]
 
 
 # --- Sign-up: bad input --------------------------------------------------------------------
